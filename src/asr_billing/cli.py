@@ -1,0 +1,251 @@
+"""The ``asr-billing`` command.
+
+Every subcommand takes ``--home DIR`` (or ``$ASR_BILLING_HOME``). ``init`` and ``config``
+work on files before Django starts; the rest start Django and run a management command,
+so tests can call the same code with ``call_command``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile
+from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
+
+DEFAULT_BIND = "127.0.0.1:8082"
+DEMO_ADMIN = ("admin", "admin")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        default=argparse.SUPPRESS,
+        help=f"home folder of the installation (default: ${HOME_ENV})",
+    )
+    parser = argparse.ArgumentParser(
+        prog="asr-billing", parents=[common], description="asr-billing ISP billing"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="create a home folder and its database")
+    p.add_argument("--demo", action="store_true", help="fill it with demo data and a demo admin")
+    p.add_argument("--db-url", default="", help="PostgreSQL URL for app['db.url'] (default: SQLite)")
+
+    p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
+    p.add_argument("--bind", default=DEFAULT_BIND, help=f"address:port (default {DEFAULT_BIND})")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+
+    p = sub.add_parser("demo", parents=[common], help="add demo data to an existing home")
+    p.add_argument(
+        "--subscribers",
+        type=int,
+        default=None,
+        help="generate N extra bulk subscribers for benchmarks (default: the 260-subscriber demo)",
+    )
+
+    p = sub.add_parser("config", parents=[common], help="show, get or set cfg/config values")
+    csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    show = csub.add_parser("show", parents=[common], help="print every setting in force")
+    show.add_argument("--reveal", action="store_true", help="print passwords instead of ***")
+    get = csub.add_parser("get", parents=[common], help="print one value")
+    get.add_argument("section")
+    get.add_argument("key")
+    setp = csub.add_parser("set", parents=[common], help="change one value, keep everything else")
+    setp.add_argument("section")
+    setp.add_argument("key")
+    setp.add_argument("value")
+
+    sub.add_parser("check", parents=[common], help="prove balance == sum(operations) everywhere")
+
+    p = sub.add_parser("createadmin", parents=[common], help="create an operator (superuser)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--email", default="")
+    p.add_argument("--password", help="default: asked on the terminal")
+
+    p = sub.add_parser("manage", parents=[common], help="run a Django management command")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _home(args) -> Home:
+    return resolve_home(getattr(args, "home", None))
+
+
+def _start_django(home: Home) -> None:
+    os.environ[HOME_ENV] = str(home.root)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asr_billing.settings")
+    import django
+
+    django.setup()
+
+
+def _require_home(home: Home) -> None:
+    if not home.exists():
+        raise HomeError(f"{home.root} is not a home folder (no cfg/config): run `asr-billing init`")
+
+
+def cmd_init(args) -> int:
+    from asr_billing.core.home_init import create_home
+
+    home = _home(args)
+    existed = home.exists()
+    if args.db_url:
+        from asr_billing.core.config import check_db_url
+
+        try:
+            check_db_url(args.db_url)
+        except ValueError as exc:
+            raise SystemExit(f"error: --db-url {exc}") from None
+    create_home(home, demo=args.demo, db_url=args.db_url)
+    _start_django(home)
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("seed_reference", verbosity=0)
+    print(f"{'Using' if existed else 'Created'} home folder {home.root}")
+    if args.demo:
+        call_command("demo_data")
+        _ensure_demo_admin(home)
+    return 0
+
+
+def _ensure_demo_admin(home: Home) -> None:
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    username, password = DEMO_ADMIN
+    if not user_model.objects.filter(username=username).exists():
+        user_model.objects.create_superuser(username, "", password)
+    (home.var_dir / "demo-admin").write_text(f"{username} {password}\n", encoding="utf-8")
+
+
+def cmd_serve(args) -> int:
+    home = _home(args)
+    _require_home(home)
+    _start_django(home)
+    if not args.no_migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+    base = f"http://{args.bind}"
+    print(f"asr-billing on {base}/")
+    print(f"  admin:       {base}/admin/")
+    print(f"  system API:  {base}/system_api/")
+    demo = home.var_dir / "demo-admin"
+    if demo.exists():
+        username, password = demo.read_text(encoding="utf-8").split()
+        print(f"  demo admin login: {username} / {password}  (change it before going live)")
+    sys.stdout.flush()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    argv = [
+        gunicorn,
+        "asr_billing.wsgi:application",
+        "--bind",
+        args.bind,
+        "--workers",
+        str(args.workers),
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
+    os.execvpe(gunicorn, argv, os.environ)  # noqa: S606 - fixed argv, no shell
+    return 0  # pragma: no cover
+
+
+def cmd_demo(args) -> int:
+    home = _home(args)
+    _require_home(home)
+    _start_django(home)
+    from django.core.management import call_command
+
+    call_command("seed_reference", verbosity=0)
+    if args.subscribers is None:
+        call_command("demo_data")
+        _ensure_demo_admin(home)
+    else:
+        call_command("demo_data", subscribers=args.subscribers)
+    return 0
+
+
+def _is_secret(key: str) -> bool:
+    return key.endswith(".psw") or "password" in key or "secret" in key
+
+
+def cmd_config(args) -> int:
+    home = _home(args)
+    _require_home(home)
+    config = ConfigFile.load(home.config_file)
+    if args.config_command == "get":
+        value = config.get(args.section, args.key)
+        if value is None:
+            print(f"error: {args.section}['{args.key}'] is not set", file=sys.stderr)
+            return 1
+        print(value)
+        return 0
+    if args.config_command == "set":
+        config.set(args.section, args.key, args.value)
+        config.save()
+        return 0
+    # show: the value in force for every known key (defaults marked), then the others.
+    present = config.values()
+    keys = list(SCHEMA) + sorted(k for k in present if k not in SCHEMA)
+    for section, key in keys:
+        value = config.get(section, key) or ""
+        shown = "***" if _is_secret(key) and value and not args.reveal else value
+        mark = "" if (section, key) in present else "   # default"
+        print(f"{section}['{key}']='{shown}'{mark}")
+    return 0
+
+
+def cmd_django(command: str, *command_args, **options) -> int:
+    from django.core.management import call_command
+
+    call_command(command, *command_args, **options)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "init":
+            return cmd_init(args)
+        if args.command == "serve":
+            return cmd_serve(args)
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "config":
+            return cmd_config(args)
+        home = _home(args)
+        _require_home(home)
+        _start_django(home)
+        if args.command == "check":
+            return cmd_django("ledger_check")
+        if args.command == "createadmin":
+            return cmd_django(
+                "createadmin", username=args.username, email=args.email, password=args.password
+            )
+        if args.command == "manage":
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(["asr-billing manage", *args.args])
+            return 0
+    except (HomeError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit:
+        raise
+    except Exception as exc:
+        from django.core.management.base import CommandError
+
+        if isinstance(exc, CommandError):
+            print(f"error: {exc}", file=sys.stderr)
+            return getattr(exc, "returncode", 1) or 1
+        raise
+    return 1

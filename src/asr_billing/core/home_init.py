@@ -1,0 +1,71 @@
+"""Creating a home folder: the config file with every known key documented, and the keys."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from asr_billing.core.config import SCHEMA, quote
+from asr_billing.home import Home
+
+# Contexts that get a generated password. "web" is the cabinet: its clients often send no
+# psw at all, which the system API accepts from an allowed IP (see docs/system-api.md).
+PASSWORD_CONTEXTS = ("web", "cabinet", "collector", "api_1c", "base", "webcash", "asr_fiscal")
+
+DEMO_PASSWORDS = {
+    "collector": "collectortestpsw",
+    "asr_fiscal": "fiscalpsw123",
+    "api_1c": "1ctestpsw",
+}
+
+
+def random_password(length: int = 20) -> str:
+    # Latin letters and digits only: Carbon's 1C docs warn that other characters break 1C.
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def render_config(*, demo: bool, db_url: str = "") -> str:
+    """The initial cfg/config: every known key with its default and a comment."""
+    lines = [
+        "# asr-billing configuration (Carbon style: section['key']='value').",
+        "# Edit with `asr-billing config set SECTION KEY VALUE` or any editor; a running",
+        "# server applies changes without a restart (app['db.url'] needs one).",
+        "# Every key is described in docs/configuration.md.",
+        "",
+    ]
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for (section, key), spec in SCHEMA.items():
+        value = spec.default
+        if (section, key) == ("app", "db.url"):
+            value = db_url
+        sections.setdefault(section, []).append((key, value, spec.doc))
+    for section in ("app", "network"):
+        lines.append(f"declare -A {section}")
+        for key, value, doc in sections[section]:
+            lines.append(f"# {doc}")
+            lines.append(f"{section}[{quote(key)}]={quote(value)}")
+        if section == "network":
+            lines.append("# Password of each system API context, sent as psw=...")
+            for context in PASSWORD_CONTEXTS:
+                password = DEMO_PASSWORDS.get(context) if demo else None
+                key = f"api.{context}.psw"
+                lines.append(f"network[{quote(key)}]={quote(password or random_password())}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def create_home(home: Home, *, demo: bool = False, db_url: str = "") -> None:
+    """Create cfg/config and the two key files if missing. Never overwrites a key."""
+    from asr_billing.network.crypto_keys import generate_fernet_key
+
+    home.ensure_dirs()
+    if not home.config_file.exists():
+        home.config_file.write_text(render_config(demo=demo, db_url=db_url), encoding="utf-8")
+        home.config_file.chmod(0o600)
+    if not home.secret_key_file.exists():
+        home.secret_key_file.write_text(secrets.token_urlsafe(50) + "\n", encoding="ascii")
+        home.secret_key_file.chmod(0o600)
+    if not home.login_key_file.exists():
+        home.login_key_file.write_text(generate_fernet_key() + "\n", encoding="ascii")
+        home.login_key_file.chmod(0o600)

@@ -1,0 +1,40 @@
+"""Log redaction: passwords, context passwords and card data never reach a log file."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# psw=..., passwd: "...", "password": "...", card numbers; in query strings, JSON and reprs.
+SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token)"
+_PATTERNS = [
+    # key=value in query strings / form bodies
+    (re.compile(rf"(?i)(\b{SECRET_NAMES}=)[^&\s]*"), r"\1***"),
+    # "key": "value" or 'key': 'value' in JSON and Python reprs
+    (re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2"""), r"\1\2***\2"),
+    # "key": 123 (unquoted numbers)
+    (re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)(\d+)"""), r"\1***"),
+    # 13-19 digit card numbers (PAN), possibly grouped by spaces or dashes
+    (re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), "[card]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites each record's final message with secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not hide the record
+            return True
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True

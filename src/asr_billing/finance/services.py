@@ -1,0 +1,289 @@
+"""Money-moving services. Each one runs in a transaction, locks the account row before
+reading the balance, appends ledger rows (never edits them) and updates the balance cache
+and the negbal state in the same transaction.
+
+Exactly-once is the database's job: unique constraints on (operator, external id) for
+payments and (account, tariff/service, period) for charges. A retry gets the original
+operation back; a retry that differs is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asr_billing.core.audit import Actor, actor_fields, audit_record
+from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
+from asr_billing.core.money import CENT
+from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
+from asr_billing.finance.state import subscriber_state_refresh
+from asr_billing.subscribers.models import Subscriber
+from asr_billing.subscribers.selectors import subscriber_find
+
+
+@dataclass(frozen=True)
+class PostResult:
+    operation: Operation
+    created: bool  # False: an earlier identical request already made it (a replay)
+
+
+def account_lock(subscriber_id: int) -> Account:
+    """Lock the account row for the rest of the transaction and return it fresh."""
+    return (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("subscriber__tariff")
+        .get(pk=subscriber_id)
+    )
+
+
+def _check_amount(amount: Decimal) -> Decimal:
+    if not isinstance(amount, Decimal):
+        raise TypeError("amount must be a Decimal")
+    if not amount.is_finite() or amount != amount.quantize(CENT) or amount <= 0:
+        raise InvalidInput(_("The amount must be positive with at most 2 decimal places"))
+    return amount.quantize(CENT)
+
+
+def _actor_of_operation(actor: Actor) -> dict:
+    fields = actor_fields(actor)
+    return {"created_by": fields["actor_user"], "actor": fields["actor"]}
+
+
+def _post(account: Account, *, actor: Actor, **fields) -> Operation:
+    """Append one row to a locked account and move the balance. Raises IntegrityError
+    (inside its own savepoint) when a uniqueness constraint says it exists already."""
+    amount = fields["amount"]
+    with transaction.atomic():
+        operation = Operation.objects.create(
+            account=account,
+            balance_after=account.balance + amount,
+            **_actor_of_operation(actor),
+            **fields,
+        )
+    account.balance = operation.balance_after
+    account.save(update_fields=["balance", "updated_at"])
+    subscriber_state_refresh(subscriber_id=account.pk, actor=actor, account=account)
+    return operation
+
+
+def _resolve_subscriber(subscriber: Subscriber | str) -> Subscriber:
+    if isinstance(subscriber, Subscriber):
+        return subscriber
+    found = subscriber_find(subscriber)
+    if found is None:
+        raise NotFound(_("Subscriber not found: %(id)s") % {"id": subscriber})
+    return found
+
+
+def _replay(operator: PaymentOperator, external_id: str, subscriber_id: int, amount: Decimal):
+    original = (
+        Operation.objects.select_related("account")
+        .filter(pay_operator=operator, external_id=external_id)
+        .first()
+    )
+    if original is None:
+        return None
+    if original.amount != amount or original.account_id != subscriber_id:
+        raise PaymentMismatch(
+            _("Payment %(id)s was already made with another amount or subscriber")
+            % {"id": external_id},
+            extra={"operation": original},
+        )
+    return PostResult(original, created=False)
+
+
+def payment_register(
+    *,
+    subscriber: Subscriber | str,
+    amount: Decimal,
+    actor: Actor,
+    operator: PaymentOperator | str | None = None,
+    external_id: str = "",
+    op_date: datetime | None = None,
+    description: str = "",
+    code1c: str = "",
+) -> PostResult:
+    """Credit a payment to a subscriber found by object or by contract number, login or IP.
+
+    With an ``external_id`` the payment happens exactly once per (operator, external id):
+    a replay returns the original (``created=False``); a replay with another amount or
+    subscriber raises PaymentMismatch. ``amount`` is positive roubles, 2 places at most.
+    """
+    amount = _check_amount(amount)
+    external_id = (external_id or "").strip()
+    if len(external_id) > 100:
+        raise InvalidInput(_("The payment id is longer than 100 characters"))
+    if isinstance(operator, str):
+        found_operator = PaymentOperator.objects.filter(code=operator).first()
+        if found_operator is None:
+            raise NotFound(_("Unknown payment operator: %(op)s") % {"op": operator})
+        operator = found_operator
+    if operator is not None and not operator.enabled:
+        raise InvalidInput(_("Payment operator %(op)s is disabled") % {"op": operator.code})
+    if external_id and operator is None:
+        raise InvalidInput(_("A payment id needs a payment operator"))
+    target = _resolve_subscriber(subscriber)
+    if external_id:
+        # Fast path for retries; correctness comes from the unique constraint below.
+        replay = _replay(operator, external_id, target.pk, amount)
+        if replay is not None:
+            return replay
+    with transaction.atomic():
+        account = account_lock(target.pk)
+        try:
+            operation = _post(
+                account,
+                actor=actor,
+                type=OperationType.PAYMENT,
+                amount=amount,
+                op_date=op_date or timezone.now(),
+                description=description,
+                pay_operator=operator,
+                external_id=external_id,
+                code1c=code1c,
+                synced_1c=bool(code1c),
+            )
+        except IntegrityError:
+            if external_id:
+                replay = _replay(operator, external_id, target.pk, amount)
+                if replay is not None:
+                    return replay
+            if code1c and Operation.objects.filter(code1c=code1c).exists():
+                raise Conflict(
+                    _("An operation with 1C code %(code)s exists already") % {"code": code1c}
+                ) from None
+            raise
+        audit_record(
+            actor=actor,
+            action="payment",
+            obj=operation,
+            subscriber=account.subscriber,
+            new={
+                "amount": str(amount),
+                "operator": operator.code if operator else None,
+                "external_id": external_id,
+                "balance": str(account.balance),
+            },
+        )
+    return PostResult(operation, created=True)
+
+
+def charge_post(
+    *,
+    subscriber: Subscriber,
+    amount: Decimal,
+    actor: Actor,
+    period_start: date,
+    period_end: date,
+    tariff=None,
+    service=None,
+    description: str = "",
+    op_date: datetime | None = None,
+) -> PostResult:
+    """Charge ``amount`` (positive roubles; posted as a negative operation) for a tariff or
+    a service over [period_start, period_end]. Exactly once per (subscriber, tariff or
+    service, period_start): a second call returns the first charge with created=False."""
+    amount = _check_amount(amount)
+    if (tariff is None) == (service is None):
+        raise InvalidInput(_("A charge is for exactly one tariff or one service"))
+    if period_end < period_start:
+        raise InvalidInput(_("The period ends before it starts"))
+    key = {"tariff": tariff} if tariff is not None else {"service": service}
+    with transaction.atomic():
+        account = account_lock(subscriber.pk)
+        try:
+            operation = _post(
+                account,
+                actor=actor,
+                type=OperationType.CHARGE,
+                amount=-amount,
+                op_date=op_date or timezone.now(),
+                description=description,
+                period_start=period_start,
+                period_end=period_end,
+                **key,
+            )
+        except IntegrityError:
+            existing = Operation.objects.filter(
+                account=account, type=OperationType.CHARGE, period_start=period_start, **key
+            ).first()
+            if existing is None:
+                raise
+            return PostResult(existing, created=False)
+        audit_record(
+            actor=actor,
+            action="charge",
+            obj=operation,
+            subscriber=account.subscriber,
+            new={"amount": str(-amount), "balance": str(account.balance)},
+        )
+    return PostResult(operation, created=True)
+
+
+def correction_post(
+    *, subscriber: Subscriber, amount: Decimal, actor: Actor, description: str
+) -> Operation:
+    """A manual correction by an operator: ``amount`` signed (+ credit, − debit), with a
+    mandatory explanation."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("amount must be a Decimal")
+    if not amount.is_finite() or amount == 0 or amount != amount.quantize(CENT):
+        raise InvalidInput(_("The amount must be non-zero with at most 2 decimal places"))
+    if not (description or "").strip():
+        raise InvalidInput(_("A correction needs a description"))
+    with transaction.atomic():
+        account = account_lock(subscriber.pk)
+        operation = _post(
+            account,
+            actor=actor,
+            type=OperationType.CORRECTION,
+            amount=amount.quantize(CENT),
+            description=description.strip(),
+        )
+        audit_record(
+            actor=actor,
+            action="correction",
+            obj=operation,
+            subscriber=account.subscriber,
+            new={"amount": str(amount), "balance": str(account.balance)},
+            message=description.strip(),
+        )
+    return operation
+
+
+def operation_reverse(*, operation: Operation, actor: Actor, description: str = "") -> Operation:
+    """Cancel an operation with a reversal row of the opposite amount (storno).
+    An operation is reversed at most once (a unique link); a reversal is not reversed."""
+    if operation.type == OperationType.REVERSAL:
+        raise InvalidInput(_("A reversal cannot be reversed"))
+    with transaction.atomic():
+        account = account_lock(operation.account_id)
+        text = description.strip() or _("Reversal of operation #%(id)s") % {"id": operation.pk}
+        try:
+            reversal = _post(
+                account,
+                actor=actor,
+                type=OperationType.REVERSAL,
+                amount=-operation.amount,
+                description=text,
+                reverses=operation,
+            )
+        except IntegrityError:
+            raise Conflict(
+                _("Operation #%(id)s is already reversed") % {"id": operation.pk}
+            ) from None
+        audit_record(
+            actor=actor,
+            action="reversal",
+            obj=reversal,
+            subscriber=account.subscriber,
+            old={"operation": operation.pk, "amount": str(operation.amount)},
+            new={"amount": str(reversal.amount), "balance": str(account.balance)},
+            message=text,
+        )
+    return reversal

@@ -1,0 +1,175 @@
+"""Writes about logins and NAS devices. Passwords are encrypted, never logged or audited."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from asr_billing.core.audit import Actor, audit_record
+from asr_billing.core.errors import Conflict, InvalidInput
+from asr_billing.network.crypto import encrypt_secret
+from asr_billing.network.models import Login, Nas, NasType
+
+LOGIN_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+MAC_HEX = re.compile(r"[0-9a-fA-F]{12}")
+
+
+def normalize_mac(value: str) -> str:
+    """Any common MAC notation -> ``00:1a:2b:3c:4d:5e``; empty stays empty."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    digits = re.sub(r"[\s:.\-]", "", text)
+    if not MAC_HEX.fullmatch(digits):
+        raise InvalidInput(_("Invalid MAC address: %(mac)s") % {"mac": value})
+    digits = digits.lower()
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def normalize_ip(value, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise InvalidInput(
+            _("%(field)s: %(value)s is not an IP address") % {"field": field, "value": value}
+        ) from None
+
+
+def check_password(password: str) -> str:
+    """Rules the cabinet also applies: no spaces, 1..64 characters (CHAP needs it as is)."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput(_("The password cannot be empty"))
+    if any(c.isspace() for c in password) or len(password) > 64:
+        raise InvalidInput(_("The password must have no spaces and at most 64 characters"))
+    return password
+
+
+def _ip_conflict(ip: str | None) -> Conflict:
+    return Conflict(_("IP address %(ip)s belongs to another enabled login") % {"ip": ip})
+
+
+@transaction.atomic
+def login_create(
+    *,
+    subscriber,
+    login: str,
+    password: str,
+    actor: Actor,
+    ip: str | None = None,
+    mac: str = "",
+    snat_ip: str | None = None,
+    nas: Nas | None = None,
+    enabled: bool = True,
+) -> Login:
+    name = (login or "").strip()
+    if not LOGIN_RE.fullmatch(name):
+        raise InvalidInput(
+            _("A login is 1-64 Latin letters, digits and . _ @ + -; got %(login)r")
+            % {"login": login}
+        )
+    record = Login(
+        subscriber=subscriber,
+        login=name,
+        password_enc=encrypt_secret(check_password(password)),
+        enabled=enabled,
+        ip=normalize_ip(ip, "IP"),
+        mac=normalize_mac(mac),
+        snat_ip=normalize_ip(snat_ip, "SNAT IP"),
+        nas=nas,
+    )
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        if Login.objects.filter(login=name).exists():
+            raise Conflict(_("Login %(login)s is taken") % {"login": name}) from None
+        if record.ip and Login.objects.filter(ip=record.ip, enabled=True).exists():
+            raise _ip_conflict(record.ip) from None
+        raise
+    audit_record(
+        actor=actor,
+        action="login_create",
+        obj=record,
+        subscriber=subscriber,
+        new={"login": name, "ip": record.ip, "mac": record.mac, "nas": nas.pk if nas else None},
+    )
+    return record
+
+
+@transaction.atomic
+def login_set_password(*, login: Login, password: str, actor: Actor) -> None:
+    encrypted = encrypt_secret(check_password(password))
+    Login.objects.filter(pk=login.pk).update(password_enc=encrypted)
+    login.password_enc = encrypted
+    audit_record(actor=actor, action="password_change", obj=login, subscriber=login.subscriber)
+
+
+@transaction.atomic
+def login_update(
+    *,
+    login: Login,
+    actor: Actor,
+    ip=...,
+    mac=...,
+    snat_ip=...,
+    nas=...,
+    enabled=...,
+) -> Login:
+    """Change the network side of a login; arguments left out stay as they are."""
+    locked = Login.objects.select_for_update().get(pk=login.pk)
+    old = {"ip": locked.ip, "mac": locked.mac, "snat_ip": locked.snat_ip,
+           "nas": locked.nas_id, "enabled": locked.enabled}
+    if ip is not ...:
+        locked.ip = normalize_ip(ip, "IP")
+    if mac is not ...:
+        locked.mac = normalize_mac(mac)
+    if snat_ip is not ...:
+        locked.snat_ip = normalize_ip(snat_ip, "SNAT IP")
+    if nas is not ...:
+        locked.nas = nas
+    if enabled is not ...:
+        locked.enabled = bool(enabled)
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise _ip_conflict(locked.ip) from None
+    new = {"ip": locked.ip, "mac": locked.mac, "snat_ip": locked.snat_ip,
+           "nas": locked.nas_id, "enabled": locked.enabled}
+    if new != old:
+        audit_record(actor=actor, action="login_update", obj=locked,
+                     subscriber=locked.subscriber, old=old, new=new)
+    return locked
+
+
+@transaction.atomic
+def nas_create(
+    *, name: str, ip: str, actor: Actor, nas_type: str = NasType.OTHER, radius_secret: str = "",
+    description: str = "",
+) -> Nas:
+    if not (name or "").strip():
+        raise InvalidInput(_("The NAS needs a name"))
+    if nas_type not in NasType.values:
+        raise InvalidInput(_("Unknown NAS type: %(type)s") % {"type": nas_type})
+    address = normalize_ip(ip, "IP")
+    if address is None:
+        raise InvalidInput(_("The NAS needs an IP address"))
+    nas = Nas(
+        name=name.strip(),
+        ip=address,
+        nas_type=nas_type,
+        radius_secret_enc=encrypt_secret(radius_secret) if radius_secret else "",
+        description=description,
+    )
+    try:
+        with transaction.atomic():
+            nas.save()
+    except IntegrityError:
+        raise Conflict(_("A NAS with IP %(ip)s exists already") % {"ip": address}) from None
+    audit_record(actor=actor, action="nas_create", obj=nas, new={"name": nas.name, "ip": address})
+    return nas

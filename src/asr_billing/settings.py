@@ -1,0 +1,164 @@
+"""Django settings, derived from the home folder (see asr_billing.home).
+
+Nothing here has a production default for a secret: the keys come from files that
+``asr-billing init`` generates in HOME/cfg/. A config that does not parse stops the
+process at start with the file and line of the problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from asr_billing.core.config import ConfigError, ConfigFile
+from asr_billing.home import HomeError, read_key_file, resolve_home
+
+BASE_DIR = Path(__file__).resolve().parent
+
+try:
+    ASR_HOME = resolve_home()
+    ASR_CONFIG = ConfigFile.load(ASR_HOME.config_file)
+    SECRET_KEY = read_key_file(ASR_HOME.secret_key_file)
+except (HomeError, ConfigError) as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+ASR_HOME.ensure_dirs()
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]  # the billing is reached by IP from NAS, terminals and 1C; access is by allow-list
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "asr_billing.core",
+    "asr_billing.tariffs",
+    "asr_billing.subscribers",
+    "asr_billing.network",
+    "asr_billing.finance",
+    "asr_billing.billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "asr_billing.core.middleware.RuntimeConfigMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "asr_billing.urls"
+WSGI_APPLICATION = "asr_billing.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str, home=ASR_HOME) -> dict:
+    """Turn app['db.url'] into a DATABASES entry. Empty means SQLite in HOME/var/."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(home.sqlite_file),
+            "OPTIONS": {
+                # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
+                # BEGIN, so two writers queue instead of failing with "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+DATABASES = {"default": database_from_url(ASR_CONFIG.get("app", "db.url") or "")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = ASR_CONFIG.get("app", "language") or "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = ASR_CONFIG.get("app", "time_zone") or "Europe/Moscow"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = ASR_HOME.var_dir / "static"
+# Serve app static files straight from the packages: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "/admin/login/"
+
+# Money: one precision policy (core/money.py reads these).
+MONEY_MAX_DIGITS = 14
+MONEY_DECIMAL_PLACES = 2
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "asr_billing.core.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "error_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(ASR_HOME.error_log),
+            "level": "ERROR",
+            "formatter": "plain",
+            "filters": ["redact"],
+            "encoding": "utf-8",
+        },
+        "system_api_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(ASR_HOME.system_api_log),
+            "formatter": "plain",
+            "filters": ["redact"],
+            "encoding": "utf-8",
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["error_file"], "level": "ERROR", "propagate": False},
+        "asr_billing": {"handlers": ["error_file"], "level": "ERROR", "propagate": False},
+        "asr_billing.system_api": {
+            "handlers": ["system_api_file", "error_file"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+    },
+}

@@ -1,0 +1,43 @@
+"""Reads about subscribers."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from asr_billing.subscribers.models import Subscriber
+
+
+def subscriber_find(identifier: str) -> Subscriber | None:
+    """Find a subscriber the way payment systems identify one: by contract number,
+    then by login, then by the IP of an enabled login (Carbon's act_pay does the same)."""
+    from asr_billing.network.models import Login
+
+    text = str(identifier).strip()
+    if not text:
+        return None
+    found = Subscriber.objects.select_related("tariff").filter(contract_number=text).first()
+    if found is not None:
+        return found
+    login = Login.objects.select_related("subscriber__tariff").filter(login=text).first()
+    if login is not None:
+        return login.subscriber
+    try:
+        ip = str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+    login = (
+        Login.objects.select_related("subscriber__tariff").filter(ip=ip, enabled=True).first()
+    )
+    return login.subscriber if login is not None else None
+
+
+def group_descendant_ids(group_id: int) -> list[int]:
+    """The group and every group below it (one query per level of the tree)."""
+    from asr_billing.subscribers.models import Group
+
+    result = [group_id]
+    frontier = [group_id]
+    while frontier:
+        frontier = list(Group.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        result.extend(frontier)
+    return result

@@ -1,0 +1,208 @@
+"""Writes about subscribers: creation, contract numbers, admin block, tariff."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from asr_billing.core import runtime
+from asr_billing.core.audit import Actor, audit_record
+from asr_billing.core.errors import Conflict, InvalidInput
+from asr_billing.core.models import Counter
+from asr_billing.core.money import ZERO, money
+from asr_billing.subscribers.models import Group, Subscriber
+from asr_billing.tariffs.models import Tariff
+
+CONTRACT_COUNTER = "contract_number"
+
+
+def contract_number_next() -> str:
+    """The next free contract number in the configured pattern (prefix + zero-padded n).
+
+    Uses a counter row locked for the transaction, so concurrent creations get distinct
+    numbers; numbers taken by hand (imports) are skipped. Call inside a transaction.
+    """
+    snapshot = runtime.current()
+    prefix = snapshot.get("app", "contract.prefix")
+    digits = int(snapshot.get("app", "contract.digits"))
+    Counter.objects.get_or_create(name=CONTRACT_COUNTER)
+    counter = Counter.objects.select_for_update().get(name=CONTRACT_COUNTER)
+    while True:
+        counter.value += 1
+        candidate = f"{prefix}{counter.value:0{digits}d}"
+        if not Subscriber.objects.filter(contract_number=candidate).exists():
+            break
+    counter.save(update_fields=["value"])
+    return candidate
+
+
+def _clean_text(value: str, field: str, *, required: bool = False, max_length: int = 255) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(_("%(field)s is required") % {"field": field})
+    if len(text) > max_length:
+        raise InvalidInput(
+            _("%(field)s is longer than %(n)d characters") % {"field": field, "n": max_length}
+        )
+    return text
+
+
+@transaction.atomic
+def subscriber_create(
+    *,
+    name: str,
+    group: Group,
+    actor: Actor,
+    tariff: Tariff | None = None,
+    contract_number: str | None = None,
+    is_company: bool = False,
+    email: str = "",
+    sms_phone: str = "",
+    phone: str = "",
+    address: str = "",
+    code1c: str = "",
+    credit_limit: Decimal = ZERO,
+    connected_on: date | None = None,
+) -> Subscriber:
+    """Create a subscriber with its account. The contract number is generated when not given."""
+    from asr_billing.finance.models import Account
+
+    name = _clean_text(name, _("Name"), required=True)
+    credit_limit = money(credit_limit)
+    if credit_limit < 0:
+        raise InvalidInput(_("Credit limit cannot be negative"))
+    number = _clean_text(contract_number or "", _("Contract number"), max_length=32)
+    number = number or contract_number_next()
+    subscriber = Subscriber(
+        name=name,
+        group=group,
+        tariff=tariff,
+        contract_number=number,
+        is_company=is_company,
+        email=_clean_text(email, _("E-mail")),
+        sms_phone=_clean_text(sms_phone, _("Phone for SMS"), max_length=32),
+        phone=_clean_text(phone, _("Phone"), max_length=64),
+        address=_clean_text(address, _("Address"), max_length=500),
+        code1c=_clean_text(code1c, _("1C code"), max_length=64),
+        connected_on=connected_on,
+    )
+    try:
+        with transaction.atomic():
+            subscriber.save()
+    except IntegrityError:
+        if Subscriber.objects.filter(contract_number=number).exists():
+            raise Conflict(_("Contract number %(n)s is taken") % {"n": number}) from None
+        if code1c and Subscriber.objects.filter(code1c=subscriber.code1c).exists():
+            raise Conflict(_("1C code %(c)s is taken") % {"c": subscriber.code1c}) from None
+        raise
+    Account.objects.create(subscriber=subscriber, credit_limit=credit_limit)
+    audit_record(
+        actor=actor,
+        action="subscriber_create",
+        obj=subscriber,
+        subscriber=subscriber,
+        new={
+            "contract_number": number,
+            "name": name,
+            "tariff": tariff.pk if tariff else None,
+            "credit_limit": str(credit_limit),
+        },
+    )
+    return subscriber
+
+
+def _lock_subscriber(subscriber: Subscriber) -> Subscriber:
+    return Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+
+
+@transaction.atomic
+def subscriber_block(*, subscriber: Subscriber, actor: Actor, reason: str = "") -> Subscriber:
+    """Block by the administrator: the subscriber goes to the collector's blocked list."""
+    locked = _lock_subscriber(subscriber)
+    if locked.admin_blocked:
+        raise Conflict(_("The subscriber is already blocked"))
+    locked.admin_blocked = True
+    locked.admin_block_reason = _clean_text(reason, _("Reason"))
+    locked.save(update_fields=["admin_blocked", "admin_block_reason"])
+    audit_record(
+        actor=actor,
+        action="admin_block",
+        obj=locked,
+        subscriber=locked,
+        old={"admin_blocked": False},
+        new={"admin_blocked": True},
+        message=locked.admin_block_reason,
+    )
+    return locked
+
+
+@transaction.atomic
+def subscriber_unblock(*, subscriber: Subscriber, actor: Actor) -> Subscriber:
+    locked = _lock_subscriber(subscriber)
+    if not locked.admin_blocked:
+        raise Conflict(_("The subscriber is not blocked"))
+    locked.admin_blocked = False
+    locked.admin_block_reason = ""
+    locked.save(update_fields=["admin_blocked", "admin_block_reason"])
+    audit_record(
+        actor=actor,
+        action="admin_unblock",
+        obj=locked,
+        subscriber=locked,
+        old={"admin_blocked": True},
+        new={"admin_blocked": False},
+    )
+    return locked
+
+
+@transaction.atomic
+def subscriber_tariff_set(
+    *, subscriber: Subscriber, tariff: Tariff | None, actor: Actor
+) -> Subscriber:
+    """Change the tariff at once (the admin's edit). Scheduled changes are the billing's."""
+    from asr_billing.finance.state import subscriber_state_refresh
+
+    locked = _lock_subscriber(subscriber)
+    old = locked.tariff_id
+    if old == (tariff.pk if tariff else None):
+        return locked
+    locked.tariff = tariff
+    locked.save(update_fields=["tariff"])
+    audit_record(
+        actor=actor,
+        action="tariff_change",
+        obj=locked,
+        subscriber=locked,
+        old={"tariff": old},
+        new={"tariff": tariff.pk if tariff else None},
+    )
+    subscriber_state_refresh(subscriber_id=locked.pk, actor=actor)
+    return locked
+
+
+@transaction.atomic
+def subscriber_credit_set(*, subscriber: Subscriber, credit_limit: Decimal, actor: Actor) -> None:
+    from asr_billing.finance.models import Account
+    from asr_billing.finance.state import subscriber_state_refresh
+
+    value = money(credit_limit)
+    if value < 0:
+        raise InvalidInput(_("Credit limit cannot be negative"))
+    account = Account.objects.select_for_update().get(pk=subscriber.pk)
+    if account.credit_limit == value:
+        return
+    old = account.credit_limit
+    account.credit_limit = value
+    account.save(update_fields=["credit_limit", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="credit_change",
+        obj=account,
+        subscriber=subscriber,
+        old={"credit_limit": str(old)},
+        new={"credit_limit": str(value)},
+    )
+    subscriber_state_refresh(subscriber_id=subscriber.pk, actor=actor)
