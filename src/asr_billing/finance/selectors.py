@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from asr_billing.core.money import ZERO
@@ -39,6 +39,7 @@ def ledger_mismatches() -> list[BalanceMismatch]:
             ledger_sum=Coalesce(Subquery(sums, output_field=money_field), Value(ZERO),
                                 output_field=money_field)
         )
+        .filter(~Q(balance=F("ledger_sum")))
         .values_list("pk", "subscriber__contract_number", "balance", "ledger_sum")
         .order_by("pk")
         .iterator(chunk_size=5000)
@@ -46,5 +47,4 @@ def ledger_mismatches() -> list[BalanceMismatch]:
     return [
         BalanceMismatch(pk, contract, Decimal(balance), Decimal(total))
         for pk, contract, balance, total in rows
-        if Decimal(balance) != Decimal(total)
     ]

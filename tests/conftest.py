@@ -1,0 +1,82 @@
+"""Shared fixtures. The database is SQLite unless ASR_BILLING_TEST_DB_URL points to
+PostgreSQL (see asr_billing/test_settings.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from asr_billing.finance.models import PaymentOperator
+from asr_billing.network.services import login_create, nas_create
+from asr_billing.subscribers.models import Group
+from asr_billing.subscribers.services import subscriber_create
+from asr_billing.tariffs.models import ChargeMethod, Tariff
+
+ACTOR = "test"
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL row locks and concurrent connections; "
+    "run with ASR_BILLING_TEST_DB_URL=postgresql://... (CI does)",
+)
+
+
+@pytest.fixture
+def group(db):
+    return Group.objects.create(name="Test group")
+
+
+@pytest.fixture
+def tariff(db):
+    return Tariff.objects.create(
+        name="Home 100",
+        fee=Decimal("600.00"),
+        charge_method=ChargeMethod.MONTHLY,
+        rate_in=100000,
+        ceil_in=100000,
+        rate_out=50000,
+        ceil_out=50000,
+    )
+
+
+@pytest.fixture
+def operator(db):
+    return PaymentOperator.objects.create(code="SBERBANK_OSMP", name="Sberbank (OSMP)")
+
+
+@pytest.fixture
+def nas(db):
+    return nas_create(name="NAS 1", ip="10.0.0.1", actor=ACTOR, radius_secret="s3cret")
+
+
+@pytest.fixture
+def make_subscriber(db, group, tariff):
+    def make(name="Иванов Иван Иванович", **kwargs):
+        kwargs.setdefault("group", group)
+        kwargs.setdefault("tariff", tariff)
+        return subscriber_create(name=name, actor=ACTOR, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def subscriber(make_subscriber):
+    return make_subscriber()
+
+
+@pytest.fixture
+def make_login(db, nas):
+    def make(subscriber, login, password="secret1", **kwargs):
+        kwargs.setdefault("nas", nas)
+        return login_create(
+            subscriber=subscriber, login=login, password=password, actor=ACTOR, **kwargs
+        )
+
+    return make
