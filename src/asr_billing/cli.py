@@ -212,6 +212,8 @@ def cmd_django(command: str, *command_args, **options) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
     args = _parser().parse_args(argv)
     try:
         if args.command == "init":
@@ -236,9 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
             execute_from_command_line(["asr-billing manage", *args.args])
             return 0
-    except (HomeError, ConfigError) as exc:
+    except (HomeError, ConfigError, ImproperlyConfigured) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `asr-billing config show | head`
+        sys.stderr.close()
+        return 0
     except SystemExit:
         raise
     except Exception as exc:
