@@ -119,6 +119,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = ASR_HOME.var_dir / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 # Serve app static files straight from the packages: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 
