@@ -26,9 +26,10 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SECTION_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-DECLARE_RE = re.compile(r"^\s*declare\s+-[gA]+\s+[A-Za-z_][A-Za-z0-9_]*\s*(#.*)?$")
+DECLARE_RE = re.compile(r"^\s*declare\s+-[gA]+(\s+[A-Za-z_][A-Za-z0-9_]*)+\s*(#.*)?$")
 # section['key']= or section["key"]= ; the key itself may not contain quotes.
 ASSIGN_RE = re.compile(
     r"""^(?P<indent>\s*)(?P<section>[A-Za-z_][A-Za-z0-9_]*)\[(?P<q>['"])(?P<key>[^'"\n]*)(?P=q)\]="""
@@ -68,6 +69,9 @@ def _parse_value(text: str, start: int) -> tuple[str, int]:
     n = len(text)
     while i < n:
         ch = text[i]
+        # bash expands an unquoted ~ at the start of an assignment's value or after a ':'.
+        if ch == "~" and (i == start or text[i - 1] == ":"):
+            raise ValueError("'~' would be expanded by bash; quote the value with '")
         if ch == "'":
             end = text.find("'", i + 1)
             if end < 0:
@@ -109,16 +113,21 @@ def _parse_value(text: str, start: int) -> tuple[str, int]:
 
 
 def parse_line(raw: str) -> Line:
-    """Parse one line (without its newline). Raises ValueError with a short reason."""
-    stripped = raw.strip()
-    if not stripped or stripped.startswith("#") or DECLARE_RE.match(raw):
+    """Parse one line (without its newline). Raises ValueError with a short reason.
+
+    A carriage return ending the line (a file saved on Windows) is kept in ``raw`` so the
+    file is written back as it was, but it is not part of the value.
+    """
+    body = raw[:-1] if raw.endswith("\r") else raw
+    stripped = body.strip()
+    if not stripped or stripped.startswith("#") or DECLARE_RE.match(body):
         return Line(raw)
-    match = ASSIGN_RE.match(raw)
+    match = ASSIGN_RE.match(body)
     if not match:
         raise ValueError("expected section['key']='value', a # comment or a blank line")
     start = match.end()
-    value, end = _parse_value(raw, start)
-    rest = raw[end:].strip()
+    value, end = _parse_value(body, start)
+    rest = body[end:].strip()
     if rest and not rest.startswith("#"):
         raise ValueError(f"unexpected text after the value: {rest[:40]!r}")
     return Line(raw, match["section"], match["key"], value, start, end)
@@ -135,23 +144,33 @@ def quote(value: str) -> str:
 class ConfigFile:
     lines: list[Line] = field(default_factory=list)
     path: str | None = None
+    # Whether the text ended with a newline; render() reproduces the file byte for byte.
+    final_newline: bool = True
 
     @classmethod
     def parse(cls, text: str, path: str | Path | None = None) -> ConfigFile:
+        # Split on "\n" only: str.splitlines() also splits on \x0c, \x85, \u2028 and
+        # others, which bash (and so the file format) treats as ordinary characters.
+        raws = text.split("\n")
+        final_newline = text == "" or text.endswith("\n")
+        if raws[-1] == "":
+            raws.pop()
         lines = []
-        for lineno, raw in enumerate(text.splitlines(), start=1):
+        for lineno, raw in enumerate(raws, start=1):
             try:
                 lines.append(parse_line(raw))
             except ValueError as exc:
                 raise ConfigError(path, lineno, str(exc)) from None
-        cfg = cls(lines, str(path) if path is not None else None)
+        cfg = cls(lines, str(path) if path is not None else None, final_newline)
         cfg.validate()
         return cfg
 
     @classmethod
     def load(cls, path: str | Path) -> ConfigFile:
+        # Bytes, not read_text(): universal newlines would turn \r\n into \n and a
+        # rewrite of one value would silently change every line of the file.
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise ConfigError(path, None, "file not found") from None
         except UnicodeDecodeError as exc:
@@ -203,16 +222,6 @@ class ConfigFile:
             raise ConfigError(self.path, None, f"bad section name {section!r}")
         if not key or any(c in key for c in "'\"\n\r"):
             raise ConfigError(self.path, None, f"bad key name {key!r}")
-        validator = validator_for(section, key)
-        if validator is not None:
-            try:
-                validator(value)
-            except ValueError as exc:
-                raise ConfigError(self.path, None, f"{section}['{key}']: {exc}") from None
-        try:
-            quoted = quote(value)
-        except ValueError as exc:
-            raise ConfigError(self.path, None, str(exc)) from None
         target = None
         last_in_section = None
         for index, line in enumerate(self.lines):
@@ -220,23 +229,38 @@ class ConfigFile:
                 last_in_section = index
                 if line.key == key:
                     target = index
+        position = len(self.lines) if last_in_section is None else last_in_section + 1
+        # Errors name the line that would change (or be added), like errors when reading.
+        lineno = (target if target is not None else position) + 1
+        validator = validator_for(section, key)
+        if validator is not None:
+            try:
+                validator(value)
+            except ValueError as exc:
+                raise ConfigError(self.path, lineno, f"{section}['{key}']: {exc}") from None
+        try:
+            quoted = quote(value)
+        except ValueError as exc:
+            raise ConfigError(self.path, lineno, str(exc)) from None
         if target is not None:
             old = self.lines[target]
             raw = old.raw[: old.value_start] + quoted + old.raw[old.value_end :]
             self.lines[target] = parse_line(raw)
         else:
-            new = parse_line(f"{section}['{key}']={quoted}")
-            position = len(self.lines) if last_in_section is None else last_in_section + 1
-            self.lines.insert(position, new)
+            # Follow the file's line ending (a file saved on Windows keeps \r\n).
+            neighbour = self.lines[position - 1].raw if position > 0 else ""
+            eol = "\r" if neighbour.endswith("\r") else ""
+            self.lines.insert(position, parse_line(f"{section}['{key}']={quoted}{eol}"))
 
     def render(self) -> str:
-        return "".join(line.raw + "\n" for line in self.lines)
+        text = "\n".join(line.raw for line in self.lines)
+        return text + "\n" if self.lines and self.final_newline else text
 
     def save(self, path: str | Path | None = None) -> None:
         """Write atomically (temp file + rename) so a running server never reads half a file."""
         target = Path(path or self.path)
         tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(self.render(), encoding="utf-8")
+        tmp.write_bytes(self.render().encode("utf-8"))
         mode = target.stat().st_mode & 0o777 if target.exists() else 0o600
         tmp.chmod(mode)
         tmp.replace(target)
@@ -285,8 +309,15 @@ def check_time_zone(value: str) -> None:
 
 
 def check_db_url(value: str) -> None:
-    if value and not re.match(r"^(postgres|postgresql)://", value):
-        raise ValueError("must be empty (SQLite in var/) or postgresql://user:pass@host:port/db")
+    message = "must be empty (SQLite in var/) or postgresql://user:pass@host:port/db"
+    if not value:
+        return
+    if not re.match(r"^(postgres|postgresql)://", value):
+        raise ValueError(message)
+    try:
+        urlsplit(value).port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(message) from None
 
 
 def check_currency(value: str) -> None:
