@@ -170,9 +170,15 @@ class ConfigFile:
         # Bytes, not read_text(): universal newlines would turn \r\n into \n and a
         # rewrite of one value would silently change every line of the file.
         try:
-            text = Path(path).read_bytes().decode("utf-8")
+            data = Path(path).read_bytes()
         except FileNotFoundError:
             raise ConfigError(path, None, "file not found") from None
+        return cls.parse_bytes(data, path)
+
+    @classmethod
+    def parse_bytes(cls, data: bytes, path: str | Path | None = None) -> ConfigFile:
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(path, None, f"not UTF-8 text ({exc.reason})") from None
         return cls.parse(text, path)

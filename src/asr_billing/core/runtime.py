@@ -1,8 +1,13 @@
 """The live view of ``cfg/config`` for a running server.
 
-Every request asks ``current()``; a changed file (mtime or size) is parsed again. A file
-that no longer parses is reported in error.log once and the last good version stays in
-force, so a typo made while the server runs never takes the API down.
+Every request asks ``current()``; a changed file (inode, mtime or size) is parsed again.
+A file that no longer parses (or is gone) is reported in error.log once and the last good
+version stays in force, so a typo made while the server runs never takes the API down.
+
+File times can be coarse (a clock tick on many kernels, 2 s on FAT): a second edit of
+the same size within that window leaves the stat unchanged. As git does for its index,
+a version read within that window of its mtime is "racy" and its content is compared
+until a read happens after the window; from then on any new write changes the mtime.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,6 +34,9 @@ LOG_LEVEL_NAMES = {
 }
 # Loggers whose level follows app['django.loglevel'].
 LIVE_LOGGERS = ("asr_billing", "asr_billing.system_api", "django")
+# The coarsest file time resolution we guard against (FAT); ext4 on older kernels: ~4 ms.
+RACY_NS = 2_000_000_000
+_MISSING = object()  # the stamp of a file that does not exist
 
 
 @dataclass(frozen=True)
@@ -82,38 +91,59 @@ class RuntimeConfig:
     def __init__(self, path: str):
         self.path = path
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self._bad_stamp: tuple[int, int] | None = None
         self._snapshot: Snapshot | None = None
+        # The version last read (applied or refused): its stat, its bytes, and whether
+        # the stat alone cannot prove that the file still holds those bytes.
+        self._stamp: object = None
+        self._data: bytes | None = None
+        self._racy = False
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _stat(self) -> object:
         try:
             st = os.stat(self.path)
         except OSError:
+            return _MISSING
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read(self) -> bytes | None:
+        try:
+            with open(self.path, "rb") as file:
+                return file.read()
+        except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size)
 
     def current(self) -> Snapshot:
         stamp = self._stat()
-        if self._snapshot is not None and (stamp == self._stamp or stamp == self._bad_stamp):
+        if self._snapshot is not None and stamp == self._stamp and not self._racy:
             return self._snapshot
         with self._lock:
-            if self._snapshot is None or stamp not in (self._stamp, self._bad_stamp):
-                self._reload(stamp)
+            stamp = self._stat()
+            if self._snapshot is None or stamp != self._stamp:
+                self._load(stamp, self._read())
+            elif self._racy:
+                started = time.time_ns()
+                data = self._read()
+                if data != self._data:
+                    self._load(stamp, data)
+                elif stamp is _MISSING or started >= stamp[1] + RACY_NS:
+                    self._racy = False
         return self._snapshot
 
-    def _reload(self, stamp) -> None:
+    def _load(self, stamp, data: bytes | None) -> None:
+        """Apply ``data`` (the file's bytes, None when unreadable) or log why not."""
+        started = time.time_ns()
+        self._stamp, self._data = stamp, data
+        self._racy = stamp is not _MISSING and started < stamp[1] + RACY_NS
         try:
-            snapshot = Snapshot(ConfigFile.load(self.path))
+            if data is None:
+                raise ConfigError(self.path, None, "file not found")
+            snapshot = Snapshot(ConfigFile.parse_bytes(data, self.path))
         except ConfigError as exc:
             if self._snapshot is None:
                 raise
-            self._bad_stamp = stamp
             logger.error("config not applied, keeping the last good one: %s", exc)
             return
         self._snapshot = snapshot
-        self._stamp = stamp
-        self._bad_stamp = None
         apply_log_level(snapshot.loglevel)
 
 
