@@ -173,3 +173,50 @@ def nas_create(
         raise Conflict(_("A NAS with IP %(ip)s exists already") % {"ip": address}) from None
     audit_record(actor=actor, action="nas_create", obj=nas, new={"name": nas.name, "ip": address})
     return nas
+
+
+@transaction.atomic
+def nas_update(
+    *,
+    nas: Nas,
+    actor: Actor,
+    name=...,
+    ip=...,
+    nas_type=...,
+    description=...,
+    radius_secret: str | None = None,
+) -> Nas:
+    """Change a NAS; arguments left out stay as they are. ``radius_secret`` None keeps the
+    secret, a string replaces it (encrypted; the audit row only says that it changed)."""
+    locked = Nas.objects.select_for_update().get(pk=nas.pk)
+    old = {"name": locked.name, "ip": locked.ip, "nas_type": locked.nas_type,
+           "description": locked.description}
+    if name is not ...:
+        if not (name or "").strip():
+            raise InvalidInput(_("The NAS needs a name"))
+        locked.name = name.strip()
+    if ip is not ...:
+        address = normalize_ip(ip, "IP")
+        if address is None:
+            raise InvalidInput(_("The NAS needs an IP address"))
+        locked.ip = address
+    if nas_type is not ...:
+        if nas_type not in NasType.values:
+            raise InvalidInput(_("Unknown NAS type: %(type)s") % {"type": nas_type})
+        locked.nas_type = nas_type
+    if description is not ...:
+        locked.description = description or ""
+    if radius_secret is not None:
+        locked.radius_secret_enc = encrypt_secret(radius_secret) if radius_secret else ""
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:
+        raise Conflict(_("A NAS with IP %(ip)s exists already") % {"ip": locked.ip}) from None
+    new = {"name": locked.name, "ip": locked.ip, "nas_type": locked.nas_type,
+           "description": locked.description}
+    if new != old or radius_secret is not None:
+        if radius_secret is not None:
+            new["radius_secret_changed"] = True  # never the value
+        audit_record(actor=actor, action="nas_update", obj=locked, old=old, new=new)
+    return locked

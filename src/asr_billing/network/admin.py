@@ -1,0 +1,224 @@
+"""Admin for NAS devices, logins and online sessions.
+
+Logins and NAS are written through network.services (audited, secrets encrypted); the
+password and the RADIUS secret are write-only fields, their ciphertext is never shown.
+Sessions are RADIUS accounting history: read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from asr_billing.core.admin_mixins import (
+    ReadOnlyAdminMixin,
+    ServiceFormAdminMixin,
+    admin_link,
+    adopt_instance,
+    service_call,
+)
+from asr_billing.core.errors import ApplicationError
+from asr_billing.network.admin_forms import LoginAdminForm, NasAdminForm
+from asr_billing.network.models import Login, Nas, OnlineSession
+from asr_billing.network.services import (
+    login_create,
+    login_set_password,
+    login_update,
+    nas_create,
+    nas_update,
+    normalize_mac,
+)
+
+
+def open_sessions(**outer):
+    """An EXISTS over open sessions, e.g. open_sessions(login=OuterRef("pk"))."""
+    return Exists(OnlineSession.objects.filter(stopped_at__isnull=True, **outer))
+
+
+class LoginOnlineFilter(admin.SimpleListFilter):
+    title = _("online")
+    parameter_name = "online"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Online")), ("no", _("Offline")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_online=True)
+        if self.value() == "no":
+            return queryset.filter(is_online=False)
+        return queryset
+
+
+@admin.register(Nas)
+class NasAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    form = NasAdminForm
+    list_display = ("name", "ip", "nas_type", "has_secret", "login_count")
+    list_filter = ("nas_type",)
+    search_fields = ("name", "ip", "description")
+    readonly_fields = ("has_secret",)
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["name", "ip", "nas_type", "new_secret", "description"]
+        if obj is not None:
+            fields.insert(3, "has_secret")
+        return ((None, {"fields": fields}),)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(login_total=Count("logins"))
+
+    def has_delete_permission(self, request, obj=None):
+        # Logins and sessions point at NAS devices; there is no delete service.
+        return False
+
+    @admin.display(description=_("RADIUS secret set"), boolean=True)
+    def has_secret(self, obj):
+        return bool(obj.radius_secret_enc)
+
+    @admin.display(description=_("logins"), ordering="login_total")
+    def login_count(self, obj):
+        return getattr(obj, "login_total", None)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {
+            "name": data["name"],
+            "ip": data["ip"],
+            "nas_type": data["nas_type"],
+            "description": data.get("description", ""),
+        }
+        if change:
+            service_call(
+                nas_update, nas=obj, actor=request.user,
+                radius_secret=data.get("new_secret") or None, **fields,
+            )
+        else:
+            created = service_call(
+                nas_create, actor=request.user, radius_secret=data.get("new_secret") or "",
+                **fields,
+            )
+            adopt_instance(obj, created)
+
+
+@admin.register(Login)
+class LoginAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    form = LoginAdminForm
+    list_display = ("login", "subscriber_link", "ip", "mac", "nas", "enabled", "online")
+    list_select_related = ("subscriber", "nas")
+    list_filter = ("enabled", "nas", LoginOnlineFilter)
+    search_fields = ("login", "ip", "mac", "subscriber__contract_number", "subscriber__name")
+    autocomplete_fields = ("subscriber",)
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(is_online=open_sessions(login=OuterRef("pk")))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        # A MAC typed in any notation (00-1A-2B..., 001a.2b3c...) finds the stored form.
+        try:
+            mac = normalize_mac(search_term)
+        except ApplicationError:
+            mac = ""
+        if mac:
+            queryset |= self.get_queryset(request).filter(mac=mac)
+        return queryset, duplicates
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("subscriber_link", "login", "created_at") if obj is not None else ()
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            main = ["subscriber", "login", "new_password"]
+        else:
+            main = ["subscriber_link", "login", "new_password"]
+        network = ["enabled", "ip", "mac", "snat_ip", "nas"]
+        tail = ["comments"] + (["created_at"] if obj is not None else [])
+        return (
+            (None, {"fields": main}),
+            (_("Network"), {"fields": network}),
+            (None, {"fields": tail}),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Sessions and the audit log refer to logins: disable a login instead.
+        return False
+
+    @admin.display(description=_("subscriber"), ordering="subscriber__contract_number")
+    def subscriber_link(self, obj):
+        return admin_link(obj.subscriber)
+
+    @admin.display(description=_("online"), boolean=True, ordering="is_online")
+    def online(self, obj):
+        return getattr(obj, "is_online", None)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        network = {
+            "ip": data.get("ip") or None,
+            "mac": data.get("mac") or "",
+            "snat_ip": data.get("snat_ip") or None,
+            "nas": data.get("nas"),
+            "enabled": data.get("enabled", False),
+        }
+        if change:
+            service_call(login_update, login=obj, actor=request.user, **network)
+            if data.get("new_password"):
+                service_call(
+                    login_set_password, login=obj, password=data["new_password"],
+                    actor=request.user,
+                )
+        else:
+            created = service_call(
+                login_create,
+                subscriber=data["subscriber"],
+                login=data["login"],
+                password=data["new_password"],
+                actor=request.user,
+                **network,
+            )
+            adopt_instance(obj, created)
+        if "comments" in form.changed_data:
+            # Free text, not part of the audited network state.
+            Login.objects.filter(pk=obj.pk).update(comments=data.get("comments", ""))
+            obj.comments = data.get("comments", "")
+
+
+class SessionOpenFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Open")), ("no", _("Closed")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(stopped_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(stopped_at__isnull=False)
+        return queryset
+
+
+@admin.register(OnlineSession)
+class OnlineSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "login",
+        "subscriber_link",
+        "nas",
+        "ip",
+        "started_at",
+        "updated_at",
+        "stopped_at",
+        "input_octets",
+        "output_octets",
+    )
+    list_select_related = ("login__subscriber", "nas")
+    list_filter = (SessionOpenFilter, "nas", "started_at")
+    search_fields = ("login__login", "ip", "acct_session_id", "login__subscriber__contract_number")
+    show_full_result_count = False
+
+    @admin.display(description=_("subscriber"), ordering="login__subscriber__contract_number")
+    def subscriber_link(self, obj):
+        return admin_link(obj.login.subscriber)
+

@@ -1,0 +1,450 @@
+"""The operators' main screen: subscribers, plus groups and attribute kinds.
+
+Money, tariff, credit and block changes go through services (locked and audited):
+creation through subscriber_create, the tariff through subscriber_tariff_set, the credit
+limit through subscriber_credit_set, blocks through subscriber_block/unblock, payments and
+corrections through finance.services (finance/admin_views.py). The changelist runs a fixed
+number of queries whatever the page size (list_select_related + an EXISTS annotation).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from asr_billing.core.admin_mixins import (
+    ReadOnlyInline,
+    ServiceFormAdminMixin,
+    admin_link,
+    adopt_instance,
+    money_html,
+    service_call,
+)
+from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
+from asr_billing.finance.models import Operation
+from asr_billing.network.models import Login, OnlineSession
+from asr_billing.subscribers import admin_views
+from asr_billing.subscribers.admin_forms import (
+    GroupAdminForm,
+    SubscriberAddForm,
+    SubscriberChangeForm,
+    SubscriberServiceFormSet,
+    SubscriberServiceInlineForm,
+)
+from asr_billing.subscribers.models import (
+    Attribute,
+    AttributeValue,
+    Group,
+    Subscriber,
+    SubscriberService,
+)
+from asr_billing.subscribers.services import (
+    subscriber_create,
+    subscriber_credit_set,
+    subscriber_tariff_set,
+)
+
+RECENT_OPERATIONS = 10
+# Subscriber fields the admin saves as they are (descriptive data, not audited state).
+PLAIN_FIELDS = (
+    "name", "group", "is_company", "connected_on", "tariff_next", "tariff_next_date", "email",
+    "sms_phone", "phone", "address", "apartment", "code1c", "synced_1c", "comments",
+)
+
+
+def subscriber_online():
+    return Exists(
+        OnlineSession.objects.filter(login__subscriber=OuterRef("pk"), stopped_at__isnull=True)
+    )
+
+
+class SubscriberStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("negbal", _("Cut off by balance")),
+            ("debt", _("Negative balance")),
+            ("blocked", _("Blocked by administrator")),
+            ("voluntary", _("Voluntary block")),
+            ("active", _("Active (not cut off, not blocked)")),
+            ("online", _("Online")),
+            ("offline", _("Offline")),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "negbal":
+            return queryset.filter(negbal=True)
+        if value == "debt":
+            return queryset.filter(account__balance__lt=0)
+        if value == "blocked":
+            return queryset.filter(admin_blocked=True)
+        if value == "voluntary":
+            return queryset.filter(voluntary_blocked=True)
+        if value == "active":
+            return queryset.filter(negbal=False, admin_blocked=False, voluntary_blocked=False)
+        if value == "online":
+            return queryset.filter(is_online=True)
+        if value == "offline":
+            return queryset.filter(is_online=False)
+        return queryset
+
+
+class LoginInline(ReadOnlyInline):
+    """A summary of the subscriber's logins; each is edited on its own page."""
+
+    model = Login
+    fields = ("login_link", "ip", "mac", "nas", "enabled", "online")
+    readonly_fields = fields
+    verbose_name_plural = _("logins")
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request)
+            .select_related("nas")
+            .annotate(is_online=Exists(
+                OnlineSession.objects.filter(login=OuterRef("pk"), stopped_at__isnull=True)
+            ))
+        )
+
+    @admin.display(description=_("login"))
+    def login_link(self, obj):
+        return admin_link(obj, obj.login)
+
+    @admin.display(description=_("online"), boolean=True)
+    def online(self, obj):
+        return getattr(obj, "is_online", None)
+
+
+class AttributeValueInline(admin.TabularInline):
+    model = AttributeValue
+    extra = 0
+    fields = ("attribute", "value")
+
+
+class SubscriberServiceInline(admin.TabularInline):
+    model = SubscriberService
+    form = SubscriberServiceInlineForm
+    formset = SubscriberServiceFormSet
+    extra = 0
+    can_delete = False  # history: a service is disconnected (a date), not deleted
+    fields = ("service", "enabled_on", "disabled_on", "comment")
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "contract_number",
+        "name",
+        "group",
+        "tariff",
+        "balance",
+        "credit",
+        "negbal",
+        "admin_blocked",
+        "voluntary_blocked",
+        "online",
+    )
+    list_display_links = ("contract_number", "name")
+    list_select_related = ("group", "tariff", "account")
+    list_filter = (SubscriberStateFilter, "tariff", "group", "is_company")
+    search_fields = ("contract_number", "name", "code1c", "logins__login", "logins__ip")
+    search_help_text = _("Contract number, name, 1C code, login or IP address.")
+    show_full_result_count = False  # a COUNT(*) of every subscriber on each page load
+    list_per_page = 50
+    actions = ("block_selected", "unblock_selected")
+
+    # -- queries ---------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(is_online=subscriber_online())
+
+    def get_search_results(self, request, queryset, search_term):
+        """Like Django's, but logins are matched with EXISTS instead of a join, so the
+        list needs no DISTINCT (which is slow on a large table)."""
+        terms = search_term.split()
+        if not terms:
+            return queryset, False
+        for term in terms:
+            logins = Login.objects.filter(subscriber=OuterRef("pk")).filter(
+                Q(login__icontains=term) | Q(ip__icontains=term)
+            )
+            queryset = queryset.filter(
+                Q(contract_number__icontains=term)
+                | Q(name__icontains=term)
+                | Q(code1c__icontains=term)
+                | Exists(logins)
+            )
+        return queryset, False
+
+    # -- list columns ----------------------------------------------------------------
+
+    @admin.display(description=_("balance"), ordering="account__balance")
+    def balance(self, obj):
+        account = getattr(obj, "account", None)
+        return money_html(account.balance if account else None)
+
+    @admin.display(description=_("credit"), ordering="account__credit_limit")
+    def credit(self, obj):
+        account = getattr(obj, "account", None)
+        return money_html(account.credit_limit if account else None)
+
+    @admin.display(description=_("online"), boolean=True, ordering="is_online")
+    def online(self, obj):
+        return getattr(obj, "is_online", None)
+
+    # -- change page -----------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = SubscriberChangeForm if obj is not None else SubscriberAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("contract_number", "state", "balance_detail", "promised", "recent_operations",
+                "online", "created_at")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return (
+                (None, {"fields": ("contract_number", "name", "group", "is_company",
+                                   "connected_on")}),
+                (_("Tariff and credit"), {"fields": ("tariff", "credit_limit")}),
+                (_("Contacts"), {"fields": ("email", "sms_phone", "phone", "address",
+                                            "apartment")}),
+                (_("1C"), {"fields": ("code1c",)}),
+                (None, {"fields": ("comments",)}),
+            )
+        return (
+            (None, {"fields": ("contract_number", "name", "group", "is_company",
+                               "connected_on", "created_at")}),
+            (_("State"), {"fields": ("state", "online")}),
+            (_("Account"), {"fields": ("balance_detail", "credit_limit", "promised",
+                                       "recent_operations")}),
+            (_("Tariff"), {"fields": ("tariff", "tariff_next", "tariff_next_date")}),
+            (_("Contacts"), {"fields": ("email", "sms_phone", "phone", "address",
+                                        "apartment")}),
+            (_("1C"), {"fields": ("code1c", "synced_1c")}),
+            (None, {"fields": ("comments",)}),
+        )
+
+    def get_inlines(self, request, obj):
+        # Logins, attributes and services belong to a saved subscriber.
+        if obj is None:
+            return []
+        return [LoginInline, AttributeValueInline, SubscriberServiceInline]
+
+    def get_object(self, request, object_id, from_field=None):
+        # The page shows account figures: fetch the account with the subscriber's row.
+        queryset = self.get_queryset(request).select_related("account", "tariff", "group")
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (Subscriber.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        parts = []
+        if obj.negbal:
+            parts.append(_("cut off by balance"))
+        if obj.admin_blocked:
+            reason = obj.admin_block_reason
+            parts.append(_("blocked by administrator") + (f": {reason}" if reason else ""))
+        if obj.voluntary_blocked:
+            parts.append(_("voluntary block"))
+        return "; ".join(str(p) for p in parts) if parts else _("active")
+
+    @admin.display(description=_("balance"))
+    def balance_detail(self, obj):
+        account = getattr(obj, "account", None)
+        return money_html(account.balance if account else None)
+
+    @admin.display(description=_("promised payment"))
+    def promised(self, obj):
+        account = getattr(obj, "account", None)
+        return money_html(account.promised_amount if account else None)
+
+    @admin.display(description=_("last operations"))
+    def recent_operations(self, obj):
+        rows = list(
+            Operation.objects.filter(account_id=obj.pk)
+            .select_related("pay_operator")
+            .order_by("-id")[:RECENT_OPERATIONS]
+        )
+        if not rows:
+            return _("No operations yet.")
+        ledger = reverse("admin:finance_operation_changelist") + f"?account={obj.pk}"
+        body = format_html_join(
+            "",
+            "<tr><td><a href=\"{}\">#{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:finance_operation_change", args=[op.pk]),
+                    op.pk,
+                    op.op_date.strftime("%Y-%m-%d %H:%M"),
+                    op.get_type_display(),
+                    money_html(op.amount),
+                    money_html(op.balance_after),
+                    op.description or (op.pay_operator.code if op.pay_operator_id else ""),
+                )
+                for op in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>№</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>"
+            "<p><a href=\"{}\">{}</a></p>",
+            _("date"), _("type"), _("amount"), _("balance after"), _("description"),
+            body, ledger, _("All operations of this subscriber"),
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        context["can_post_money"] = can_post_money(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # -- writes (through services) -------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = service_call(
+                subscriber_create,
+                name=data["name"],
+                group=data["group"],
+                actor=request.user,
+                tariff=data.get("tariff"),
+                contract_number=data.get("contract_number") or None,
+                is_company=data.get("is_company", False),
+                email=data.get("email", ""),
+                sms_phone=data.get("sms_phone", ""),
+                phone=data.get("phone", ""),
+                address=data.get("address", ""),
+                code1c=data.get("code1c", ""),
+                credit_limit=data["credit_limit"],
+                connected_on=data.get("connected_on"),
+            )
+            extra = {"apartment": data.get("apartment", ""), "comments": data.get("comments", "")}
+            Subscriber.objects.filter(pk=created.pk).update(**extra)
+            adopt_instance(obj, created)
+            for name, value in extra.items():
+                setattr(obj, name, value)
+            return
+        plain = [name for name in form.changed_data if name in PLAIN_FIELDS]
+        if plain:
+            obj.save(update_fields=plain)
+        if "tariff" in form.changed_data:
+            service_call(subscriber_tariff_set, subscriber=obj, tariff=data.get("tariff"),
+                         actor=request.user)
+        if "credit_limit" in form.changed_data:
+            service_call(subscriber_credit_set, subscriber=obj,
+                         credit_limit=data["credit_limit"], actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts and the ledger keep subscribers forever; block or archive instead.
+        return False
+
+    # -- actions and extra pages ---------------------------------------------------------
+
+    @admin.action(description=_("Block selected subscribers"), permissions=["change"])
+    def block_selected(self, request, queryset):
+        return admin_views.block_action(self, request, queryset)
+
+    @admin.action(description=_("Unblock selected subscribers"), permissions=["change"])
+    def unblock_selected(self, request, queryset):
+        return admin_views.unblock_action(self, request, queryset)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        info = self.opts.app_label, self.opts.model_name
+
+        def money(kind):
+            return wrap(lambda request, object_id: subscriber_money_view(
+                self, request, object_id, kind))
+
+        def block(flag):
+            return wrap(lambda request, object_id: admin_views.subscriber_block_view(
+                self, request, object_id, block=flag))
+
+        prefix = "{}_{}_".format(*info)
+        return [
+            path("<path:object_id>/payment/", money("payment"), name=prefix + "payment"),
+            path("<path:object_id>/correction/", money("correction"), name=prefix + "correction"),
+            path("<path:object_id>/block/", block(True), name=prefix + "block"),
+            path("<path:object_id>/unblock/", block(False), name=prefix + "unblock"),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    """Groups in tree order (a parent, then its subgroups by name), indented by depth."""
+
+    form = GroupAdminForm
+    list_display = ("tree_name", "parent", "subscriber_count")
+    search_fields = ("name",)
+    list_filter = ("parent",)
+    TREE_ORDER_LIMIT = 2000  # beyond that, a CASE per group costs more than it helps
+
+    def _tree(self) -> list[tuple[int, int]]:
+        """(group id, depth) in depth-first order, children sorted by name."""
+        children: dict[int | None, list[tuple[str, int]]] = {}
+        rows = list(Group.objects.values_list("id", "parent_id", "name"))
+        for pk, parent_id, name in rows:
+            children.setdefault(parent_id, []).append((name.lower(), pk))
+        order, seen = [], set()
+        stack = [(pk, 0) for _name, pk in sorted(children.get(None, []), reverse=True)]
+        while stack:
+            pk, depth = stack.pop()
+            if pk in seen:
+                continue
+            seen.add(pk)
+            order.append((pk, depth))
+            for _name, child in sorted(children.get(pk, []), reverse=True):
+                stack.append((child, depth + 1))
+        # Anything unreachable from a root (a cycle typed into the DB) still shows, last.
+        order.extend((pk, 0) for pk, _p, _n in rows if pk not in seen)
+        return order
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("parent").annotate(
+            subscriber_total=Count("subscribers")
+        )
+        if Group.objects.count() > self.TREE_ORDER_LIMIT:
+            return queryset
+        tree = self._tree()
+        return queryset.annotate(
+            tree_pos=Case(*[When(pk=pk, then=Value(i)) for i, (pk, _d) in enumerate(tree)],
+                          default=Value(len(tree)), output_field=IntegerField()),
+            tree_depth=Case(*[When(pk=pk, then=Value(d)) for pk, d in tree],
+                            default=Value(0), output_field=IntegerField()),
+        )
+
+    def get_ordering(self, request):
+        if Group.objects.count() > self.TREE_ORDER_LIMIT:
+            return ("name",)
+        return ("tree_pos",)
+
+    @admin.display(description=_("name"), ordering="name")
+    def tree_name(self, obj):
+        depth = getattr(obj, "tree_depth", 0) or 0
+        return format_html("{}{}", "\u2003" * depth, obj.name)
+
+    @admin.display(description=_("subscribers"), ordering="subscriber_total")
+    def subscriber_count(self, obj):
+        return obj.subscriber_total
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "code")
+    search_fields = ("name", "code")
