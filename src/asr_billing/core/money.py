@@ -16,10 +16,15 @@ MAX_DIGITS = 14
 DECIMAL_PLACES = 2
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The first amount a MoneyField cannot store (12 integer digits).
+TOO_LARGE = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 # Commercial rounding: 0.005 -> 0.01. Decimal's default (banker's) would surprise an accountant.
 ROUNDING = ROUND_HALF_UP
 
-_MONEY_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# ASCII digits only: Decimal() would also take Arabic-Indic or full-width ones.
+_MONEY_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# Group separators people and locales put into amounts: space, NBSP, narrow NBSP.
+_GROUP_SEPARATORS = str.maketrans("", "", " \u00a0\u202f")
 
 
 class MoneyError(ValueError):
@@ -27,8 +32,11 @@ class MoneyError(ValueError):
 
 
 def money(value: Decimal | int | str) -> Decimal:
-    """Quantize to kopecks with ROUND_HALF_UP. Floats raise TypeError: they are never exact."""
-    if isinstance(value, float) or isinstance(value, bool):
+    """Quantize to kopecks with ROUND_HALF_UP. Floats raise TypeError: they are never exact.
+
+    Amounts a MoneyField cannot store (12 integer digits or more) raise MoneyError.
+    """
+    if isinstance(value, (float, bool)):
         raise TypeError("money must not be a float or bool; pass Decimal, int or str")
     try:
         result = Decimal(value) if not isinstance(value, Decimal) else value
@@ -36,24 +44,31 @@ def money(value: Decimal | int | str) -> Decimal:
         raise MoneyError(f"{value!r} is not a number") from None
     if not result.is_finite():
         raise MoneyError(f"{value!r} is not a finite number")
-    return result.quantize(CENT, rounding=ROUNDING)
+    # Checked before quantize(), which raises InvalidOperation past 28 digits.
+    if abs(result) >= TOO_LARGE:
+        raise MoneyError(f"{value!r} is too large")
+    result = result.quantize(CENT, rounding=ROUNDING)
+    if abs(result) >= TOO_LARGE:  # 999999999999.995 rounds up to 10**12
+        raise MoneyError(f"{value!r} is too large")
+    return result
 
 
 def parse_amount(text: str | int | Decimal, *, positive: bool = True) -> Decimal:
     """Parse an amount from the wire strictly: digits with at most 2 decimals, no rounding.
 
     Accepts ``"100"``, ``"100.5"``, ``"100,50"`` (1C and terminals write a comma),
-    surrounding spaces and NBSP group separators. ``positive`` refuses zero and negatives.
+    surrounding spaces and space / NBSP / narrow NBSP group separators. ``positive``
+    refuses zero and negatives.
     """
-    if isinstance(text, float) or isinstance(text, bool):
+    if isinstance(text, (float, bool)):
         raise TypeError("money must not be a float or bool")
-    raw = str(text).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    raw = str(text).strip().translate(_GROUP_SEPARATORS).replace(",", ".")
     if not _MONEY_TEXT.fullmatch(raw):
         raise MoneyError(f"{text!r} is not an amount")
     value = Decimal(raw)
     if value != value.quantize(CENT):
         raise MoneyError(f"{text!r} has more than 2 decimal places")
-    if abs(value) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
+    if abs(value) >= TOO_LARGE:
         raise MoneyError(f"{text!r} is too large")
     if positive and value <= 0:
         raise MoneyError(f"{text!r} must be greater than zero")
@@ -96,6 +111,6 @@ class MoneyField(models.DecimalField):
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         # Migrations reference plain DecimalField so they don't depend on this module's path.
         return name, "django.db.models.DecimalField", args, kwargs
