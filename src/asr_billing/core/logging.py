@@ -6,12 +6,19 @@ import logging
 import re
 
 # psw=..., passwd: "...", "password": "...", card numbers; in query strings, JSON and reprs.
-SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token)"
+SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token)"  # noqa: S105
+# One quoted string as JSON or Python's repr() writes it.
+_QUOTED = r"""(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""
 _PATTERNS = [
     # key=value in query strings / form bodies
     (re.compile(rf"(?i)(\b{SECRET_NAMES}=)[^&\s]*"), r"\1***"),
     # "key": "value" or 'key': 'value' in JSON and Python reprs
     (re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2"""), r"\1\2***\2"),
+    # 'key': ['value', ...] in the repr of a QueryDict (request.GET / request.POST)
+    (
+        re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)\[\s*(?:{_QUOTED}\s*,?\s*)*\]"""),
+        r"\1['***']",
+    ),
     # "key": 123 (unquoted numbers)
     (re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)(\d+)"""), r"\1***"),
     # 13-19 digit card numbers (PAN), possibly grouped by spaces or dashes
@@ -35,6 +42,16 @@ class RedactSecretsFilter(logging.Filter):
             return True
         record.msg = redact(message)
         record.args = None
+        # Filters run before the formatter renders the traceback into exc_text, so render
+        # it here (the formatter reuses exc_text) and redact that: exception messages and
+        # the source lines in a traceback carry request data too.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+_TRACEBACK_FORMATTER = logging.Formatter()
