@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.audit import Actor, actor_fields, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
-from asr_billing.core.money import CENT
+from asr_billing.core.money import CENT, TOO_LARGE
 from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Subscriber
@@ -41,9 +41,17 @@ def account_lock(subscriber_id: int) -> Account:
     )
 
 
+def _check_size(amount: Decimal) -> None:
+    # Before quantize(), which raises InvalidOperation past 28 digits; and a MoneyField
+    # holds 12 integer digits (PostgreSQL would refuse the row with a numeric overflow).
+    if amount.is_finite() and abs(amount) >= TOO_LARGE:
+        raise InvalidInput(_("The amount is too large"))
+
+
 def _check_amount(amount: Decimal) -> Decimal:
     if not isinstance(amount, Decimal):
         raise TypeError("amount must be a Decimal")
+    _check_size(amount)
     if not amount.is_finite() or amount != amount.quantize(CENT) or amount <= 0:
         raise InvalidInput(_("The amount must be positive with at most 2 decimal places"))
     return amount.quantize(CENT)
@@ -232,6 +240,7 @@ def correction_post(
     mandatory explanation."""
     if not isinstance(amount, Decimal):
         raise TypeError("amount must be a Decimal")
+    _check_size(amount)
     if not amount.is_finite() or amount == 0 or amount != amount.quantize(CENT):
         raise InvalidInput(_("The amount must be non-zero with at most 2 decimal places"))
     if not (description or "").strip():
