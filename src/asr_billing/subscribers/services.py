@@ -13,6 +13,7 @@ from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput
 from asr_billing.core.models import Counter
 from asr_billing.core.money import ZERO, money
+from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Group, Subscriber
 from asr_billing.tariffs.models import Tariff
 
@@ -98,7 +99,7 @@ def subscriber_create(
         if code1c and Subscriber.objects.filter(code1c=subscriber.code1c).exists():
             raise Conflict(_("1C code %(c)s is taken") % {"c": subscriber.code1c}) from None
         raise
-    Account.objects.create(subscriber=subscriber, credit_limit=credit_limit)
+    account = Account.objects.create(subscriber=subscriber, credit_limit=credit_limit)
     audit_record(
         actor=actor,
         action="subscriber_create",
@@ -111,6 +112,9 @@ def subscriber_create(
             "credit_limit": str(credit_limit),
         },
     )
+    # A tariff with a positive disconnect threshold cuts off an empty account at once.
+    account.subscriber = subscriber
+    subscriber_state_refresh(subscriber_id=subscriber.pk, actor=actor, account=account)
     return subscriber
 
 
