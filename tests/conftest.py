@@ -80,3 +80,45 @@ def make_login(db, nas):
         )
 
     return make
+
+
+@pytest.fixture
+def english():
+    """Exact-text assertions on our own (translatable) messages are made in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+def db_state() -> dict:
+    """What a refused request must leave exactly as it was: rows, balances, flags, counters.
+    Compare ``db_state()`` before and after the call."""
+    from asr_billing.core.models import AuditEntry, Counter
+    from asr_billing.finance.models import Account, Operation
+    from asr_billing.network.models import Login, Nas
+    from asr_billing.subscribers.models import Subscriber
+
+    return {
+        "operations": list(
+            Operation.objects.order_by("pk").values_list("pk", "type", "amount", "balance_after")
+        ),
+        "accounts": list(
+            Account.objects.order_by("pk").values_list(
+                "pk", "balance", "credit_limit", "promised_amount"
+            )
+        ),
+        "subscribers": list(
+            Subscriber.objects.order_by("pk").values_list(
+                "pk", "contract_number", "name", "tariff_id", "negbal", "admin_blocked"
+            )
+        ),
+        "logins": list(
+            Login.objects.order_by("pk").values_list(
+                "pk", "login", "password_enc", "enabled", "ip", "mac", "snat_ip", "nas_id"
+            )
+        ),
+        "nas": list(Nas.objects.order_by("pk").values_list("pk", "name", "ip", "nas_type")),
+        "audit": AuditEntry.objects.count(),
+        "counters": list(Counter.objects.order_by("name").values_list("name", "value")),
+    }
