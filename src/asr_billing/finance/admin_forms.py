@@ -13,22 +13,25 @@ from asr_billing.core.money import MoneyError, parse_amount
 from asr_billing.finance.models import PaymentOperator
 
 
-class AmountField(forms.CharField):
+class AmountField(forms.Field):
     """Money typed by an operator -> Decimal with 2 places, or a clear error."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 12})
 
     def __init__(self, *, positive: bool, **kwargs):
         self.positive = positive
-        kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        text = super().to_python(value)
+        text = "" if value is None else str(value).strip()
         if text in self.empty_values:
             return None
-        try:
-            amount = parse_amount(text, positive=self.positive)
-        except MoneyError:
-            amount = None
+        amount = None
+        if len(text) <= 20:
+            try:
+                amount = parse_amount(text, positive=self.positive)
+            except MoneyError:
+                pass
         if amount is None or (not self.positive and amount == 0):
             if self.positive:
                 message = _("Enter an amount greater than zero with at most 2 decimal "

@@ -10,6 +10,7 @@ number of queries whatever the page size (list_select_related + an EXISTS annota
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.urls import path, reverse
@@ -385,6 +386,17 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         ]
 
 
+class GroupTreeChangeList(ChangeList):
+    """Tree order unless the operator sorts by a column. (ModelAdmin.get_ordering cannot
+    name the annotation: related-field filters elsewhere order groups with it.)"""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if ORDER_VAR in self.params or "tree_pos" not in queryset.query.annotations:
+            return ordering
+        return ["tree_pos", *ordering]
+
+
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
     """Groups in tree order (a parent, then its subgroups by name), indented by depth."""
@@ -415,24 +427,29 @@ class GroupAdmin(admin.ModelAdmin):
         order.extend((pk, 0) for pk, _p, _n in rows if pk not in seen)
         return order
 
+    def _tree_for(self, request) -> list[tuple[int, int]] | None:
+        """The tree order for this request, or None when there are too many groups."""
+        if not hasattr(request, "_group_tree"):
+            too_many = Group.objects.count() > self.TREE_ORDER_LIMIT
+            request._group_tree = None if too_many else self._tree()
+        return request._group_tree
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("parent").annotate(
             subscriber_total=Count("subscribers")
         )
-        if Group.objects.count() > self.TREE_ORDER_LIMIT:
-            return queryset
-        tree = self._tree()
-        return queryset.annotate(
-            tree_pos=Case(*[When(pk=pk, then=Value(i)) for i, (pk, _d) in enumerate(tree)],
-                          default=Value(len(tree)), output_field=IntegerField()),
-            tree_depth=Case(*[When(pk=pk, then=Value(d)) for pk, d in tree],
-                            default=Value(0), output_field=IntegerField()),
-        )
+        tree = self._tree_for(request)
+        if tree is not None:
+            queryset = queryset.annotate(
+                tree_pos=Case(*[When(pk=pk, then=Value(i)) for i, (pk, _d) in enumerate(tree)],
+                              default=Value(len(tree)), output_field=IntegerField()),
+                tree_depth=Case(*[When(pk=pk, then=Value(d)) for pk, d in tree],
+                                default=Value(0), output_field=IntegerField()),
+            )
+        return queryset
 
-    def get_ordering(self, request):
-        if Group.objects.count() > self.TREE_ORDER_LIMIT:
-            return ("name",)
-        return ("tree_pos",)
+    def get_changelist(self, request, **kwargs):
+        return GroupTreeChangeList
 
     @admin.display(description=_("name"), ordering="name")
     def tree_name(self, obj):

@@ -1,0 +1,264 @@
+"""Subscriber list, search, state filters, actions and edits through services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from asr_billing.core.models import AuditEntry
+from asr_billing.finance.models import Account
+from asr_billing.subscribers.models import Subscriber
+from asr_billing.tariffs.models import Tariff
+
+from .conftest import open_session
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:subscribers_subscriber_changelist")
+
+
+def listed(client, **params) -> set[int]:
+    response = client.get(CHANGELIST, params)
+    assert response.status_code == 200
+    return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def test_list_columns(admin_client, isp):
+    response = admin_client.get(CHANGELIST)
+    html = response.content.decode()
+    assert "BILL0000003" in html
+    assert "Иванов Иван Иванович" in html
+    assert "Home 100" in html  # tariff
+    assert "Test group" in html
+    row = next(o for o in response.context["cl"].result_list if o.pk == isp.paid_online.pk)
+    assert row.is_online is True
+    assert row.account.balance == Decimal("1000.00")
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("testlogin", "paid_online"),  # login
+        ("10.20.30.41", "paid_online"),  # IP of a login
+        ("BILL0000003", "paid_online"),  # contract number
+        ("Ромашка", "offline"),  # name
+        ("1C-000123", "offline"),  # 1C code
+        ("romashka", "offline"),  # a disabled login still finds its subscriber
+    ],
+)
+def test_search(admin_client, isp, isp_ids, term, expected):
+    assert listed(admin_client, q=term) == {isp_ids[expected]}
+
+
+def test_search_by_partial_ip(admin_client, isp, isp_ids):
+    assert listed(admin_client, q="10.20.30.4") == {isp_ids["paid_online"], isp_ids["negbal"]}
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("negbal", {"negbal"}),
+        ("debt", {"negbal"}),
+        ("blocked", {"blocked"}),
+        ("voluntary", {"voluntary"}),
+        ("online", {"paid_online"}),
+        ("offline", {"negbal", "blocked", "voluntary", "offline"}),
+        ("active", {"paid_online", "offline"}),
+    ],
+)
+def test_state_filter(admin_client, isp, isp_ids, state, expected):
+    assert listed(admin_client, state=state) == {isp_ids[name] for name in expected}
+
+
+def test_tariff_group_and_company_filters(admin_client, isp, isp_ids, group):
+    other = Tariff.objects.create(name="Business 500", fee=Decimal("3000.00"))
+    Subscriber.objects.filter(pk=isp_ids["offline"]).update(tariff=other)
+    assert listed(admin_client, tariff__id__exact=other.pk) == {isp_ids["offline"]}
+    assert listed(admin_client, is_company__exact=1) == {isp_ids["offline"]}
+    assert len(listed(admin_client, group__id__exact=group.pk)) == 5
+
+
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client, isp, make_subscriber, make_login, nas, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12) as small:
+        admin_client.get(CHANGELIST)
+    for n in range(30):
+        subscriber = make_subscriber(f"Абонент {n}")
+        login = make_login(subscriber, f"user{n}", ip=f"10.30.0.{n + 1}")
+        if n % 2:
+            open_session(login, nas, session_id=f"x{n}")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = admin_client.get(CHANGELIST, {"q": "Абонент"})
+    assert len(response.context["cl"].result_list) == 30
+
+
+def test_block_action_asks_for_a_reason_then_blocks_through_the_service(admin_client, isp):
+    target = isp.paid_online
+    data = {"action": "block_selected", ACTION_CHECKBOX_NAME: [target.pk]}
+    response = admin_client.post(CHANGELIST, data)
+    assert response.status_code == 200  # the intermediate page
+    assert "reason" in response.context["form"].fields
+    target.refresh_from_db()
+    assert target.admin_blocked is False
+
+    response = admin_client.post(CHANGELIST, {**data, "apply": "1", "reason": "no contract"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.admin_blocked is True
+    assert target.admin_block_reason == "no contract"
+    entry = AuditEntry.objects.get(action="admin_block", subscriber=target)
+    assert entry.actor == "admin:admin"
+    assert entry.message == "no contract"
+
+
+def test_block_action_reports_already_blocked(admin_client, isp):
+    data = {"action": "block_selected", ACTION_CHECKBOX_NAME: [isp.blocked.pk],
+            "apply": "1", "reason": "again"}
+    response = admin_client.post(CHANGELIST, data, follow=True)
+    texts = [str(m) for m in response.context["messages"]]
+    assert any("already blocked" in t or "уже заблокирован" in t for t in texts), texts
+    assert AuditEntry.objects.filter(action="admin_block", subscriber=isp.blocked).count() == 1
+
+
+def test_unblock_action(admin_client, isp):
+    data = {"action": "unblock_selected", ACTION_CHECKBOX_NAME: [isp.blocked.pk]}
+    response = admin_client.post(CHANGELIST, data)
+    assert response.status_code == 302
+    isp.blocked.refresh_from_db()
+    assert isp.blocked.admin_blocked is False
+    assert isp.blocked.admin_block_reason == ""
+    assert AuditEntry.objects.filter(action="admin_unblock", subscriber=isp.blocked).count() == 1
+
+
+def test_block_and_unblock_buttons_on_the_subscriber_page(admin_client, isp):
+    target = isp.offline
+    url = reverse("admin:subscribers_subscriber_block", args=[target.pk])
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"reason": ""})
+    assert response.status_code == 200  # the reason is required
+    assert response.context["form"].errors["reason"]
+    target.refresh_from_db()
+    assert target.admin_blocked is False
+    assert admin_client.post(url, {"reason": "debt"}).status_code == 302
+    target.refresh_from_db()
+    assert target.admin_blocked is True
+    url = reverse("admin:subscribers_subscriber_unblock", args=[target.pk])
+    assert admin_client.post(url).status_code == 302
+    target.refresh_from_db()
+    assert target.admin_blocked is False
+    actions = list(AuditEntry.objects.filter(subscriber=target).values_list("action", flat=True))
+    assert "admin_block" in actions and "admin_unblock" in actions
+
+
+def add_form_data(group, tariff, **extra):
+    data = {
+        "contract_number": "", "name": "Новый Абонент", "group": group.pk, "tariff": tariff.pk,
+        "connected_on": "", "email": "", "sms_phone": "", "phone": "", "address": "",
+        "apartment": "12", "code1c": "", "comments": "", "credit_limit": "0",
+    }
+    data.update(extra)
+    return data
+
+
+def test_add_creates_through_the_service_with_a_generated_contract(admin_client, isp, group,
+                                                                   tariff):
+    response = admin_client.post(reverse("admin:subscribers_subscriber_add"),
+                                 add_form_data(group, tariff, credit_limit="300.00"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = Subscriber.objects.get(name="Новый Абонент")
+    assert created.contract_number.startswith("BILL")
+    assert created.contract_number != "BILL0000003"
+    assert created.apartment == "12"
+    assert Account.objects.get(pk=created.pk).credit_limit == Decimal("300.00")
+    assert AuditEntry.objects.filter(action="subscriber_create", subscriber=created).exists()
+
+
+def test_add_refuses_a_taken_contract_number(admin_client, isp, group, tariff):
+    count = Subscriber.objects.count()
+    response = admin_client.post(reverse("admin:subscribers_subscriber_add"),
+                                 add_form_data(group, tariff, contract_number="BILL0000003"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["contract_number"]
+    assert Subscriber.objects.count() == count
+
+
+def test_add_refuses_a_taken_1c_code(admin_client, isp, group, tariff):
+    count = Subscriber.objects.count()
+    response = admin_client.post(reverse("admin:subscribers_subscriber_add"),
+                                 add_form_data(group, tariff, code1c="1C-000123"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code1c"]
+    assert Subscriber.objects.count() == count
+
+
+def change_form_data(subscriber, **extra):
+    data = {
+        "name": subscriber.name, "group": subscriber.group_id, "is_company": "",
+        "connected_on": "", "tariff": subscriber.tariff_id or "", "tariff_next": "",
+        "tariff_next_date": "", "email": "", "sms_phone": "", "phone": "", "address": "",
+        "apartment": "", "code1c": subscriber.code1c, "comments": "",
+        "credit_limit": str(subscriber.account.credit_limit),
+    }
+    for prefix in ("attributes", "services"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
+                     f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+    data.update({"logins-TOTAL_FORMS": "0", "logins-INITIAL_FORMS": "0",
+                 "logins-MIN_NUM_FORMS": "0", "logins-MAX_NUM_FORMS": "0"})
+    data.update(extra)
+    return data
+
+
+def test_change_of_tariff_and_credit_go_through_audited_services(admin_client, isp):
+    target = isp.negbal  # balance -600.00, cut off
+    other = Tariff.objects.create(name="Economy", fee=Decimal("300.00"),
+                                  disconnect_threshold=Decimal("-1000.00"))
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, tariff=other.pk,
+                                                       credit_limit="50.00", phone="+79001234567"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    target.refresh_from_db()
+    assert target.tariff == other
+    assert target.phone == "+79001234567"
+    assert target.account.credit_limit == Decimal("50.00")
+    assert target.negbal is False  # -600 + 50 >= -1000: the services recomputed the state
+    actions = set(AuditEntry.objects.filter(subscriber=target).values_list("action", flat=True))
+    assert {"tariff_change", "credit_change", "negbal_off"} <= actions
+
+
+def test_change_refuses_a_negative_credit(admin_client, isp):
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, credit_limit="-5"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["credit_limit"]
+    target.account.refresh_from_db()
+    assert target.account.credit_limit == Decimal("0.00")
+
+
+def test_change_page_shows_account_and_last_operations(admin_client, isp):
+    url = reverse("admin:subscribers_subscriber_change", args=[isp.paid_online.pk])
+    html = admin_client.get(url).content.decode()
+    assert "1\u00a0000,00" in html or "1000,00" in html or "1000.00" in html
+    assert reverse("admin:finance_operation_change", args=[isp.payment.pk]) in html
+    assert reverse("admin:subscribers_subscriber_payment", args=[isp.paid_online.pk]) in html
+    assert reverse("admin:subscribers_subscriber_correction", args=[isp.paid_online.pk]) in html
+    assert reverse("admin:network_login_change", args=[isp.login.pk]) in html
+
+
+def test_group_tree_order_and_no_cycles(admin_client, group):
+    from asr_billing.subscribers.models import Group
+
+    child = Group.objects.create(name="A child", parent=group)
+    Group.objects.create(name="B root")
+    response = admin_client.get(reverse("admin:subscribers_group_changelist"))
+    names = [g.name for g in response.context["cl"].result_list]
+    assert names == ["B root", "Test group", "A child"]
+    url = reverse("admin:subscribers_group_change", args=[group.pk])
+    response = admin_client.post(url, {"name": group.name, "parent": child.pk, "comments": ""})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["parent"]
+    group.refresh_from_db()
+    assert group.parent is None
