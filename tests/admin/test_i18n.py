@@ -1,0 +1,54 @@
+"""The admin speaks Russian by default and English when cfg/config says so."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from asr_billing.core.config import ConfigFile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def language():
+    """Set app['language'] in the live cfg/config; the original file comes back after."""
+    path = settings.ASR_HOME.config_file
+    original = path.read_bytes()
+    stat = path.stat()
+
+    def set_language(value):
+        config = ConfigFile.load(path)
+        config.set("app", "language", value)
+        config.save()
+        # "ru" and "en" have the same length: move the mtime so the reload is certain.
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+    yield set_language
+    path.write_bytes(original)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+
+def test_russian_by_default(admin_client, isp):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Абоненты" in html  # subscribers.Subscriber's verbose_name_plural
+    assert "Операции" in html  # the ledger
+    html = admin_client.get(reverse("admin:subscribers_subscriber_changelist")).content.decode()
+    assert "Номер договора" in html
+    assert "Заблокировать выбранных абонентов" in html
+
+
+def test_english_when_configured(admin_client, isp, language):
+    language("en")
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Subscribers" in html
+    assert "Абоненты" not in html
+    html = admin_client.get(reverse("admin:subscribers_subscriber_changelist")).content.decode()
+    assert "Contract number" in html
+    assert "Block selected subscribers" in html
+    language("ru")
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Абоненты" in html
