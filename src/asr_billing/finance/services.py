@@ -296,3 +296,96 @@ def operation_reverse(*, operation: Operation, actor: Actor, description: str = 
             message=text,
         )
     return reversal
+
+def operation_sync_1c(*, operation: Operation, code1c: str, actor: Actor) -> Operation:
+    """Mark a ledger row as synced with 1C under the 1C document code ``code1c``.
+
+    Only the 1C metadata changes, never the money. Repeating with the same code is a
+    no-op; another code on a row that has one, or a code another row holds, is refused.
+    """
+    code = (code1c or "").strip()
+    if not code:
+        raise InvalidInput(_("The 1C code is empty"))
+    if len(code) > 64:
+        raise InvalidInput(_("The 1C code is longer than 64 characters"))
+    with transaction.atomic():
+        locked = Operation.objects.select_for_update().get(pk=operation.pk)
+        if locked.code1c == code and locked.synced_1c:
+            return locked
+        if locked.code1c and locked.code1c != code:
+            raise Conflict(
+                _("Operation #%(id)s is already synced with 1C code %(code)s")
+                % {"id": locked.pk, "code": locked.code1c}
+            )
+        try:
+            with transaction.atomic():
+                Operation.objects.filter(pk=locked.pk).update(code1c=code, synced_1c=True)
+        except IntegrityError:
+            raise Conflict(
+                _("An operation with 1C code %(code)s exists already") % {"code": code}
+            ) from None
+        locked.code1c, locked.synced_1c = code, True
+        audit_record(
+            actor=actor,
+            action="sync_1c",
+            obj=locked,
+            subscriber=None,
+            new={"operation": locked.pk, "code1c": code},
+        )
+    return locked
+
+
+def payment_import_1c(
+    *,
+    subscriber: Subscriber,
+    code1c: str,
+    amount: Decimal,
+    actor: Actor,
+    op_date: datetime | None = None,
+    description: str = "",
+) -> PostResult:
+    """Credit a payment recorded in 1C (a cash order, a bank receipt), exactly once per
+    its 1C document code. 1C re-sends every document of the period on each run, so a
+    repeat with the same subscriber and amount returns the original (created=False);
+    the same code with another subscriber, amount or type is refused."""
+    code = (code1c or "").strip()
+    if not code:
+        raise InvalidInput(_("The 1C code is empty"))
+    if len(code) > 64:
+        raise InvalidInput(_("The 1C code is longer than 64 characters"))
+    amount = _check_amount(amount)
+
+    def replay() -> PostResult | None:
+        original = Operation.objects.filter(code1c=code).first()
+        if original is None:
+            return None
+        if (
+            original.type != OperationType.PAYMENT
+            or original.amount != amount
+            or original.account_id != subscriber.pk
+        ):
+            raise PaymentMismatch(
+                _("1C document %(code)s was already imported with another amount or subscriber")
+                % {"code": code},
+                extra={"operation": original},
+            )
+        return PostResult(original, created=False)
+
+    found = replay()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return payment_register(
+                subscriber=subscriber,
+                amount=amount,
+                actor=actor,
+                op_date=op_date,
+                description=description,
+                code1c=code,
+            )
+    except Conflict:
+        found = replay()  # imported by a concurrent request
+        if found is None:
+            raise
+        return found

@@ -210,3 +210,248 @@ def subscriber_credit_set(*, subscriber: Subscriber, credit_limit: Decimal, acto
         new={"credit_limit": str(value)},
     )
     subscriber_state_refresh(subscriber_id=subscriber.pk, actor=actor)
+
+def _root_group() -> Group:
+    root = Group.objects.filter(parent__isnull=True).order_by("id").first()
+    if root is None:
+        raise InvalidInput(_("There is no subscriber group yet; create one first"))
+    return root
+
+
+@transaction.atomic
+def subscriber_create_from_1c(
+    *, code1c: str, name: str, actor: Actor, group: Group | None = None
+) -> tuple[Subscriber, bool]:
+    """Create a subscriber that 1C already knows by ``code1c``, exactly once per code.
+
+    Returns (subscriber, created). A repeat with the same code and name returns the
+    existing subscriber (created=False); the same code with another name is refused,
+    as a payment replay with another amount is. The subscriber lands in ``group`` (default:
+    the first top-level group) without a tariff and counts as synced with 1C.
+    """
+    code = _clean_text(code1c, _("1C code"), required=True, max_length=64)
+    clean_name = _clean_text(name, _("Name"), required=True)
+
+    def existing() -> tuple[Subscriber, bool] | None:
+        found = Subscriber.objects.filter(code1c=code).first()
+        if found is None:
+            return None
+        if found.name.strip() != clean_name:
+            raise Conflict(
+                _("1C code %(code)s belongs to subscriber %(contract)s named %(name)s")
+                % {"code": code, "contract": found.contract_number, "name": found.name}
+            )
+        return found, False
+
+    found = existing()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            subscriber = subscriber_create(
+                name=clean_name, group=group or _root_group(), actor=actor, code1c=code
+            )
+    except Conflict:
+        # A concurrent request created it between our look and our insert.
+        found = existing()
+        if found is None:
+            raise
+        return found
+    Subscriber.objects.filter(pk=subscriber.pk).update(synced_1c=True)
+    subscriber.synced_1c = True
+    return subscriber, True
+
+
+@transaction.atomic
+def subscriber_sync_1c(
+    *, subscriber: Subscriber, actor: Actor, synced: bool, code1c: str | None = None
+) -> Subscriber:
+    """Record the 1C side of a subscriber: its code in 1C (when given) and whether it is
+    synced. A code that another subscriber holds is refused."""
+    locked = _lock_subscriber(subscriber)
+    old = {"code1c": locked.code1c, "synced_1c": locked.synced_1c}
+    if code1c is not None:
+        code = _clean_text(code1c, _("1C code"), max_length=64)
+        if code and Subscriber.objects.filter(code1c=code).exclude(pk=locked.pk).exists():
+            raise Conflict(_("1C code %(c)s is taken") % {"c": code})
+        locked.code1c = code
+    locked.synced_1c = bool(synced)
+    new = {"code1c": locked.code1c, "synced_1c": locked.synced_1c}
+    if new == old:
+        return locked
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["code1c", "synced_1c"])
+    except IntegrityError:
+        raise Conflict(_("1C code %(c)s is taken") % {"c": locked.code1c}) from None
+    audit_record(
+        actor=actor, action="sync_1c", obj=locked, subscriber=locked, old=old, new=new
+    )
+    return locked
+
+
+# --- Scheduled tariff change, contacts and attributes (used by REST v2 and the admin) ---
+
+
+def _schedule_state(subscriber: Subscriber) -> dict:
+    on = subscriber.tariff_next_date
+    return {
+        "tariff_next": subscriber.tariff_next_id,
+        "tariff_next_date": on.isoformat() if on else None,
+    }
+
+
+@transaction.atomic
+def subscriber_tariff_schedule(
+    *, subscriber: Subscriber, tariff: Tariff | None, on: date | None, actor: Actor
+) -> Subscriber:
+    """Schedule a change to ``tariff`` from the day ``on`` (Carbon's tarif_next /
+    tarif_next_date); the billing run applies it that day. ``tariff=None`` cancels a
+    scheduled change. The tariff must be available and the day today or later in the
+    operator's time zone."""
+    from django.utils import timezone
+
+    locked = _lock_subscriber(subscriber)
+    old = _schedule_state(locked)
+    if tariff is None:
+        locked.tariff_next, locked.tariff_next_date = None, None
+    else:
+        if not tariff.is_active:
+            raise InvalidInput(_("Tariff %(name)s is not available") % {"name": tariff.name})
+        if on is None:
+            raise InvalidInput(_("The date of the tariff change is required"))
+        today = timezone.localdate()
+        if on < today:
+            raise InvalidInput(
+                _("The tariff change date %(date)s is in the past (today is %(today)s)")
+                % {"date": on.isoformat(), "today": today.isoformat()}
+            )
+        if tariff.pk == locked.tariff_id:
+            raise InvalidInput(
+                _("The subscriber is already on tariff %(name)s") % {"name": tariff.name}
+            )
+        locked.tariff_next, locked.tariff_next_date = tariff, on
+    new = _schedule_state(locked)
+    if new == old:
+        return locked
+    locked.save(update_fields=["tariff_next", "tariff_next_date"])
+    audit_record(
+        actor=actor, action="tariff_schedule", obj=locked, subscriber=locked, old=old, new=new
+    )
+    return locked
+
+
+_PHONE_CHARS = frozenset("0123456789+()- ")
+
+
+def _clean_phone(value: str, field: str, max_length: int) -> str:
+    text = _clean_text(value, field, max_length=max_length)
+    if text and (not set(text) <= _PHONE_CHARS or not any(c.isdigit() for c in text)):
+        raise InvalidInput(
+            _("%(field)s: %(value)s is not a phone number") % {"field": field, "value": text}
+        )
+    return text
+
+
+def _clean_email(value: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    text = _clean_text(value, _("E-mail"), max_length=254)
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise InvalidInput(
+                _("%(value)s is not an e-mail address") % {"value": text}
+            ) from None
+    return text
+
+
+@transaction.atomic
+def subscriber_contacts_update(
+    *, subscriber: Subscriber, actor: Actor, sms_phone=..., phone=..., email=..., apartment=...
+) -> Subscriber:
+    """Change how the subscriber is reached: SMS phone, phone, e-mail, apartment number.
+    Arguments left out stay as they are; each value is checked before anything changes."""
+    locked = _lock_subscriber(subscriber)
+    fields = ("sms_phone", "phone", "email", "apartment")
+    old = {name: getattr(locked, name) for name in fields}
+    if sms_phone is not ...:
+        locked.sms_phone = _clean_phone(sms_phone, _("Phone for SMS"), 32)
+    if phone is not ...:
+        locked.phone = _clean_phone(phone, _("Phone"), 64)
+    if email is not ...:
+        locked.email = _clean_email(email)
+    if apartment is not ...:
+        locked.apartment = _clean_text(apartment, _("Apartment"), max_length=32)
+    new = {name: getattr(locked, name) for name in fields}
+    changed = [name for name in fields if new[name] != old[name]]
+    if not changed:
+        return locked
+    locked.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action="contacts_change",
+        obj=locked,
+        subscriber=locked,
+        old={name: old[name] for name in changed},
+        new={name: new[name] for name in changed},
+    )
+    return locked
+
+
+@transaction.atomic
+def attribute_value_create(*, subscriber: Subscriber, attribute_id: int, value: str, actor: Actor):
+    """Give the subscriber a value of an attribute kind (INN 4, KPP 5, Telegram id 1012...).
+    A subscriber holds one value per kind: a second one is refused (change it instead)."""
+    from asr_billing.core.errors import NotFound
+    from asr_billing.subscribers.models import Attribute, AttributeValue
+
+    attribute = Attribute.objects.filter(pk=attribute_id).first()
+    if attribute is None:
+        raise NotFound(_("Attribute %(id)s does not exist") % {"id": attribute_id})
+    text = _clean_text(value, attribute.name, max_length=1000)
+    record = AttributeValue(subscriber=subscriber, attribute=attribute, value=text)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Subscriber %(contract)s already has attribute %(id)s; change its value instead")
+            % {"contract": subscriber.contract_number, "id": attribute_id}
+        ) from None
+    audit_record(
+        actor=actor,
+        action="attribute_set",
+        obj=record,
+        subscriber=subscriber,
+        old=None,
+        new={"attribute": attribute.pk, "value": text},
+    )
+    return record
+
+
+@transaction.atomic
+def attribute_value_update(*, attribute_value, value: str, actor: Actor):
+    """Change the value of a subscriber's attribute."""
+    from asr_billing.subscribers.models import AttributeValue
+
+    locked = AttributeValue.objects.select_for_update().select_related("attribute").get(
+        pk=attribute_value.pk
+    )
+    text = _clean_text(value, locked.attribute.name, max_length=1000)
+    if text == locked.value:
+        return locked
+    old = locked.value
+    locked.value = text
+    locked.save(update_fields=["value"])
+    audit_record(
+        actor=actor,
+        action="attribute_set",
+        obj=locked,
+        subscriber=locked.subscriber,
+        old={"attribute": locked.attribute_id, "value": old},
+        new={"attribute": locked.attribute_id, "value": text},
+    )
+    return locked

@@ -1,0 +1,108 @@
+"""collector_manager (context=collector): the per-NAS lists NAS scripts sync against.
+
+Without a format each list is text/plain, one line per login, 16 space-separated columns
+in the product's order (the operator's notes)::
+
+    %(ip)s %(login)s %(snatip)s %(mac)s %(logged)s %(negbal)s %(blocked)s %(rate_in)s
+    %(ceil_in)s %(burst_in)s %(rate_out)s %(ceil_out)s %(burst_out)s %(nas_ip)s
+    %(cburst_in)s %(cburst_out)s
+
+Flags are 0/1; rates are the tariff's, in kbit/s. A value that is missing (no SNAT IP, no
+MAC, a rate the tariff leaves unshaped) is written as ``None``: never empty, because a
+script splitting on whitespace would shift every later column. ``None`` rather than
+another marker because the product fills this very template with Python's ``%`` operator,
+which writes a missing (NULL) value as ``None``, so scripts written for it already expect
+that word. With format=json the rows are objects with the same 16 keys, missing values
+null, flags 0/1 and rates as integers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.utils.translation import gettext as _
+
+from asr_billing.core.errors import InvalidInput
+from asr_billing.system_api.params import Call
+from asr_billing.system_api.registry import CABINET_ERRORS, api_function
+from asr_billing.system_api.render import Lines
+from asr_billing.system_api.selectors import collector_rows
+
+LINE_KEYS = (
+    "ip", "login", "snatip", "mac", "logged", "negbal", "blocked",
+    "rate_in", "ceil_in", "burst_in", "rate_out", "ceil_out", "burst_out",
+    "nas_ip", "cburst_in", "cburst_out",
+)
+PLACEHOLDER = "None"
+
+
+def _nas_ip(call: Call) -> str:
+    text = call.args.text("nas_ip", required=True)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise InvalidInput(
+            _("nas_ip: %(value)s is not an IP address") % {"value": text[:64]}
+        ) from None
+
+
+def _row(values: tuple) -> dict:
+    (ip, login, snat_ip, mac, logged, negbal, admin_blocked, voluntary_blocked,
+     rate_in, ceil_in, burst_in, rate_out, ceil_out, burst_out, nas_ip,
+     cburst_in, cburst_out) = values
+    return {
+        "ip": ip or None,
+        "login": login,
+        "snatip": snat_ip or None,
+        "mac": mac or None,
+        "logged": int(bool(logged)),
+        "negbal": int(bool(negbal)),
+        "blocked": int(bool(admin_blocked or voluntary_blocked)),
+        "rate_in": rate_in,
+        "ceil_in": ceil_in,
+        "burst_in": burst_in,
+        "rate_out": rate_out,
+        "ceil_out": ceil_out,
+        "burst_out": burst_out,
+        "nas_ip": nas_ip,
+        "cburst_in": cburst_in,
+        "cburst_out": cburst_out,
+    }
+
+
+def line(row: dict) -> str:
+    """One text line; missing values as PLACEHOLDER so the columns never shift."""
+    return " ".join(PLACEHOLDER if row[key] in (None, "") else str(row[key]) for key in LINE_KEYS)
+
+
+def _list(call: Call, kind: str) -> Lines:
+    rows = [_row(values) for values in collector_rows(nas_ip=_nas_ip(call), kind=kind)]
+    return Lines(rows, line)
+
+
+def _register(name: str, kind: str, doc: str):
+    def function(call: Call) -> Lines:
+        return _list(call, kind)
+
+    function.__name__ = name
+    function.__doc__ = doc
+    api_function(
+        f"collector_manager.{name}",
+        context="collector",
+        errors=CABINET_ERRORS,
+        plain_errors="text",
+    )(function)
+    return function
+
+
+users_negbal = _register(
+    "users_negbal", "negbal", "Logins on the NAS cut off by balance. arg1: {\"nas_ip\"}."
+)
+users_blocked = _register(
+    "users_blocked",
+    "blocked",
+    "Logins blocked by the admin or a voluntary block. arg1: {\"nas_ip\"}.",
+)
+users_logged = _register(
+    "users_logged", "logged", "Logins with an open session. arg1: {\"nas_ip\"}."
+)

@@ -1,0 +1,211 @@
+"""asr_fiscal_manager.act_pay (context=asr_fiscal): payments from terminals and banks.
+
+arg1: ``{"contract_number", "sum_in", "pay_operator", "pay_id_str", "act"}``;
+``contract_number`` may hold a contract number, a login or an IP (tried in that order).
+
+Acts:
+
+- ``PAY``: credit ``sum_in`` exactly once per (pay_operator, pay_id_str). A replay answers
+  the original payment (same operation id, same balance after) with ``"replay": true`` and
+  the product's message; a replay with another sum is refused.
+- ``CHECK_ABONENT``: can this subscriber be paid (found, operator known)?
+- ``CHECK``: as CHECK_ABONENT, plus the state of ``pay_id_str`` when given.
+
+Answers (all keys always present for the act; amounts are strings with 2 places)::
+
+    PAY   {"result": "ok", "act": "PAY", "replay": false, "operation_id": 54895,
+           "abonent_id": 3, "contract_number": "BILL0000003", "sum": "100.00",
+           "balance": "350.00", "pay_operator": "SBERBANK_OSMP",
+           "pay_id_str": "1238989213892", "op_date": "2024-05-01T12:00:00+03:00",
+           "message": ""}
+    CHECK_ABONENT {"result": "ok", "act": "CHECK_ABONENT", "abonent_id": 3,
+           "contract_number": "BILL0000003", "name": "...", "balance": "250.00"}
+    CHECK  as CHECK_ABONENT plus "payment": {"pay_id_str", "state": "done"|"reversed"|
+           "not_found", and for a found one "operation_id", "sum", "op_date",
+           "contract_number"}
+    error {"result": "error", "act": "<act as sent>", "error": "<text>"}
+
+Error texts are the product's own (reference §4.4), byte for byte: terminals' handlers
+and operators compare them.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound, PaymentMismatch
+from asr_billing.core.money import MoneyError, fmt, parse_amount
+from asr_billing.finance.models import Operation, OperationType, PaymentOperator
+from asr_billing.finance.services import payment_register
+from asr_billing.subscribers.selectors import subscriber_find
+from asr_billing.system_api.params import Call
+from asr_billing.system_api.registry import api_function
+
+# The product's texts (Carbon's admin_billing.po); not translated, clients compare them.
+UNKNOWN_ACT = "Неизвестная команда! ({0})"
+UNKNOWN_OPERATOR = "Неизвестный оператор! ({0})"
+NO_SEARCH_PARAMETER = "Не указан параметр для поиска абонента! ({0})"
+SUBSCRIBER_NOT_FOUND = "Абонент не найден! ({0})"
+NO_SUM = "В платеже не указана сумма!"
+BAD_SUM = "Неверно введена сумма платежа"
+ZERO_SUM = "Сумма платежа не должна быть нулевой"
+SUM_MISMATCH = "Сумма дублирующего платежа не совпадает с оригиналом!"
+ALREADY_CREATED = "Платеж уже создан"
+REPLAY = "Платеж уже проведен, возвращаем старые данные!"
+
+ACTS = ("PAY", "CHECK_ABONENT", "CHECK")
+SEARCH_PARAMETER = "contract_number"
+
+
+class FiscalError(ApplicationError):
+    def __init__(self, message: str, *, act: str, code: str = "error"):
+        super().__init__(message, code=code)
+        self.act = act
+
+
+def fiscal_errors(exc: ApplicationError) -> dict:
+    return {"result": "error", "act": getattr(exc, "act", ""), "error": str(exc.message)}
+
+
+def _shown(value: str, limit: int = 100) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _operator(call: Call, act: str) -> PaymentOperator:
+    code = call.args.text("pay_operator")
+    found = PaymentOperator.objects.filter(code=code, enabled=True).first() if code else None
+    if found is None:
+        raise FiscalError(UNKNOWN_OPERATOR.format(_shown(code)), act=act, code="unknown_operator")
+    return found
+
+
+def _subscriber(call: Call, act: str):
+    key = call.args.text(SEARCH_PARAMETER)
+    if not key:
+        raise FiscalError(
+            NO_SEARCH_PARAMETER.format(SEARCH_PARAMETER), act=act, code="no_search_parameter"
+        )
+    found = subscriber_find(key)
+    if found is None:
+        raise FiscalError(SUBSCRIBER_NOT_FOUND.format(_shown(key)), act=act, code="not_found")
+    return found
+
+
+def _amount(call: Call, act: str):
+    if not call.args.present("sum_in"):
+        raise FiscalError(NO_SUM, act=act, code="no_sum")
+    raw = call.args.text("sum_in")
+    try:
+        amount = parse_amount(raw, positive=False)
+    except (MoneyError, TypeError):
+        raise FiscalError(BAD_SUM, act=act, code="bad_sum") from None
+    if amount == 0:
+        raise FiscalError(ZERO_SUM, act=act, code="bad_sum")
+    if amount < 0:
+        raise FiscalError(BAD_SUM, act=act, code="bad_sum")
+    return amount
+
+
+def _payment_answer(operation: Operation, *, replay: bool) -> dict:
+    account = operation.account
+    return {
+        "result": "ok",
+        "act": "PAY",
+        "replay": replay,
+        "operation_id": operation.pk,
+        "abonent_id": account.subscriber_id,
+        "contract_number": account.subscriber.contract_number,
+        "sum": fmt(operation.amount),
+        "balance": fmt(operation.balance_after),
+        "pay_operator": operation.pay_operator.code,
+        "pay_id_str": operation.external_id,
+        "op_date": operation.op_date.isoformat(),
+        "message": REPLAY if replay else "",
+    }
+
+
+def _subscriber_answer(subscriber, act: str) -> dict:
+    from asr_billing.finance.models import Account
+
+    balance = Account.objects.filter(pk=subscriber.pk).values_list("balance", flat=True).first()
+    return {
+        "result": "ok",
+        "act": act,
+        "abonent_id": subscriber.pk,
+        "contract_number": subscriber.contract_number,
+        "name": subscriber.name,
+        "balance": fmt(balance) if balance is not None else None,
+    }
+
+
+def _pay(call: Call) -> dict:
+    operator = _operator(call, "PAY")
+    subscriber = _subscriber(call, "PAY")
+    amount = _amount(call, "PAY")
+    pay_id = call.args.text("pay_id_str")
+    if not pay_id:
+        # Without the terminal's id a retry would pay twice; exactly-once needs it.
+        raise FiscalError(
+            _("The payment has no pay_id_str (the operator's payment id)"),
+            act="PAY",
+            code="no_pay_id",
+        )
+    try:
+        result = payment_register(
+            subscriber=subscriber,
+            amount=amount,
+            operator=operator,
+            external_id=pay_id,
+            actor=call.actor,
+            description=_("Payment via %(op)s, id %(id)s") % {"op": operator.code, "id": pay_id},
+        )
+    except PaymentMismatch as exc:
+        original = exc.extra.get("operation")
+        text = SUM_MISMATCH if original is None or original.amount != amount else ALREADY_CREATED
+        raise FiscalError(text, act="PAY", code="payment_mismatch") from None
+    except (InvalidInput, NotFound) as exc:
+        raise FiscalError(str(exc.message), act="PAY", code=exc.code) from None
+    operation = (
+        Operation.objects.select_related("account__subscriber", "pay_operator")
+        .get(pk=result.operation.pk)
+    )
+    return _payment_answer(operation, replay=not result.created)
+
+
+def _check(call: Call, act: str) -> dict:
+    _operator(call, act)
+    subscriber = _subscriber(call, act)
+    answer = _subscriber_answer(subscriber, act)
+    if act == "CHECK" and call.args.present("pay_id_str"):
+        pay_id = call.args.text("pay_id_str")
+        operation = (
+            Operation.objects.select_related("account__subscriber", "reversed_by")
+            .filter(pay_operator__code=call.args.text("pay_operator"), external_id=pay_id,
+                    type=OperationType.PAYMENT)
+            .first()
+        )
+        if operation is None:
+            answer["payment"] = {"pay_id_str": pay_id, "state": "not_found"}
+        else:
+            answer["payment"] = {
+                "pay_id_str": pay_id,
+                "state": "reversed" if operation.is_reversed else "done",
+                "operation_id": operation.pk,
+                "sum": fmt(operation.amount),
+                "op_date": operation.op_date.isoformat(),
+                "contract_number": operation.account.subscriber.contract_number,
+            }
+    return answer
+
+
+@api_function("asr_fiscal_manager.act_pay", context="asr_fiscal", errors=fiscal_errors,
+              writes=True)
+def act_pay(call: Call) -> dict:
+    """PAY / CHECK_ABONENT / CHECK; see the module docstring for arguments and answers."""
+    act = call.args.text("act").upper()
+    if act not in ACTS:
+        raise FiscalError(UNKNOWN_ACT.format(_shown(call.args.text("act"))), act=act,
+                          code="unknown_act")
+    if act == "PAY":
+        return _pay(call)
+    return _check(call, act)

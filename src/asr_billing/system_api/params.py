@@ -1,0 +1,319 @@
+"""Reading the request the way real clients send it, and typed access to ``arg1``.
+
+Quirks handled here, each needed by a known client (reference carbon-api.md §2-4):
+
+- parameters come from the query string or a form body, GET or POST (a Go cabinet client
+  POSTs with everything in the query string; REST-style clients post form bodies);
+- ``arg1`` is often **not URL-encoded** (JS, 1C and C clients glue the JSON into the URL),
+  so a literal ``+`` stays a plus and a ``&`` inside a value must not end it;
+- 1C's own ``URLEncode`` writes Cyrillic as **cp1251** bytes (``%CE%EF...``), not UTF-8;
+- ``{}``, an empty or a missing ``arg1`` mean "no arguments";
+- 1C sends every value as a string (``"1361"``), numbers may carry NBSP group separators,
+  dates come as ISO (``2023-03-01T00:00:00``, ``2023-03-01``) or as 1C prints them
+  (``01.03.2023 0:00:00``), and 1C's empty date is ``01.01.0001 0:00:00``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asr_billing.core.errors import InvalidInput
+
+PARAM_NAMES = ("model", "method1", "arg1", "context", "psw", "format", "fields1", "suid")
+# Where an un-encoded arg1 ends: at "&" followed by a parameter name the API knows.
+_NEXT_PARAM = re.compile(
+    rb"&(?=(?:model|method\d+|arg\d+|context|psw|format|fields\d*|suid|hash_key)=)"
+)
+_ARG1_START = re.compile(rb"(?:^|&)arg1=")
+MAX_DEPTH = 20  # arg1 nesting; real clients send flat objects
+# Characters PostgreSQL text cannot hold (NUL) and lone surrogates (not encodable).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_ONE_C_DATE = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{1,4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_GROUPING = str.maketrans("", "", "\u00a0\u202f \t")
+MAX_ID = 2**63 - 1  # BigAutoField; larger values would overflow the database driver
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class ArgumentError(InvalidInput):
+    """arg1 (or one of its values) cannot be used."""
+
+
+def clean_text(value: str) -> str:
+    """Replace what no database text column accepts (NUL, lone surrogates) with U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean(v) for k, v in value.items()}
+    return value
+
+
+def raw_arg1(raw: bytes) -> bytes | None:
+    """The still-encoded ``arg1`` of a raw query string or form body (bytes as received),
+    up to the next known parameter, so an un-encoded ``&`` inside the JSON does not cut it."""
+    match = _ARG1_START.search(raw)
+    if match is None:
+        return None
+    rest = raw[match.end() :]
+    end = _NEXT_PARAM.search(rest)
+    return rest[: end.start()] if end else rest
+
+
+def _decode(raw: bytes, *, plus_is_space: bool) -> str:
+    data = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # 1C's URLEncode percent-encodes Cyrillic as cp1251 bytes.
+        return data.decode("cp1251", errors="replace")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, iteratively (a recursive walk could itself overflow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def parse_arg1(decoded: str | None, raw: bytes | None) -> dict:
+    """arg1 as a dict. ``decoded`` is Django's value, ``raw`` the undecoded text if known."""
+    candidates: list[str] = []
+    if raw is not None:
+        if b"{" in raw or b'"' in raw:
+            # Sent un-encoded: a literal "+" is a plus (phone numbers), not a space.
+            candidates.append(_decode(raw, plus_is_space=False))
+        candidates.append(_decode(raw, plus_is_space=True))
+    if decoded is not None:
+        candidates.append(decoded)
+    if not candidates:
+        return {}
+    for text in candidates:
+        text = text.strip()
+        if text in ("", "{}", "null", "None"):
+            return {}
+        try:
+            value = json.loads(text, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            if _depth(value) > MAX_DEPTH:
+                raise ArgumentError(_("arg1 is nested too deeply"))
+            return _clean(value)
+        raise ArgumentError(_("arg1 must be a JSON object such as {\"nas_ip\": \"10.0.0.1\"}"))
+    raise ArgumentError(_("arg1 is not valid JSON"))
+
+
+def parse_fields(text: str | None) -> list[str] | None:
+    """``fields1`` of the old API: a JSON list (``["op_id"]``) or comma-separated names."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = [part for part in text.split(",")]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    names = [clean_text(str(v)).strip() for v in value if str(v).strip()]
+    return names or None
+
+
+class Args(Mapping):
+    """Typed, lenient access to the arguments. Every error names the argument."""
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def present(self, name: str) -> bool:
+        """Given and not empty (clients send "" or null for "not given")."""
+        value = self._data.get(name)
+        return value is not None and not (isinstance(value, str) and not value.strip())
+
+    def _missing(self, name: str) -> ArgumentError:
+        return ArgumentError(_("Argument %(name)s is required") % {"name": name})
+
+    def text(self, name: str, *, required: bool = False, default: str = "") -> str:
+        if not self.present(name):
+            if required:
+                raise self._missing(name)
+            return default
+        value = self._data[name]
+        if isinstance(value, (dict, list)):
+            raise ArgumentError(_("Argument %(name)s must be a string") % {"name": name})
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        return str(value).strip()
+
+    def integer(
+        self, name: str, *, required: bool = False, default: int | None = None
+    ) -> int | None:
+        """A whole number given as a number or a string ("1361", "1 361" with NBSP)."""
+        if not self.present(name):
+            if required:
+                raise self._missing(name)
+            return default
+        value = self._data[name]
+        error = ArgumentError(
+            _("Argument %(name)s must be a whole number, not %(value)s")
+            % {"name": name, "value": _short(value)}
+        )
+        if isinstance(value, (bool, dict, list)):
+            raise error
+        if isinstance(value, (int, Decimal)):
+            number = value
+        else:
+            text = str(value).translate(_GROUPING)
+            if not re.fullmatch(r"[+-]?\d{1,30}(\.0*)?", text):
+                raise error
+            number = Decimal(text)
+        if number != int(number):
+            raise error
+        return int(number)
+
+    def object_id(self, name: str, *, required: bool = True) -> int | None:
+        """A database id: a whole number from 1 to 2**63-1."""
+        number = self.integer(name, required=required)
+        if number is None:
+            return None
+        if not 0 < number <= MAX_ID:
+            raise ArgumentError(
+                _("Argument %(name)s must be a positive whole number, not %(value)s")
+                % {"name": name, "value": number}
+            )
+        return number
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        """"1"/"0", 1/0, true/false."""
+        if not self.present(name):
+            return default
+        value = self._data[name]
+        text = str(value).strip().lower()
+        if value is True or text in ("1", "true", "yes", "y", "on"):
+            return True
+        if value is False or text in ("0", "false", "no", "n", "off"):
+            return False
+        raise ArgumentError(
+            _("Argument %(name)s must be 1 or 0, not %(value)s")
+            % {"name": name, "value": _short(value)}
+        )
+
+    def moment(self, name: str, *, end_of_day: bool = False) -> datetime | None:
+        """A point in local time (app['time_zone']); None when not given or 1C's empty date.
+
+        A date without a time means the start of that day, or its last microsecond when
+        ``end_of_day`` (so an end date of 2023-04-03 includes the whole of that day).
+        """
+        if not self.present(name):
+            return None
+        value = self._data[name]
+        parsed = parse_moment(str(value)) if not isinstance(value, (dict, list)) else None
+        if parsed is None:
+            raise ArgumentError(
+                _(
+                    "Argument %(name)s must be a date such as 2023-03-01, 2023-03-01T00:00:00 "
+                    "or 01.03.2023 0:00:00, not %(value)s"
+                )
+                % {"name": name, "value": _short(value)}
+            )
+        if parsed is EMPTY_DATE:
+            return None
+        moment, has_time = parsed
+        if isinstance(moment, date) and not isinstance(moment, datetime):
+            moment = datetime.combine(moment, time.min)
+        if end_of_day and not has_time:
+            moment = moment + timedelta(days=1) - timedelta(microseconds=1)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+
+EMPTY_DATE = object()
+
+
+def parse_moment(text: str):
+    """-> (date or datetime, has_time), EMPTY_DATE for 1C's 01.01.0001, None if unreadable."""
+    text = text.strip()
+    match = _ONE_C_DATE.fullmatch(text)
+    try:
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+            if int(year) == 1 and int(month) == 1 and int(day) == 1:
+                return EMPTY_DATE  # 1C's empty date: "no bound"
+            if hour is None:
+                result, has_time = date(int(year), int(month), int(day)), False
+            else:
+                result = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                                  int(second or 0))
+                has_time = True
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            result, has_time = date.fromisoformat(text), False
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ][0-9:.+\-Z]+", text):
+            result, has_time = datetime.fromisoformat(text), True
+        else:
+            return None
+    except ValueError:
+        return None
+    if result.year == 1 and isinstance(result, date):
+        return EMPTY_DATE
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        return None
+    return result, has_time
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class Call:
+    """One request to a system API function, as the function sees it."""
+
+    method: str
+    context: str
+    args: Args
+    source_ip: str
+    model: str = ""
+    fields: list[str] | None = None
+    suid: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        """Who acted, for the audit log and the ledger: "system_api:<context>"."""
+        return f"system_api:{self.context}"[:100]

@@ -1,0 +1,149 @@
+"""Answer formats: JSON (``format=json``), plain text lines (collector lists without a
+format) and XML (everything else without a format, as the old API answered).
+
+XML schema (documented in docs/system-api.md)::
+
+    <?xml version="1.0" encoding="utf-8"?>
+    <response>            the answer value
+      <key>..</key>       a dict entry whose key is an XML name
+      <item key="k">..</item>   a dict entry whose key is not (digits, spaces, ...)
+      <item>..</item>     a list element
+    </response>
+
+Scalars are text: strings as they are, numbers as digits, Decimals with their places,
+true/false for booleans; null is an empty element with ``null="true"``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from django.http import HttpResponse
+
+JSON_TYPE = "application/json; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+XML_TYPE = "application/xml; charset=utf-8"
+
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+# Characters XML 1.0 does not allow, even escaped.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class Lines:
+    """An answer with a plain-text form, one line per row (the collector lists).
+
+    ``rows`` are the data form (JSON/XML); ``line`` turns one row into its text line.
+    """
+
+    def __init__(self, rows: list[dict], line: Callable[[dict], str]):
+        self.rows = rows
+        self.line = line
+
+    def text(self) -> str:
+        return "".join(self.line(row) + "\n" for row in self.rows)
+
+
+def _default(value: Any):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Lines):
+        return value.rows
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _encode(text: str) -> bytes:
+    # Lone surrogates from \\ud800 escapes in a client's JSON cannot be UTF-8: replace.
+    return text.encode("utf-8", errors="replace")
+
+
+def json_response(value: Any, status: int = 200) -> HttpResponse:
+    body = json.dumps(value, ensure_ascii=False, default=_default)
+    return HttpResponse(_encode(body), status=status, content_type=JSON_TYPE)
+
+
+def text_response(text: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(_encode(text), status=status, content_type=TEXT_TYPE)
+
+
+def _xml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, datetime | date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return escape(_XML_INVALID.sub("\ufffd", text))
+
+
+def _xml(value: Any, tag: str, attrs: str, out: list[str]) -> None:
+    if isinstance(value, Lines):
+        value = value.rows
+    if value is None:
+        out.append(f'<{tag}{attrs} null="true"/>')
+    elif isinstance(value, dict):
+        out.append(f"<{tag}{attrs}>")
+        for key, item in value.items():
+            key = str(key)
+            if _XML_NAME.fullmatch(key) and not key.lower().startswith("xml"):
+                _xml(item, key, "", out)
+            else:
+                safe = _XML_INVALID.sub("\ufffd", key)
+                _xml(item, "item", f" key={quoteattr(safe)}", out)
+        out.append(f"</{tag}>")
+    elif isinstance(value, list | tuple):
+        out.append(f"<{tag}{attrs}>")
+        for item in value:
+            _xml(item, "item", "", out)
+        out.append(f"</{tag}>")
+    else:
+        out.append(f"<{tag}{attrs}>{_xml_text(value)}</{tag}>")
+
+
+def to_xml(value: Any) -> str:
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n']
+    _xml(value, "response", "", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def xml_response(value: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(_encode(to_xml(value)), status=status, content_type=XML_TYPE)
+
+
+def answer_response(value: Any, fmt: str) -> HttpResponse:
+    """A successful answer in the requested format (see module docstring)."""
+    if fmt == "json":
+        return json_response(value)
+    if isinstance(value, Lines) and fmt in ("", "text"):
+        return text_response(value.text())
+    return xml_response(value)
+
+
+def project(value: Any, fields: Iterable[str] | None) -> Any:
+    """Apply the old API's ``fields1``: keep only the named keys of each object (and its
+    ``pk``); Django-serialised objects are trimmed inside their ``fields``."""
+    if not fields:
+        return value
+    wanted = set(fields)
+
+    def trim(item):
+        if not isinstance(item, dict):
+            return item
+        if isinstance(item.get("fields"), dict):
+            trimmed = {k: v for k, v in item["fields"].items() if k in wanted}
+            return {**{k: v for k, v in item.items() if k != "fields"}, "fields": trimmed}
+        return {k: v for k, v in item.items() if k in wanted or k == "pk"}
+
+    if isinstance(value, list):  # not Lines: a text line needs all its columns
+        return [trim(item) for item in value]
+    return value
