@@ -297,6 +297,10 @@ def operation_reverse(*, operation: Operation, actor: Actor, description: str = 
         )
     return reversal
 
+
+# --- 1C exchange (system API api_1c_manager) ---
+
+
 def operation_sync_1c(*, operation: Operation, code1c: str, actor: Actor) -> Operation:
     """Mark a ledger row as synced with 1C under the 1C document code ``code1c``.
 
