@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -12,7 +14,7 @@ from asr_billing.core import runtime
 from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput
 from asr_billing.core.models import Counter
-from asr_billing.core.money import ZERO, money
+from asr_billing.core.money import ZERO, MoneyError, money
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Group, Subscriber
 from asr_billing.tariffs.models import Tariff
@@ -51,6 +53,29 @@ def _clean_text(value: str, field: str, *, required: bool = False, max_length: i
     return text
 
 
+def _credit_limit(value: Decimal) -> Decimal:
+    """A credit limit: roubles, not negative, 2 places at most (floats raise TypeError)."""
+    try:
+        result = money(value)
+    except MoneyError:
+        raise InvalidInput(_("Credit limit is not a valid amount")) from None
+    if result != Decimal(value):  # money() rounded it
+        raise InvalidInput(_("Credit limit has more than 2 decimal places"))
+    if result < 0:
+        raise InvalidInput(_("Credit limit cannot be negative"))
+    return result
+
+
+def _clean_email(value: str) -> str:
+    text = _clean_text(value, _("E-mail"), max_length=254)
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise InvalidInput(_("%(value)s is not an e-mail address") % {"value": text}) from None
+    return text
+
+
 @transaction.atomic
 def subscriber_create(
     *,
@@ -72,9 +97,7 @@ def subscriber_create(
     from asr_billing.finance.models import Account
 
     name = _clean_text(name, _("Name"), required=True)
-    credit_limit = money(credit_limit)
-    if credit_limit < 0:
-        raise InvalidInput(_("Credit limit cannot be negative"))
+    credit_limit = _credit_limit(credit_limit)
     number = _clean_text(contract_number or "", _("Contract number"), max_length=32)
     number = number or contract_number_next()
     subscriber = Subscriber(
@@ -83,7 +106,7 @@ def subscriber_create(
         tariff=tariff,
         contract_number=number,
         is_company=is_company,
-        email=_clean_text(email, _("E-mail")),
+        email=_clean_email(email),
         sms_phone=_clean_text(sms_phone, _("Phone for SMS"), max_length=32),
         phone=_clean_text(phone, _("Phone"), max_length=64),
         address=_clean_text(address, _("Address"), max_length=500),
@@ -192,9 +215,7 @@ def subscriber_credit_set(*, subscriber: Subscriber, credit_limit: Decimal, acto
     from asr_billing.finance.models import Account
     from asr_billing.finance.state import subscriber_state_refresh
 
-    value = money(credit_limit)
-    if value < 0:
-        raise InvalidInput(_("Credit limit cannot be negative"))
+    value = _credit_limit(credit_limit)
     account = Account.objects.select_for_update().get(pk=subscriber.pk)
     if account.credit_limit == value:
         return
