@@ -122,3 +122,24 @@ def db_state() -> dict:
         "audit": AuditEntry.objects.count(),
         "counters": list(Counter.objects.order_by("name").values_list("name", "value")),
     }
+
+
+@pytest.fixture
+def home_config(settings):
+    """Edit the test home's cfg/config the way an operator does (a running process sees
+    it through core.runtime); the file is put back afterwards.
+    ``home_config("app", "contract.prefix", "ACME")`` sets one value."""
+    from asr_billing.core import runtime
+    from asr_billing.core.config import ConfigFile
+
+    path = settings.ASR_HOME.config_file
+    original = path.read_bytes()
+
+    def set_value(section: str, key: str, value: str) -> None:
+        config = ConfigFile.load(path)
+        config.set(section, key, value)
+        config.save()
+
+    yield set_value
+    path.write_bytes(original)
+    runtime.current()  # apply the original again (log level and all)
