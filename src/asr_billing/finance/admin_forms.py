@@ -7,6 +7,7 @@ places, a comma allowed, never rounded and never a float.
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.money import MoneyError, parse_amount
@@ -26,12 +27,10 @@ class AmountField(forms.Field):
         text = "" if value is None else str(value).strip()
         if text in self.empty_values:
             return None
-        amount = None
-        if len(text) <= 20:
-            try:
-                amount = parse_amount(text, positive=self.positive)
-            except MoneyError:
-                pass
+        try:
+            amount = parse_amount(text, positive=self.positive) if len(text) <= 20 else None
+        except MoneyError:
+            amount = None
         if amount is None or (not self.positive and amount == 0):
             if self.positive:
                 message = _("Enter an amount greater than zero with at most 2 decimal "
@@ -44,22 +43,24 @@ class AmountField(forms.Field):
 
 
 class PaymentForm(forms.Form):
-    amount = AmountField(label=_("amount"), positive=True)
+    amount = AmountField(label=capfirst(_("amount")), positive=True)
     operator = forms.ModelChoiceField(
-        label=_("payment operator"),
+        label=capfirst(_("payment operator")),
         queryset=PaymentOperator.objects.filter(enabled=True),
         required=False,
         help_text=_("Leave empty for a payment at the office."),
     )
     external_id = forms.CharField(
-        label=_("external id"),
+        label=capfirst(_("external id")),
         max_length=100,
         required=False,
         help_text=_("The operator's payment number: the payment is registered only once "
                     "per operator and number."),
     )
     description = forms.CharField(
-        label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=capfirst(_("description")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean(self):
@@ -71,12 +72,12 @@ class PaymentForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     amount = AmountField(
-        label=_("amount"),
+        label=capfirst(_("amount")),
         positive=False,
         help_text=_("Positive to credit the account, negative to debit it."),
     )
     description = forms.CharField(
-        label=_("description"),
+        label=capfirst(_("description")),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why the balance is corrected; saved in the ledger and the audit log."),
     )

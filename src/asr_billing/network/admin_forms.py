@@ -9,6 +9,7 @@ field error with the service's own text.
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_mixins import validation_error
@@ -19,7 +20,7 @@ from asr_billing.network.services import LOGIN_RE, check_password, normalize_mac
 
 class LoginAdminForm(forms.ModelForm):
     new_password = forms.CharField(
-        label=_("new password"),
+        label=capfirst(_("new password")),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
@@ -37,7 +38,7 @@ class LoginAdminForm(forms.ModelForm):
         if self.instance.pk is None:
             # A new login needs a password (PPPoE cannot work without one).
             self.fields["new_password"].required = True
-            self.fields["new_password"].label = _("password")
+            self.fields["new_password"].label = capfirst(_("password"))
             self.fields["new_password"].help_text = _("Stored encrypted and never shown.")
 
     def clean_login(self):
@@ -82,7 +83,7 @@ class LoginAdminForm(forms.ModelForm):
 
 class NasAdminForm(forms.ModelForm):
     new_secret = forms.CharField(
-        label=_("new RADIUS secret"),
+        label=capfirst(_("new RADIUS secret")),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
@@ -97,7 +98,7 @@ class NasAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
-            self.fields["new_secret"].label = _("RADIUS secret")
+            self.fields["new_secret"].label = capfirst(_("RADIUS secret"))
             self.fields["new_secret"].help_text = _("Stored encrypted and never shown.")
 
     def clean_name(self):

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from asr_billing.core.admin_mixins import (
     ReadOnlyInline,
     ServiceFormAdminMixin,
-    admin_link,
     adopt_instance,
     money_html,
     service_call,
@@ -101,9 +100,9 @@ class LoginInline(ReadOnlyInline):
     """A summary of the subscriber's logins; each is edited on its own page."""
 
     model = Login
-    fields = ("login_link", "ip", "mac", "nas", "enabled", "online")
+    fields = ("ip", "mac", "nas", "enabled", "online")
     readonly_fields = fields
-    verbose_name_plural = _("logins")
+    show_change_link = True  # the login itself is the row's title, linked to its page
 
     def get_queryset(self, request):
         return (
@@ -113,10 +112,6 @@ class LoginInline(ReadOnlyInline):
                 OnlineSession.objects.filter(login=OuterRef("pk"), stopped_at__isnull=True)
             ))
         )
-
-    @admin.display(description=_("login"))
-    def login_link(self, obj):
-        return admin_link(obj, obj.login)
 
     @admin.display(description=_("online"), boolean=True)
     def online(self, obj):

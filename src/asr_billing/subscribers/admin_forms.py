@@ -8,6 +8,7 @@ with a generic "constraint violated" text are made here first with a clear messa
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.money import DECIMAL_PLACES, MAX_DIGITS, ZERO
@@ -17,7 +18,7 @@ from asr_billing.subscribers.selectors import group_descendant_ids
 
 def credit_limit_field() -> forms.DecimalField:
     return forms.DecimalField(
-        label=_("credit limit"),
+        label=capfirst(_("credit limit")),
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
         min_value=ZERO,
@@ -140,7 +141,7 @@ class GroupAdminForm(forms.ModelForm):
 
 class BlockForm(forms.Form):
     reason = forms.CharField(
-        label=_("reason"),
+        label=capfirst(_("reason")),
         max_length=255,
         help_text=_("Saved in the audit log and shown on the subscriber's page."),
     )
