@@ -262,3 +262,19 @@ def test_group_tree_order_and_no_cycles(admin_client, group):
     assert response.context["adminform"].form.errors["parent"]
     group.refresh_from_db()
     assert group.parent is None
+
+
+def test_1c_fields_go_through_the_audited_service(admin_client, isp):
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, code1c="1C-777", synced_1c="on"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    target.refresh_from_db()
+    assert (target.code1c, target.synced_1c) == ("1C-777", True)
+    entry = AuditEntry.objects.get(action="sync_1c", subscriber=target)
+    assert entry.new == {"code1c": "1C-777", "synced_1c": True}
+    response = admin_client.post(url, change_form_data(target, code1c="1C-000123"))
+    assert response.status_code == 200
+    assert "1C-000123" in str(response.context["adminform"].form.errors["code1c"])
+    target.refresh_from_db()
+    assert target.code1c == "1C-777"

@@ -45,6 +45,7 @@ from asr_billing.subscribers.models import (
 from asr_billing.subscribers.services import (
     subscriber_create,
     subscriber_credit_set,
+    subscriber_sync_1c,
     subscriber_tariff_set,
 )
 
@@ -52,7 +53,7 @@ RECENT_OPERATIONS = 10
 # Subscriber fields the admin saves as they are (descriptive data, not audited state).
 PLAIN_FIELDS = (
     "name", "group", "is_company", "connected_on", "tariff_next", "tariff_next_date", "email",
-    "sms_phone", "phone", "address", "apartment", "code1c", "synced_1c", "comments",
+    "sms_phone", "phone", "address", "apartment", "comments",
 )
 
 
@@ -344,6 +345,9 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         if "credit_limit" in form.changed_data:
             service_call(subscriber_credit_set, subscriber=obj,
                          credit_limit=data["credit_limit"], actor=request.user)
+        if {"code1c", "synced_1c"} & set(form.changed_data):
+            service_call(subscriber_sync_1c, subscriber=obj, actor=request.user,
+                         synced=data.get("synced_1c", False), code1c=data.get("code1c", ""))
 
     def has_delete_permission(self, request, obj=None):
         # Accounts and the ledger keep subscribers forever; block or archive instead.
