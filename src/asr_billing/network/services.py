@@ -30,14 +30,43 @@ def normalize_mac(value: str) -> str:
 
 
 def normalize_ip(value, field: str) -> str | None:
-    if value in (None, ""):
+    """An IP address in its canonical form; empty -> None.
+
+    An IPv4-mapped IPv6 address (``::ffff:10.0.0.1``) is stored as the IPv4 address, so
+    one address cannot be held by two enabled logins under two spellings. IPv6 zone ids
+    (``fe80::1%eth0``) are refused: they name an interface of one host, and PostgreSQL's
+    inet type cannot store them.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text:
         return None
+    error = InvalidInput(
+        _("%(field)s: %(value)s is not an IP address") % {"field": field, "value": value}
+    )
     try:
-        return str(ipaddress.ip_address(str(value).strip()))
+        address = ipaddress.ip_address(text)
     except ValueError:
+        raise error from None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            raise error
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+    return str(address)
+
+
+NAS_NAME_MAX = 200
+
+
+def _nas_name(name: str) -> str:
+    text = (name or "").strip()
+    if not text:
+        raise InvalidInput(_("The NAS needs a name"))
+    if len(text) > NAS_NAME_MAX:
         raise InvalidInput(
-            _("%(field)s: %(value)s is not an IP address") % {"field": field, "value": value}
-        ) from None
+            _("The NAS name is longer than %(n)d characters") % {"n": NAS_NAME_MAX}
+        )
+    return text
 
 
 def check_password(password: str) -> str:
@@ -152,15 +181,14 @@ def nas_create(
     *, name: str, ip: str, actor: Actor, nas_type: str = NasType.OTHER, radius_secret: str = "",
     description: str = "",
 ) -> Nas:
-    if not (name or "").strip():
-        raise InvalidInput(_("The NAS needs a name"))
+    name = _nas_name(name)
     if nas_type not in NasType.values:
         raise InvalidInput(_("Unknown NAS type: %(type)s") % {"type": nas_type})
     address = normalize_ip(ip, "IP")
     if address is None:
         raise InvalidInput(_("The NAS needs an IP address"))
     nas = Nas(
-        name=name.strip(),
+        name=name,
         ip=address,
         nas_type=nas_type,
         radius_secret_enc=encrypt_secret(radius_secret) if radius_secret else "",
@@ -192,9 +220,7 @@ def nas_update(
     old = {"name": locked.name, "ip": locked.ip, "nas_type": locked.nas_type,
            "description": locked.description}
     if name is not ...:
-        if not (name or "").strip():
-            raise InvalidInput(_("The NAS needs a name"))
-        locked.name = name.strip()
+        locked.name = _nas_name(name)
     if ip is not ...:
         address = normalize_ip(ip, "IP")
         if address is None:
