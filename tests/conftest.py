@@ -73,7 +73,7 @@ def subscriber(make_subscriber):
 
 @pytest.fixture
 def make_login(db, nas):
-    def make(subscriber, login, password="secret1", **kwargs):
+    def make(subscriber, login, password="secret1", **kwargs):  # noqa: S107
         kwargs.setdefault("nas", nas)
         return login_create(
             subscriber=subscriber, login=login, password=password, actor=ACTOR, **kwargs

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -74,7 +73,7 @@ def assert_chain(subscriber) -> None:
 
 
 def test_payment_credits_the_account_and_writes_audit(subscriber, operator):
-    op_date = datetime(2023, 3, 15, 10, 20, 30, tzinfo=dt_timezone.utc)
+    op_date = datetime(2023, 3, 15, 10, 20, 30, tzinfo=UTC)
     result = pay(
         subscriber,
         "150.50",
