@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "asr_billing.finance",
     "asr_billing.billing",
     "asr_billing.system_api",
+    "asr_billing.rest_v2",
 ]
 
 MIDDLEWARE = [

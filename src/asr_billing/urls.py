@@ -6,4 +6,5 @@ urlpatterns = [
     path("", lambda request: HttpResponseRedirect("/admin/")),
     path("admin/", admin.site.urls),
     path("", include("asr_billing.system_api.urls")),
+    path("", include("asr_billing.rest_v2.urls")),
 ]

@@ -331,6 +331,11 @@ def check_currency(value: str) -> None:
         raise ValueError("must be an ISO 4217 code such as RUB")
 
 
+def check_api_key(value: str) -> None:
+    if value and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,256}", value):
+        raise ValueError("empty, or 16 to 256 characters: Latin letters, digits and ._~+/=-")
+
+
 def _int_range(low: int, high: int) -> Callable[[str], None]:
     def check(value: str) -> None:
         if not re.fullmatch(r"\d+", value) or not low <= int(value) <= high:
@@ -366,6 +371,16 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         "",
         check_networks,
         "Reverse proxies whose X-Forwarded-For is trusted for the allow-list check.",
+    ),
+    ("network", "api.rest.key"): KeySpec(
+        "",
+        check_api_key,
+        "REST API v2: when set, requests must carry Authorization: Bearer <this key>.",
+    ),
+    ("network", "api.rest.max_results"): KeySpec(
+        "1000",
+        _int_range(1, 1000000),
+        "REST API v2: most objects one answer may list (use limit/offset to page).",
     ),
     ("app", "django.loglevel"): KeySpec(
         "error", _one_of(LOG_LEVELS), "error: only errors are logged; info: every API call."

@@ -82,3 +82,119 @@ def account_turnover(subscriber_id: int) -> Turnover | None:
         return None
     balance, debit, credit = (Decimal(v) for v in row)
     return Turnover(balance=balance, debit=abs(debit), credit=credit)
+
+# --- What a subscriber should pay, and how long the money lasts (REST v2, cabinet) ---
+
+
+def money_available(*, balance: Decimal, credit_limit: Decimal, promised: Decimal,
+                    threshold: Decimal) -> Decimal:
+    """What can be spent before the balance cut-off: balance + credit + promised payment
+    − the tariff's disconnect threshold. Negative exactly when the subscriber is negbal."""
+    return balance + credit_limit + promised - threshold
+
+
+def minimal_payment(*, balance: Decimal, credit_limit: Decimal, promised: Decimal,
+                    threshold: Decimal) -> Decimal:
+    """The least payment (roubles, ≥ 0) that lifts the balance cut-off; 0 when not cut off."""
+    available = money_available(
+        balance=balance, credit_limit=credit_limit, promised=promised, threshold=threshold
+    )
+    return max(ZERO, -available)
+
+
+def tariff_month_fee(tariff, day) -> Decimal:
+    """The fee of ``tariff`` for the month of ``day``: the monthly fee, or the daily fee
+    times the days of that month; 0 for one-off tariffs and without a tariff."""
+    import calendar
+
+    if tariff is None:
+        return ZERO
+    method = tariff.charge_method
+    if method == "daily":
+        return tariff.fee * calendar.monthrange(day.year, day.month)[1]
+    if method in ("monthly", "monthly_spread"):
+        return tariff.fee
+    return ZERO
+
+
+def recommended_payment(*, balance: Decimal, credit_limit: Decimal, promised: Decimal,
+                        tariff, day) -> Decimal:
+    """A payment (roubles, ≥ 0) after which the money, without the promised payment that
+    expires, covers a month's fee above the disconnect threshold; never below the minimal
+    payment."""
+    threshold = tariff.disconnect_threshold if tariff is not None else ZERO
+    minimal = minimal_payment(
+        balance=balance, credit_limit=credit_limit, promised=promised, threshold=threshold
+    )
+    own = money_available(
+        balance=balance, credit_limit=credit_limit, promised=ZERO, threshold=threshold
+    )
+    return max(minimal, tariff_month_fee(tariff, day) - own, ZERO)
+
+
+def tariff_day_cost(tariff, day, _cache: dict | None = None) -> Decimal:
+    """What ``tariff`` charges for ``day`` (roubles, ≥ 0): the daily fee; the monthly fee on
+    the month's charge day; the month's fee split over its days by largest remainder for
+    the spread method; nothing for one-off tariffs."""
+    import calendar
+
+    from asr_billing.core.money import split_largest_remainder
+
+    method = tariff.charge_method
+    days_in_month = calendar.monthrange(day.year, day.month)[1]
+    if method == "daily":
+        return tariff.fee
+    if method == "monthly":
+        charge_day = min(getattr(tariff, "monthly_charge_day", 1) or 1, days_in_month)
+        return tariff.fee if day.day == charge_day else ZERO
+    if method == "monthly_spread":
+        key = (day.year, day.month)
+        cache = _cache if _cache is not None else {}
+        if key not in cache:
+            cache[key] = split_largest_remainder(tariff.fee, [1] * days_in_month)
+        return cache[key][day.day - 1]
+    return ZERO
+
+
+MONEY_HORIZON_DAYS = 3660  # look ten years ahead at most
+
+
+@dataclass(frozen=True)
+class MoneyLasts:
+    """``until``: the last day the money pays for (None: no fee to pay, it lasts);
+    ``days``: days from today to that day (0: the money has run out)."""
+
+    until: object
+    days: int | None
+
+
+def money_lasts_until(*, balance: Decimal, credit_limit: Decimal, promised: Decimal,
+                      tariff, today) -> MoneyLasts:
+    """How long the money lasts at the tariff's fee, charges taken day by day from
+    tomorrow (today's are taken already) while balance + credit + promised payment stays
+    at or above the disconnect threshold."""
+    from datetime import timedelta
+
+    if tariff is None or tariff.fee <= 0 or tariff.charge_method not in (
+        "daily", "monthly", "monthly_spread"
+    ):
+        return MoneyLasts(None, None)
+    remaining = money_available(
+        balance=balance, credit_limit=credit_limit, promised=promised,
+        threshold=tariff.disconnect_threshold,
+    )
+    if remaining < 0:
+        return MoneyLasts(today, 0)
+    if tariff.charge_method == "daily":
+        days = min(int(remaining // tariff.fee), MONEY_HORIZON_DAYS)
+        return MoneyLasts(today + timedelta(days=days), days)
+    cache: dict = {}
+    day = today
+    for _step in range(MONEY_HORIZON_DAYS):
+        following = day + timedelta(days=1)
+        cost = tariff_day_cost(tariff, following, cache)
+        if remaining - cost < 0:
+            break
+        remaining -= cost
+        day = following
+    return MoneyLasts(day, (day - today).days)

@@ -313,3 +313,154 @@ def subscriber_sync_1c(
         actor=actor, action="sync_1c", obj=locked, subscriber=locked, old=old, new=new
     )
     return locked
+
+# --- Scheduled tariff change, contacts and attributes (used by REST v2 and the admin) ---
+
+
+def _schedule_state(subscriber: Subscriber) -> dict:
+    on = subscriber.tariff_next_date
+    return {
+        "tariff_next": subscriber.tariff_next_id,
+        "tariff_next_date": on.isoformat() if on else None,
+    }
+
+
+@transaction.atomic
+def subscriber_tariff_schedule(
+    *, subscriber: Subscriber, tariff: Tariff | None, on: date | None, actor: Actor
+) -> Subscriber:
+    """Schedule a change to ``tariff`` from the day ``on`` (Carbon's tarif_next /
+    tarif_next_date); the billing run applies it that day. ``tariff=None`` cancels a
+    scheduled change. The tariff must be available and the day today or later in the
+    operator's time zone."""
+    from django.utils import timezone
+
+    locked = _lock_subscriber(subscriber)
+    old = _schedule_state(locked)
+    if tariff is None:
+        locked.tariff_next, locked.tariff_next_date = None, None
+    else:
+        if not tariff.is_active:
+            raise InvalidInput(_("Tariff %(name)s is not available") % {"name": tariff.name})
+        if on is None:
+            raise InvalidInput(_("The date of the tariff change is required"))
+        today = timezone.localdate()
+        if on < today:
+            raise InvalidInput(
+                _("The tariff change date %(date)s is in the past (today is %(today)s)")
+                % {"date": on.isoformat(), "today": today.isoformat()}
+            )
+        if tariff.pk == locked.tariff_id:
+            raise InvalidInput(
+                _("The subscriber is already on tariff %(name)s") % {"name": tariff.name}
+            )
+        locked.tariff_next, locked.tariff_next_date = tariff, on
+    new = _schedule_state(locked)
+    if new == old:
+        return locked
+    locked.save(update_fields=["tariff_next", "tariff_next_date"])
+    audit_record(
+        actor=actor, action="tariff_schedule", obj=locked, subscriber=locked, old=old, new=new
+    )
+    return locked
+
+
+_PHONE_CHARS = frozenset("0123456789+()- ")
+
+
+def _clean_phone(value: str, field: str, max_length: int) -> str:
+    text = _clean_text(value, field, max_length=max_length)
+    if text and (not set(text) <= _PHONE_CHARS or not any(c.isdigit() for c in text)):
+        raise InvalidInput(
+            _("%(field)s: %(value)s is not a phone number") % {"field": field, "value": text}
+        )
+    return text
+
+
+@transaction.atomic
+def subscriber_contacts_update(
+    *, subscriber: Subscriber, actor: Actor, sms_phone=..., phone=..., email=..., apartment=...
+) -> Subscriber:
+    """Change how the subscriber is reached: SMS phone, phone, e-mail, apartment number.
+    Arguments left out stay as they are; each value is checked before anything changes."""
+    locked = _lock_subscriber(subscriber)
+    fields = ("sms_phone", "phone", "email", "apartment")
+    old = {name: getattr(locked, name) for name in fields}
+    if sms_phone is not ...:
+        locked.sms_phone = _clean_phone(sms_phone, _("Phone for SMS"), 32)
+    if phone is not ...:
+        locked.phone = _clean_phone(phone, _("Phone"), 64)
+    if email is not ...:
+        locked.email = _clean_email(email)
+    if apartment is not ...:
+        locked.apartment = _clean_text(apartment, _("Apartment"), max_length=32)
+    new = {name: getattr(locked, name) for name in fields}
+    changed = [name for name in fields if new[name] != old[name]]
+    if not changed:
+        return locked
+    locked.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action="contacts_change",
+        obj=locked,
+        subscriber=locked,
+        old={name: old[name] for name in changed},
+        new={name: new[name] for name in changed},
+    )
+    return locked
+
+
+@transaction.atomic
+def attribute_value_create(*, subscriber: Subscriber, attribute_id: int, value: str, actor: Actor):
+    """Give the subscriber a value of an attribute kind (INN 4, KPP 5, Telegram id 1012...).
+    A subscriber holds one value per kind: a second one is refused (change it instead)."""
+    from asr_billing.core.errors import NotFound
+    from asr_billing.subscribers.models import Attribute, AttributeValue
+
+    attribute = Attribute.objects.filter(pk=attribute_id).first()
+    if attribute is None:
+        raise NotFound(_("Attribute %(id)s does not exist") % {"id": attribute_id})
+    text = _clean_text(value, attribute.name, max_length=1000)
+    record = AttributeValue(subscriber=subscriber, attribute=attribute, value=text)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        raise Conflict(
+            _("Subscriber %(contract)s already has attribute %(id)s; change its value instead")
+            % {"contract": subscriber.contract_number, "id": attribute_id}
+        ) from None
+    audit_record(
+        actor=actor,
+        action="attribute_set",
+        obj=record,
+        subscriber=subscriber,
+        old=None,
+        new={"attribute": attribute.pk, "value": text},
+    )
+    return record
+
+
+@transaction.atomic
+def attribute_value_update(*, attribute_value, value: str, actor: Actor):
+    """Change the value of a subscriber's attribute."""
+    from asr_billing.subscribers.models import AttributeValue
+
+    locked = AttributeValue.objects.select_for_update().select_related("attribute").get(
+        pk=attribute_value.pk
+    )
+    text = _clean_text(value, locked.attribute.name, max_length=1000)
+    if text == locked.value:
+        return locked
+    old = locked.value
+    locked.value = text
+    locked.save(update_fields=["value"])
+    audit_record(
+        actor=actor,
+        action="attribute_set",
+        obj=locked,
+        subscriber=locked.subscriber,
+        old={"attribute": locked.attribute_id, "value": old},
+        new={"attribute": locked.attribute_id, "value": text},
+    )
+    return locked

@@ -1,0 +1,103 @@
+"""REST v2's door to the subscriber-cabinet functions, which live elsewhere.
+
+``POST /rest_api/v2/Users/`` with ``method1=web_cabinet.login`` runs the very function the
+system API runs for ``/system_api/?context=web&method1=web_cabinet.login``: it is looked up
+in the one table of system API functions (``asr_billing.system_api.registry``), so a
+cabinet function written once answers on both APIs. The answer is what the Laravel REST
+client (reference §5, C-LARA) reads: ``{"result": ["<the function's JSON as a string>"]}``,
+and a failure is ``{"error": ...}`` inside that string, where that client looks for it.
+
+``get_or_create_dynamic_session`` (a cabinet session for a login, without its password)
+comes from the cabinet's session store through ``dynamic_session``; until that store
+exists the call answers a clear error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from asr_billing.core.errors import ApplicationError
+
+# Where a cabinet session store may provide ``dynamic_session(login, *, source_ip) -> str``
+# (the session id); the first module that exists and has it wins.
+SESSION_PROVIDERS = ("asr_billing.cabinet.services", "asr_billing.system_api.cabinet_sessions",
+                     "asr_billing.system_api.web_cabinet")
+
+
+class Unavailable(ApplicationError):
+    code = "unavailable"
+
+
+def _json_default(value: Any):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    rows = getattr(value, "rows", None)  # system_api.render.Lines
+    if rows is not None:
+        return rows
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _as_wire(answer: Any) -> list[str]:
+    return [json.dumps(answer, ensure_ascii=False, default=_json_default)]
+
+
+def _optional_module(name: str):
+    """The module, or None when it (not something it imports) does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None
+        raise
+
+
+def _registry():
+    return _optional_module("asr_billing.system_api.registry")
+
+
+def web_cabinet(*, name: str, args: dict, source_ip: str, model: str) -> list[str]:
+    """Run ``web_cabinet.<name>`` and wrap its answer for REST v2."""
+    registry = _registry()
+    entry = registry.lookup(name) if registry is not None else None
+    if entry is None or entry.context != "web":
+        return _as_wire({"error": _("%(name)s is not available") % {"name": name}})
+    from asr_billing.system_api.params import Args, Call
+
+    suid = args.get("suid")
+    call = Call(
+        method=name,
+        context="web",
+        args=Args(args),
+        source_ip=source_ip,
+        model=model,
+        suid=suid if isinstance(suid, str) else "",
+    )
+    try:
+        with transaction.atomic():  # a failure half-way changes nothing
+            answer = entry.func(call)
+    except ApplicationError as exc:
+        answer = entry.errors(exc)
+    return _as_wire(answer)
+
+
+def dynamic_session(*, login, source_ip: str) -> str:
+    """The cabinet session id for ``login`` (created when it has none)."""
+    for module_name in SESSION_PROVIDERS:
+        module = _optional_module(module_name)
+        if module is None:
+            continue
+        provider = getattr(module, "dynamic_session", None)
+        if provider is not None:
+            return provider(login=login, source_ip=source_ip)
+    raise Unavailable(
+        _("get_or_create_dynamic_session is not available yet: cabinet sessions are not set up")
+    )

@@ -1,0 +1,139 @@
+"""Reading a REST v2 request: ``method1``/``arg1`` … ``methodN``/``argN``, ``fields``,
+``limit``, ``offset``, from a form body or the query string (the body wins).
+
+Quirk handled here: scripts build the body by string concatenation without URL-encoding
+(``data = 'method1=objects.create&arg1={"abonent_id":"' + id + '", ...}'``, reference §5,
+C-PYH), so a literal ``+`` in a JSON argument is a plus (a phone number), not a space.
+When the raw text of an argument holds JSON punctuation unencoded, it is decoded without
+turning ``+`` into a space; otherwise Django's ordinary decoding is used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from django.utils.translation import gettext as _
+
+from asr_billing.core.errors import InvalidInput
+from asr_billing.rest_v2.chain import MAX_STEPS
+
+_PARAM = re.compile(rb"(?:^|&)(method\d+|arg\d+|fields|limit|offset|get_version)=")
+_METHOD_KEY = re.compile(r"method(\d+)")
+MAX_JSON_DEPTH = 20
+
+
+class ParamError(InvalidInput):
+    """A request parameter cannot be read."""
+
+
+def raw_values(raw: bytes) -> dict[str, bytes]:
+    """Still-encoded values of the known parameters in a query string or form body. An
+    unencoded ``&`` inside a JSON value only ends it before another known parameter."""
+    found = list(_PARAM.finditer(raw))
+    values: dict[str, bytes] = {}
+    for index, match in enumerate(found):
+        end = found[index + 1].start() if index + 1 < len(found) else len(raw)
+        values.setdefault(match.group(1).decode("ascii"), raw[match.end() : end])
+    return values
+
+
+def _decode(raw: bytes, *, plus_is_space: bool) -> str:
+    data = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
+    return data.decode("utf-8", errors="replace")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def parse_json(name: str, decoded: str | None, raw: bytes | None) -> Any:
+    """A JSON parameter; floats are read as Decimal (money never goes through float)."""
+    candidates = []
+    if raw is not None and (b"{" in raw or b"[" in raw or b'"' in raw):
+        candidates.append(_decode(raw, plus_is_space=False))
+    if decoded is not None:
+        candidates.append(decoded)
+    if not candidates:
+        return None
+    for text in candidates:
+        text = text.strip()
+        if text == "":
+            return None
+        try:
+            value = json.loads(text, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            continue
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise ParamError(_("%(name)s is nested too deeply") % {"name": name})
+        return value
+    raise ParamError(_("%(name)s is not valid JSON") % {"name": name})
+
+
+def _non_negative(name: str, text: str | None) -> int | None:
+    if text is None or text.strip() == "":
+        return None
+    if not re.fullmatch(r"\d{1,9}", text.strip()):
+        raise ParamError(
+            _("%(name)s must be a whole number of 0 or more") % {"name": name}
+        )
+    return int(text.strip())
+
+
+def collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """(decoded parameters, raw values): query string first, the form body over it."""
+    raw: dict[str, bytes] = raw_values(request.META.get("QUERY_STRING", "").encode("latin-1"))
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+        raw.update(raw_values(request.body))
+    params = {key: request.GET.get(key) for key in request.GET}
+    if request.method == "POST":
+        params.update({key: request.POST.get(key) for key in request.POST})
+    return params, raw
+
+
+def chain_steps(params: dict[str, str], raw: dict[str, bytes]) -> list[tuple[str, Any]]:
+    numbers = sorted(
+        int(m.group(1)) for key in params if (m := _METHOD_KEY.fullmatch(key))
+    )
+    if numbers and numbers[-1] > MAX_STEPS:
+        raise ParamError(_("At most %(n)d methods in a chain") % {"n": MAX_STEPS})
+    if numbers != list(range(1, len(numbers) + 1)):
+        missing = next(n for n in range(1, len(numbers) + 2) if n not in numbers)
+        raise ParamError(_("method%(n)d is missing") % {"n": missing})
+    steps = []
+    for number in numbers:
+        method = (params.get(f"method{number}") or "").strip()
+        if not method:
+            raise ParamError(_("method%(n)d is empty") % {"n": number})
+        name = f"arg{number}"
+        steps.append((method, parse_json(name, params.get(name), raw.get(name))))
+    return steps
+
+
+def fields_param(params: dict[str, str], raw: dict[str, bytes]) -> list | None:
+    if not (params.get("fields") or "").strip():
+        return None
+    value = parse_json("fields", params.get("fields"), raw.get("fields"))
+    if not isinstance(value, list):
+        raise ParamError(_('fields must be a JSON list of field names such as ["name"]'))
+    return value
+
+
+def paging(params: dict[str, str]) -> tuple[int | None, int]:
+    limit = _non_negative("limit", params.get("limit"))
+    offset = _non_negative("offset", params.get("offset")) or 0
+    return limit, offset

@@ -1,0 +1,9 @@
+from django.urls import re_path
+
+from asr_billing.rest_v2 import views
+
+# The trailing slash is optional: a POST redirected by APPEND_SLASH would lose its body.
+urlpatterns = [
+    re_path(r"^rest_api/v2/?$", views.index_view, name="rest_v2_index"),
+    re_path(r"^rest_api/v2/(?P<model>[^/]+)/?$", views.model_view, name="rest_v2_model"),
+]

@@ -1,0 +1,176 @@
+"""HTTP side of REST v2: ``/rest_api/v2/`` (the model list) and ``/rest_api/v2/<Model>/``.
+
+Status codes: 200 for answers **and for application errors** — the error is in the body,
+``{"call": ..., "error": "..."}``, where Carbon's clients look for it (a PHP client built
+on Guzzle would throw on a 4xx before reading it); 403 when the caller is refused (source
+IP, API key); 405 for an HTTP method other than GET/POST, or a GET that would write; 500
+with a short text for an unexpected failure, whose traceback goes to error.log.
+
+Access: the source IP must be in ``network['api.allowed_ips']`` (X-Forwarded-For counts
+only from ``network['api.trusted_proxies']``), and when ``network['api.rest.key']`` is set
+the request must carry ``Authorization: Bearer <key>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from asr_billing.core import runtime
+from asr_billing.core.config import networks_contain
+from asr_billing.core.errors import ApplicationError
+from asr_billing.rest_v2 import chain, models_map  # noqa: F401  (models_map registers)
+from asr_billing.rest_v2.describe import describe_models
+from asr_billing.rest_v2.params import chain_steps, collect, fields_param, paging
+from asr_billing.rest_v2.registry import public_specs, spec_for_url
+from asr_billing.rest_v2.serialize import default_tree, parse_fields, plan_queryset, serialize
+from asr_billing.system_api.access import client_ip
+
+logger = logging.getLogger("asr_billing.rest_v2")
+JSON_TYPE = "application/json; charset=utf-8"
+DEFAULT_MAX_RESULTS = 1000
+
+
+def _default(value: Any):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _answer(call: str, *, result: Any = None, error: str | None = None,
+            status: int = 200) -> HttpResponse:
+    body: dict[str, Any] = {"call": call}
+    if error is not None:
+        body["error"] = error
+    else:
+        body["result"] = result
+    text = json.dumps(body, ensure_ascii=False, default=_default)
+    # Lone surrogates from \ud800 escapes in a client's JSON cannot be UTF-8: replace them.
+    return HttpResponse(text.encode("utf-8", errors="replace"), status=status,
+                        content_type=JSON_TYPE)
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
+
+
+def _refusal(request, snapshot) -> tuple[str, str | None]:
+    """(source IP, refusal text or None)."""
+    source_ip = client_ip(request.META, snapshot)
+    if not networks_contain(snapshot.allowed_networks, source_ip):
+        return source_ip, _("Access denied: %(ip)s is not in network['api.allowed_ips']") % {
+            "ip": source_ip[:64]
+        }
+    key = snapshot.get("network", "api.rest.key")
+    if key:
+        scheme, _sep, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer" or not _same(given.strip(), key):
+            return source_ip, _("Access denied: send the API key as Authorization: Bearer <key>")
+    return source_ip, None
+
+
+def max_results(snapshot) -> int:
+    text = snapshot.get("network", "api.rest.max_results")
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_RESULTS
+
+
+def render(state: chain.State, fields: list | None, limit: int | None, offset: int,
+           cap: int) -> Any:
+    """The final state of a chain as the ``result`` value."""
+    if isinstance(state, chain.ValueState):
+        return state.value
+    spec = state.spec
+    tree = parse_fields(spec, fields) if fields is not None else default_tree(spec)
+    if isinstance(state, chain.ListState):
+        count = min(limit or cap, cap)
+        rows = plan_queryset(spec, state.qs, tree)[offset : offset + count]
+        return [serialize(spec, row, tree) for row in rows]
+    if isinstance(state, chain.ObjectState):
+        fresh = plan_queryset(spec, spec.base_queryset().filter(pk=state.obj.pk), tree).first()
+        return serialize(spec, fresh if fresh is not None else state.obj, tree)
+    raise ApplicationError(_("Nothing was called"))
+
+
+def _writing_names() -> frozenset[str]:
+    names = {"save", "objects.create"}
+    for spec in public_specs():
+        names.update(m.name for m in spec.methods if m.writes)
+        names.update(m.name for m in spec.model_methods if m.writes and not m.name.endswith("*"))
+    return frozenset(names)
+
+
+def _may_write(steps: list[tuple[str, Any]]) -> bool:
+    writing = _writing_names()
+    return any(method in writing or method.startswith("web_cabinet.") for method, _arg in steps)
+
+
+def _run(request, spec, source_ip: str, snapshot) -> Any:
+    params, raw = collect(request)
+    steps = chain_steps(params, raw)
+    if not steps and spec.model_method("get_version") and "get_version" in params:
+        steps = [("get_version", {})]  # Carbon's example posts get_version=True, no method1
+    fields = fields_param(params, raw)
+    limit, offset = paging(params)
+    ctx = chain.Context(source_ip=source_ip, http_method=request.method, request=request)
+    if not _may_write(steps):
+        # A read: no transaction (on SQLite it would take the write lock at BEGIN).
+        return render(chain.run(ctx, spec, steps), fields, limit, offset, max_results(snapshot))
+    with transaction.atomic():  # any failure undoes every step of the chain
+        state = chain.run(ctx, spec, steps)
+        return render(state, fields, limit, offset, max_results(snapshot))
+
+
+@csrf_exempt
+def model_view(request, model: str) -> HttpResponse:
+    call = request.path
+    if request.method not in ("GET", "POST"):
+        response = _answer(call, error=_("Use POST (or GET for reads)"), status=405)
+        response["Allow"] = "GET, POST"
+        return response
+    snapshot = runtime.current()
+    source_ip, refusal = _refusal(request, snapshot)
+    if refusal is not None:
+        logger.warning("rest_v2 refused %s %s: %s", source_ip[:64], call, refusal)
+        return _answer(call, error=refusal, status=403)
+    spec = spec_for_url(model)
+    if spec is None:
+        return _answer(call, error=_('Unknown model "%(model)s"; GET /rest_api/v2/ lists them')
+                       % {"model": model[:64]})
+    try:
+        result = _run(request, spec, source_ip, snapshot)
+    except chain.PostRequired as exc:
+        response = _answer(call, error=str(exc.message), status=405)
+        response["Allow"] = "POST"
+        return response
+    except ApplicationError as exc:
+        return _answer(call, error=str(exc.message))
+    except Exception:
+        logger.exception("rest_v2 %s failed", call)
+        return _answer(call, error=_("Internal error; the details are in the server's log"),
+                       status=500)
+    return _answer(call, result=result)
+
+
+@csrf_exempt
+def index_view(request) -> HttpResponse:
+    call = request.path
+    if request.method not in ("GET", "HEAD"):
+        response = _answer(call, error=_("Use GET"), status=405)
+        response["Allow"] = "GET"
+        return response
+    _source_ip, refusal = _refusal(request, runtime.current())
+    if refusal is not None:
+        return _answer(call, error=refusal, status=403)
+    return _answer(call, result=describe_models())
