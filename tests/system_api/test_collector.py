@@ -115,7 +115,7 @@ def test_json_format_has_the_16_keys(call_api, network):
         "ceil_out": 25000, "burst_out": 50, "nas_ip": "10.0.0.1", "cburst_in": 200,
         "cburst_out": 75,
     }]
-    assert list(response.json()[0]) == HEADER
+    assert tuple(response.json()[0]) == HEADER
 
 
 def test_json_missing_values_are_null(call_api, network):

@@ -39,7 +39,7 @@ MAX_DEPTH = 20  # arg1 nesting; real clients send flat objects
 # Characters PostgreSQL text cannot hold (NUL) and lone surrogates (not encodable).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _ONE_C_DATE = re.compile(
-    r"(\d{1,2})\.(\d{1,2})\.(\d{1,4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+    r"(\d{1,2})\.(\d{1,2})\.(\d{1,4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII
 )
 _GROUPING = str.maketrans("", "", "\u00a0\u202f \t")
 MAX_ID = 2**63 - 1  # BigAutoField; larger values would overflow the database driver
@@ -198,7 +198,7 @@ class Args(Mapping):
             number = value
         else:
             text = str(value).translate(_GROUPING)
-            if not re.fullmatch(r"[+-]?\d{1,30}(\.0*)?", text):
+            if not re.fullmatch(r"[+-]?[0-9]{1,30}(\.0*)?", text):
                 raise error
             number = Decimal(text)
         if number != int(number):
@@ -280,9 +280,9 @@ def parse_moment(text: str):
                 result = datetime(int(year), int(month), int(day), int(hour), int(minute),
                                   int(second or 0))
                 has_time = True
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             result, has_time = date.fromisoformat(text), False
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ][0-9:.+\-Z]+", text):
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.+\-Z]+", text):
             result, has_time = datetime.fromisoformat(text), True
         else:
             return None

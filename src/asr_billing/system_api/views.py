@@ -119,9 +119,10 @@ def _log_text(value: str, limit: int = 100) -> str:
 
 
 def _refusal(text: str, fmt: str, status: int = 403) -> HttpResponse:
+    """The whole answer is the text (no newline: "Context=x is not defined" exactly)."""
     if fmt == "json":
         return render.json_response({"error": text}, status=status)
-    return render.text_response(text + "\n", status=status)
+    return render.text_response(text, status=status)
 
 
 def _application_error(entry, exc: ApplicationError, fmt: str) -> HttpResponse:
@@ -137,7 +138,7 @@ def _application_error(entry, exc: ApplicationError, fmt: str) -> HttpResponse:
 def _dispatch(request, snapshot, record: dict) -> HttpResponse:
     if request.method not in ("GET", "POST"):
         record["outcome"] = "refused:verb"
-        response = render.text_response("Only GET and POST\n", status=405)
+        response = render.text_response("Only GET and POST", status=405)
         response["Allow"] = "GET, POST"
         return response
     source_ip = client_ip(request.META, snapshot)
@@ -146,7 +147,7 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
         params, raw, body_arg1 = _collect(request)
     except BadRequest as exc:
         record["outcome"] = "refused:bad_request"
-        return render.text_response(f"Bad request: {exc}\n", status=400)
+        return render.text_response(f"Bad request: {exc}", status=400)
     fmt = params.get("format", "").strip().lower()
     record["format"] = fmt
     context = params.get("context", "").strip()
@@ -212,7 +213,7 @@ def _log_call(record: dict, status: int, started: float) -> None:
     if isinstance(args, dict):
         args_text = json.dumps(args, ensure_ascii=False, default=str)
     else:
-        args_text = args or "{}"
+        args_text = args or "-"
     if len(args_text) > MAX_LOGGED_ARGS:
         args_text = args_text[: MAX_LOGGED_ARGS - 1] + "…"
     logger.info(
@@ -223,7 +224,7 @@ def _log_call(record: dict, status: int, started: float) -> None:
         status,
         record.get("outcome", "?"),
         (time.monotonic() - started) * 1000,
-        _log_text(args_text, MAX_LOGGED_ARGS),
+        args_text,  # JSON: one line, control characters already escaped
     )
 
 
@@ -246,7 +247,7 @@ def system_api(request) -> HttpResponse:
         response = (
             render.json_response({"error": text}, status=500)
             if record.get("format") == "json"
-            else render.text_response(text + "\n", status=500)
+            else render.text_response(text, status=500)
         )
     _log_call(record, response.status_code, started)
     return response

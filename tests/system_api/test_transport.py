@@ -1,0 +1,196 @@
+"""Requests the way real clients send them: GET/POST, un-encoded arg1, loose model names,
+string numbers, 1C dates; and the lenient parsing helpers themselves."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from asr_billing.subscribers.services import subscriber_block
+from asr_billing.system_api.params import Args, ArgumentError, parse_arg1, raw_arg1
+from asr_billing.system_api.render import to_xml
+
+from .conftest import url
+
+NEGBAL = "collector_manager.users_blocked"
+MSK = ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def blocked(subscriber, make_login):
+    make_login(subscriber, "blk", ip="10.20.30.9")
+    subscriber_block(subscriber=subscriber, actor="test")
+    return subscriber
+
+
+@pytest.mark.parametrize("model", ["Abonents", "abonents", "Users", "users", "Collector", ""])
+def test_model_is_matched_loosely(call_api, blocked, model):
+    response = call_api(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector", model=model)
+    assert response.content.decode().split(" ")[:2] == ["10.20.30.9", "blk"]
+
+
+def test_arg1_encoded_or_not(client, blocked):
+    raw = client.get(url(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector"))
+    encoded = client.get(url(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector", encode=True))
+    assert raw.content == encoded.content != b""
+
+
+@pytest.mark.parametrize("arg1", ['{"nas_ip": 10.0.0.1}', '{"nas_ip":"10.0.0.1"'])
+def test_broken_json_is_an_error(call_api, blocked, arg1):
+    response = call_api(NEGBAL, arg1, context="collector", fmt="json")
+    assert response.json() == {"error": "arg1 is not valid JSON"}
+
+
+@pytest.mark.parametrize("arg1", [None, "", "{}", "null"])
+def test_no_arguments(call_api, blocked, arg1):
+    response = call_api(NEGBAL, arg1, context="collector", fmt="json")
+    assert response.json() == {"error": "Argument nas_ip is required"}
+
+
+def test_arg1_must_be_an_object(call_api, blocked):
+    response = call_api(NEGBAL, '["10.0.0.1"]', context="collector", fmt="json")
+    assert response.json() == {
+        "error": 'arg1 must be a JSON object such as {"nas_ip": "10.0.0.1"}'}
+
+
+def test_post_form_body(client, blocked):
+    data = {"model": "Abonents", "method1": NEGBAL, "arg1": json.dumps({"nas_ip": "10.0.0.1"}),
+            "context": "collector", "psw": "collectortestpsw"}
+    response = client.post("/system_api/", data)
+    assert response.status_code == 200
+    assert response.content.decode().startswith("10.20.30.9 blk ")
+    # urlencoded body with a raw JSON arg1
+    body = ('model=Abonents&method1=' + NEGBAL + '&arg1={"nas_ip":"10.0.0.1"}'
+            '&context=collector&psw=collectortestpsw&format=json')
+    response = client.post("/system_api/", body, content_type="application/x-www-form-urlencoded")
+    assert response.json()[0]["login"] == "blk"
+
+
+def test_post_with_everything_in_the_query_string(client, blocked):
+    # The Go cabinet client: POST, parameters in the URL, empty body.
+    response = client.post(url(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector", fmt="json"))
+    assert response.json()[0]["login"] == "blk"
+
+
+def test_post_json_body(client, blocked):
+    body = {"method1": NEGBAL, "arg1": {"nas_ip": "10.0.0.1"}, "context": "collector",
+            "psw": "collectortestpsw", "format": "json"}
+    response = client.post("/system_api/", body, content_type="application/json")
+    assert response.json()[0]["login"] == "blk"
+    bad = client.post("/system_api/", "[1,2", content_type="application/json")
+    assert bad.status_code == 400
+
+
+def test_without_trailing_slash(client, blocked):
+    response = client.get(url(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector").replace(
+        "/system_api/?", "/system_api?"))
+    assert response.status_code == 200 and response.content.startswith(b"10.20.30.9")
+
+
+def test_csrf_is_not_required(blocked):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/system_api/", {"method1": NEGBAL, "arg1": '{"nas_ip":"10.0.0.1"}',
+                                            "context": "collector", "psw": "collectortestpsw"})
+    assert response.status_code == 200
+
+
+# --- parsing helpers ---------------------------------------------------------------
+
+def test_raw_arg1_keeps_plus_and_ampersand():
+    query = b'model=x&arg1={"name":"A&B","phone":"+7900"}&context=api_1c&psw=p'
+    raw = raw_arg1(query)
+    assert raw == b'{"name":"A&B","phone":"+7900"}'
+    assert parse_arg1('{"name":"A', raw) == {"name": "A&B", "phone": "+7900"}
+
+
+def test_encoded_plus_means_space():
+    raw = b"%7B%22name%22%3A%22A+B%22%7D"
+    assert parse_arg1('{"name":"A B"}', raw) == {"name": "A B"}
+
+
+def test_cp1251_percent_encoding():
+    raw = "".join(f"%{b:02X}" for b in '{"descr":"Касса"}'.encode("cp1251")).encode()
+    assert parse_arg1("garbled", raw) == {"descr": "Касса"}
+
+
+def test_unstorable_characters_are_replaced():
+    assert parse_arg1('{"a":"x\\u0000y\\ud800"}', None) == {"a": "x\ufffdy\ufffd"}
+
+
+def test_nesting_is_limited():
+    deep = "[" * 30 + "]" * 30
+    with pytest.raises(ArgumentError, match="nested too deeply"):
+        parse_arg1('{"a":' + deep + "}", None)
+    with pytest.raises(ArgumentError, match="not valid JSON"):
+        parse_arg1("[" * 100000, None)
+
+
+@pytest.mark.parametrize("value, number", [
+    ("1361", 1361), (1361, 1361), ("1\u00a0361", 1361), ("1 361", 1361), (" 42 ", 42),
+    ("7.0", 7), (Decimal("7.00"), 7), ("-3", -3),
+])
+def test_integers(value, number):
+    assert Args({"n": value}).integer("n") == number
+
+
+@pytest.mark.parametrize("value", ["12a", "1.5", True, [1], {"a": 1}, "1e3", "", "٣"])
+def test_not_integers(value):
+    args = Args({"n": value})
+    if value == "":
+        assert args.integer("n") is None
+    else:
+        with pytest.raises(ArgumentError):
+            args.integer("n")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", str(2**63)])
+def test_object_ids_are_bounded(value):
+    with pytest.raises(ArgumentError, match="positive whole number"):
+        Args({"id": value}).object_id("id")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2023-03-01T00:00:00", datetime(2023, 3, 1, tzinfo=MSK)),
+    ("2023-03-01 10:20:30", datetime(2023, 3, 1, 10, 20, 30, tzinfo=MSK)),
+    ("2023-03-01", datetime(2023, 3, 1, tzinfo=MSK)),
+    ("01.03.2023 0:00:00", datetime(2023, 3, 1, tzinfo=MSK)),
+    ("1.3.2023 9:05:00", datetime(2023, 3, 1, 9, 5, tzinfo=MSK)),
+    ("01.03.2023", datetime(2023, 3, 1, tzinfo=MSK)),
+    ("2023-03-01T00:00:00+00:00", datetime(2023, 3, 1, 3, tzinfo=MSK)),
+    ("01.01.0001 0:00:00", None),
+])
+def test_dates(text, expected):
+    from django.utils import timezone
+
+    with timezone.override(MSK):
+        assert Args({"d": text}).moment("d") == expected
+
+
+def test_end_of_day_only_for_dates_without_time():
+    from django.utils import timezone
+
+    with timezone.override(MSK):
+        assert Args({"d": "03.04.2023"}).moment("d", end_of_day=True) == datetime(
+            2023, 4, 3, 23, 59, 59, 999999, tzinfo=MSK)
+        assert Args({"d": "03.04.2023 12:00:00"}).moment("d", end_of_day=True) == datetime(
+            2023, 4, 3, 12, tzinfo=MSK)
+
+
+@pytest.mark.parametrize("text", ["31.02.2023", "2023-13-01", "1.1.1000", "01.03.23x", "soon"])
+def test_bad_dates(text):
+    with pytest.raises(ArgumentError):
+        Args({"d": text}).moment("d")
+
+
+def test_xml_rendering():
+    assert to_xml({"a": [1, None, True], "1c": "x<y", "b": {"c": Decimal("1.50")}}) == (
+        '<?xml version="1.0" encoding="utf-8"?>\n<response><a><item>1</item>'
+        '<item null="true"/><item>true</item></a><item key="1c">x&lt;y</item>'
+        "<b><c>1.50</c></b></response>\n")
+    assert "\x01" not in to_xml({"a": "bad\x01char"})
