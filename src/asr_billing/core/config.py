@@ -349,6 +349,21 @@ def check_prefix(value: str) -> None:
         raise ValueError("up to 16 Latin letters, digits, - or _")
 
 
+def check_money(value: str) -> None:
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value):
+        raise ValueError("must be an amount such as 300 or 300.00 (not negative, 2 decimals)")
+
+
+def check_clock(value: str) -> None:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError("must be a time of day HH:MM, such as 03:00")
+
+
+YES_NO = ("yes", "no")
+CHARGE_POLICIES = ("always", "not_negative", "not_below_fee")
+
+
 @dataclass(frozen=True)
 class KeySpec:
     default: str
@@ -398,6 +413,54 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ),
     ("app", "contract.digits"): KeySpec(
         "7", _int_range(1, 18), "Digits after the prefix, zero-padded."
+    ),
+    # Billing engine (docs/billing.md). Tariffs may override the promised payment keys.
+    ("billing", "run.time"): KeySpec(
+        "03:00", check_clock, "Local time at which `asr-billing scheduler` runs the daily charging."
+    ),
+    ("billing", "expire.minutes"): KeySpec(
+        "5",
+        _int_range(1, 1440),
+        "How often (minutes) the scheduler ends promised payments and voluntary blocks and "
+        "applies scheduled tariff changes.",
+    ),
+    ("billing", "catchup.days"): KeySpec(
+        "31",
+        _int_range(1, 366),
+        "How many days back a run catches up missed days (and one-time fees) at most.",
+    ),
+    ("billing", "charge.when_negative"): KeySpec(
+        "always",
+        _one_of(CHARGE_POLICIES),
+        "Default for tariffs: always; not_negative: no fee while balance + credit + promised "
+        "payment is below zero; not_below_fee: no fee when it is below the fee.",
+    ),
+    ("billing", "charge.admin_blocked"): KeySpec(
+        "yes", _one_of(YES_NO), "yes: fees are charged while blocked by the administrator; no: not."
+    ),
+    ("billing", "promised.amount"): KeySpec(
+        "300.00", check_money, "Promised payment amount; 0 turns promised payments off."
+    ),
+    ("billing", "promised.days"): KeySpec(
+        "3", _int_range(1, 365), "Days a promised payment lasts before it ends by itself."
+    ),
+    ("billing", "promised.max_per_month"): KeySpec(
+        "1", _int_range(0, 31), "Promised payments a subscriber may take per month; 0: unlimited."
+    ),
+    ("billing", "promised.only_when_cut_off"): KeySpec(
+        "yes", _one_of(YES_NO), "yes: only a subscriber cut off by balance may take one."
+    ),
+    ("billing", "vblock.min_days"): KeySpec(
+        "1", _int_range(1, 366), "Shortest voluntary block, days."
+    ),
+    ("billing", "vblock.max_days"): KeySpec(
+        "90", _int_range(1, 3660), "Longest voluntary block, days."
+    ),
+    ("billing", "vblock.max_per_month"): KeySpec(
+        "1", _int_range(0, 31), "Voluntary blocks a subscriber may start per month; 0: unlimited."
+    ),
+    ("billing", "vblock.cost"): KeySpec(
+        "0.00", check_money, "One-time cost of taking a voluntary block; 0: free."
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,22 @@ class ChargeMethod(models.TextChoices):
     MONTHLY_SPREAD = "monthly_spread", _("Monthly, spread by day")
 
 
+class PartialMonth(models.TextChoices):
+    """How a monthly tariff charges a month it starts or ends part-way through."""
+
+    PRORATA = "prorata", _("Pro rata by days")
+    FULL = "full", _("Full month")
+
+
+class NegativePolicy(models.TextChoices):
+    """Whether fees are charged when money runs out (Stargazer's FeeChargeType 0/1/2)."""
+
+    DEFAULT = "default", _("As in the configuration (billing['charge.when_negative'])")
+    ALWAYS = "always", _("Always")
+    NOT_NEGATIVE = "not_negative", _("Not when the money available is below zero")
+    NOT_BELOW_FEE = "not_below_fee", _("Not when the money available is below the fee")
+
+
 def _rate(label):
     return models.PositiveIntegerField(
         label, null=True, blank=True, help_text=_("kbit/s; empty: not shaped")
@@ -32,7 +49,10 @@ class Tariff(models.Model):
         help_text=_("Per period of the charge method: per day for daily, per month for monthly."),
     )
     charge_method = models.CharField(
-        _("charge method"), max_length=20, choices=ChargeMethod.choices, default=ChargeMethod.MONTHLY
+        _("charge method"),
+        max_length=20,
+        choices=ChargeMethod.choices,
+        default=ChargeMethod.MONTHLY,
     )
     disconnect_threshold = MoneyField(
         _("disconnect threshold"),
@@ -55,6 +75,65 @@ class Tariff(models.Model):
         _("available"), default=True, help_text=_("Archived tariffs stay on old subscribers.")
     )
     comments = models.TextField(_("comments"), blank=True)
+    # Billing options (docs/billing.md explains each with examples).
+    monthly_charge_day = models.PositiveSmallIntegerField(
+        _("monthly charge day"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_(
+            "Monthly method: the day of the month the fee is charged on; days past the end "
+            "of a short month mean its last day (31 = always the last day)."
+        ),
+    )
+    partial_month = models.CharField(
+        _("partial month"),
+        max_length=10,
+        choices=PartialMonth.choices,
+        default=PartialMonth.PRORATA,
+        help_text=_(
+            "Monthly method: a month the subscriber starts or leaves the tariff part-way "
+            "through is charged by days, or in full (no refund when leaving)."
+        ),
+    )
+    negative_policy = models.CharField(
+        _("charge when money runs out"),
+        max_length=20,
+        choices=NegativePolicy.choices,
+        default=NegativePolicy.DEFAULT,
+    )
+    voluntary_block_fee = MoneyField(
+        _("fee during a voluntary block"),
+        default=ZERO,
+        help_text=_(
+            "Charged instead of the fee for the days of a voluntary block, per period of the "
+            "charge method (per day for daily, per month otherwise). 0: free."
+        ),
+    )
+    promised_amount = MoneyField(
+        _("promised payment amount"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: billing['promised.amount']. 0: no promised payment on this tariff."),
+    )
+    promised_days = models.PositiveSmallIntegerField(
+        _("promised payment days"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Empty: billing['promised.days']."),
+    )
+    promised_max_per_month = models.PositiveSmallIntegerField(
+        _("promised payments per month"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: billing['promised.max_per_month']. 0: unlimited."),
+    )
+    promised_only_when_cut_off = models.BooleanField(
+        _("promised payment only when cut off"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: billing['promised.only_when_cut_off']."),
+    )
 
     class Meta:
         verbose_name = _("tariff")
@@ -62,6 +141,17 @@ class Tariff(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(fee__gte=0), name="tariff_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(monthly_charge_day__gte=1, monthly_charge_day__lte=31),
+                name="tariff_charge_day_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(voluntary_block_fee__gte=0), name="tariff_block_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(promised_amount__isnull=True) | Q(promised_amount__gte=0),
+                name="tariff_promised_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,7 +164,10 @@ class Service(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     fee = MoneyField(_("fee"), default=ZERO)
     charge_method = models.CharField(
-        _("charge method"), max_length=20, choices=ChargeMethod.choices, default=ChargeMethod.MONTHLY
+        _("charge method"),
+        max_length=20,
+        choices=ChargeMethod.choices,
+        default=ChargeMethod.MONTHLY,
     )
     comments = models.TextField(_("comments"), blank=True)
     is_show_web = models.BooleanField(_("shown in the cabinet"), default=True)

@@ -1,0 +1,285 @@
+"""``billing_run``: charge everything due up to a date, exactly once, in batches.
+
+The run covers the days from the day after the last clean run (at most
+billing['catchup.days'] back; the first run ever: only its date) to its date. For each
+day, in order: apply the tariff changes scheduled for it, then charge every subscriber in
+batches of account ids, each batch one transaction that locks its accounts first. Every
+charge is unique on (subscriber, tariff or service, period start) in the database, so two
+runs at once, a rerun, or a run killed half-way and started again, never charge twice;
+and since a run only counts as clean when it finished without errors, the next run looks
+at the same days again, so nothing is skipped either.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asr_billing.billing.models import BillingRun, RunStatus, TariffChange, VoluntaryBlock
+from asr_billing.billing.options import BillingOptions, billing_options
+from asr_billing.billing.periods import Month, daterange, local_today
+from asr_billing.billing.rules import lookback_start
+from asr_billing.billing.run_portable import (
+    ACTOR,
+    BatchTotals,
+    error_row,
+    load_contexts,
+    lock_accounts,
+    post_contexts,
+)
+from asr_billing.billing.services import (
+    billing_housekeeping,
+    tariff_change_apply_scheduled,
+    tariff_changes_due,
+)
+from asr_billing.core.errors import InvalidInput
+from asr_billing.finance.models import Account
+from asr_billing.tariffs.models import Service, Tariff
+
+DEFAULT_BATCH = 10_000
+STALE_AFTER = timedelta(minutes=30)
+
+Progress = Callable[[int, int], None]  # (batches done, batches in total)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def runs_mark_stale(*, now=None) -> int:
+    """Mark as interrupted the runs that stopped without saying so (killed, power
+    loss): on this host when their process is gone, anywhere when silent for 30 min."""
+    now = now or timezone.now()
+    host = socket.gethostname()
+    stale = []
+    for run in BillingRun.objects.filter(status=RunStatus.RUNNING):
+        gone = run.host == host and run.pid not in (None, os.getpid()) and not _pid_alive(run.pid)
+        if gone or run.heartbeat_at < now - STALE_AFTER:
+            stale.append(run.pk)
+    if stale:
+        BillingRun.objects.filter(pk__in=stale, status=RunStatus.RUNNING).update(
+            status=RunStatus.INTERRUPTED, finished_at=now
+        )
+    return len(stale)
+
+
+def window_start(end: date, options: BillingOptions) -> date:
+    """The first day a run up to ``end`` looks at."""
+    last_clean = BillingRun.objects.filter(
+        status=RunStatus.DONE, errors=0, date__lt=end
+    ).aggregate(last=Max("date"))["last"]
+    if last_clean is None:
+        return end
+    return max(last_clean + timedelta(days=1), end - timedelta(days=options.catchup_days - 1))
+
+
+def _batches(batch_size: int) -> list[tuple[int, int]]:
+    """Ranges of account ids, ``batch_size`` wide (index range scans: flat cost per id)."""
+    bounds = Account.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return []
+    hi = bounds["hi"]
+    return [(lo, min(lo + batch_size - 1, hi)) for lo in range(bounds["lo"], hi + 1, batch_size)]
+
+
+def _special_ids(day: date, options: BillingOptions) -> list[int]:
+    """Subscribers whose charges need the full rules: a tariff change or a voluntary
+    block near the day (see rules.py). Few; the rest go through the set-based SQL."""
+    start = lookback_start(day, options.catchup_days)
+    month = Month.of(day)
+    ids = set(
+        TariffChange.objects.filter(effective_date__gte=start).values_list(
+            "subscriber_id", flat=True
+        )
+    )
+    ids |= set(
+        VoluntaryBlock.objects.filter(end_date__gte=start, start_date__lte=month.last).values_list(
+            "subscriber_id", flat=True
+        )
+    )
+    return sorted(ids)
+
+
+class _Day:
+    """What a run needs for one day, loaded once per day."""
+
+    def __init__(self, day: date, options: BillingOptions, use_sql: bool):
+        self.day = day
+        self.tariffs = {t.pk: t for t in Tariff.objects.all()}
+        self.services = {s.pk: s for s in Service.objects.all()}
+        self.special = _special_ids(day, options) if use_sql else []
+        self.plan = None
+        if use_sql:
+            from asr_billing.billing.run_sql import SqlPlan
+
+            self.plan = SqlPlan(
+                day=day, options=options, tariffs=self.tariffs, services=self.services,
+                actor=ACTOR,
+            )
+
+
+def _batch(run, today: _Day, options, lo: int, hi: int, use_sql: bool, count_seen: bool):
+    now = timezone.now()
+    totals = BatchTotals()
+    with transaction.atomic():
+        if use_sql:
+            from asr_billing.billing import run_sql
+
+            totals.seen = run_sql.lock_range(lo, hi)
+            special = [i for i in today.special if lo <= i <= hi]
+            try:
+                with transaction.atomic():
+                    charges, amount, _moved = run_sql.charge_range(
+                        today.plan, lo=lo, hi=hi, special=special, now=now
+                    )
+                totals.charges += charges
+                totals.amount += amount
+                ids = special
+            except DatabaseError:
+                # Something in this batch the set-based statement cannot post (say, a
+                # balance out of range): take the batch one subscriber at a time.
+                ids = None
+            contexts = load_contexts(
+                day=today.day,
+                catchup_days=options.catchup_days,
+                tz_name=options.time_zone,
+                **({"ids": ids} if ids is not None else {"lo": lo, "hi": hi}),
+            )
+        else:
+            totals.seen = lock_accounts(lo, hi)
+            contexts = load_contexts(
+                day=today.day,
+                catchup_days=options.catchup_days,
+                tz_name=options.time_zone,
+                lo=lo,
+                hi=hi,
+            )
+        if contexts:
+            totals.add(
+                post_contexts(
+                    run_id=run.pk,
+                    day=today.day,
+                    contexts=contexts,
+                    options=options,
+                    tariffs=today.tariffs,
+                    services=today.services,
+                    now=now,
+                )
+            )
+        _count(run, totals, now, count_seen=count_seen)
+    return totals
+
+
+def _count(run: BillingRun, totals: BatchTotals, now, *, count_seen: bool = True) -> None:
+    if totals.error_rows:
+        type(totals.error_rows[0]).objects.bulk_create(totals.error_rows)
+    BillingRun.objects.filter(pk=run.pk).update(
+        subscribers_seen=F("subscribers_seen") + (totals.seen if count_seen else 0),
+        charges_made=F("charges_made") + totals.charges,
+        amount=F("amount") + totals.amount,
+        errors=F("errors") + totals.errors,
+        heartbeat_at=now,
+    )
+
+
+def _record_error(run: BillingRun, day, stage: str, exc: BaseException, subscriber_id=None):
+    with transaction.atomic():
+        error_row(run.pk, subscriber_id, day, stage, exc).save()
+        BillingRun.objects.filter(pk=run.pk).update(
+            errors=F("errors") + 1, heartbeat_at=timezone.now()
+        )
+
+
+def billing_run(
+    *,
+    date: date | None = None,
+    actor: str = "billing",
+    batch_size: int = DEFAULT_BATCH,
+    strategy: str = "auto",
+    progress: Progress | None = None,
+) -> BillingRun:
+    """Charge everything due up to ``date`` (default: today in app['time_zone']).
+
+    ``strategy``: "auto" (set-based SQL on PostgreSQL, portable elsewhere), "sql" or
+    "portable". Returns the finished BillingRun; errors of single subscribers are in its
+    error rows and do not stop the run.
+    """
+    options = billing_options()
+    today = local_today(options.time_zone)
+    end = date or today
+    if end > today:
+        raise InvalidInput(
+            _("The run date %(date)s is in the future (today is %(today)s)")
+            % {"date": end.isoformat(), "today": today.isoformat()}
+        )
+    if batch_size < 1:
+        raise InvalidInput(_("The batch size must be at least 1"))
+    use_sql = {"auto": connection.vendor == "postgresql", "sql": True, "portable": False}[strategy]
+    if use_sql and connection.vendor != "postgresql":
+        raise InvalidInput(_("The set-based run needs PostgreSQL"))
+    runs_mark_stale()
+    first = window_start(end, options)
+    now = timezone.now()
+    run = BillingRun.objects.create(
+        date=end,
+        first_date=first,
+        started_at=now,
+        heartbeat_at=now,
+        host=socket.gethostname()[:255],
+        pid=os.getpid(),
+        actor=actor[:100],
+    )
+    batches = _batches(batch_size)
+    days = list(daterange(first, end))
+    total, done = len(days) * len(batches), 0
+    started = time.monotonic()
+    try:
+        for index, day in enumerate(days):
+            for subscriber_id in tariff_changes_due(day=day):
+                try:
+                    tariff_change_apply_scheduled(subscriber_id=subscriber_id, actor=actor)
+                except Exception as exc:
+                    _record_error(run, day, "tariff_change", exc, subscriber_id)
+            loaded = _Day(day, options, use_sql)
+            for lo, hi in batches:
+                try:
+                    # Count each subscriber once per run, on its first day.
+                    _batch(run, loaded, options, lo, hi, use_sql, count_seen=index == 0)
+                except DatabaseError as exc:
+                    _record_error(run, day, f"batch {lo}-{hi}", exc)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        try:
+            billing_housekeeping(actor=actor)
+        except Exception as exc:
+            _record_error(run, end, "housekeeping", exc)
+    except BaseException as exc:
+        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=status, finished_at=timezone.now(), message=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+    elapsed = time.monotonic() - started
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE,
+        finished_at=timezone.now(),
+        message=_("%(days)d day(s), %(batches)d batch(es), %(seconds).1f s")
+        % {"days": len(days), "batches": len(batches), "seconds": elapsed},
+    )
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,271 @@
+"""The set-based charging batch for PostgreSQL: one statement per batch of subscribers.
+
+A loop of one ORM transaction per subscriber costs ~1 ms each (1,000,000 subscribers:
+over 15 minutes). Here a batch (ids lo..hi) is one transaction:
+
+1. lock the batch's account rows in id order (two runs, or a payment, wait here; ids in
+   order so two runs never deadlock);
+2. one statement computes the charges due by the rules of rules.py for the subscribers
+   without tariff changes or voluntary blocks near the day (those go through the
+   portable path in the same transaction), leaves out what is posted already, inserts the
+   rest with their running ``balance_after`` (ON CONFLICT DO NOTHING on the same unique
+   keys as finance.services.charge_post), moves the balances by what was inserted,
+   recomputes negbal for the charged subscribers and writes an audit row per transition.
+
+Under the lock nothing else can post for these accounts, so the NOT EXISTS checks are
+exact and the ON CONFLICT clause is a second line of defence only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+
+from asr_billing.billing.options import POLICY_CODES
+from asr_billing.billing.periods import Month, cents, day_share
+from asr_billing.billing.rules import describe
+from asr_billing.core.money import ZERO
+from asr_billing.tariffs.models import ChargeMethod, PartialMonth
+
+LOCK_SQL = """
+SELECT count(*) FROM (
+    SELECT 1 FROM finance_account
+    WHERE subscriber_id BETWEEN %(lo)s AND %(hi)s
+    ORDER BY subscriber_id
+    FOR UPDATE
+) locked
+"""
+
+CHARGE_SQL = """
+WITH tp AS (
+    SELECT * FROM unnest(
+        %(t_id)s::bigint[], %(t_method)s::text[], %(t_amount)s::numeric[], %(t_q)s::bigint[],
+        %(t_r)s::int[], %(t_cdate)s::date[], %(t_full)s::bool[], %(t_policy)s::int[],
+        %(t_descr)s::text[]
+    ) AS t(id, method, amount, q, r, cdate, full_month, policy, descr)
+),
+sp AS (
+    SELECT * FROM unnest(
+        %(s_id)s::bigint[], %(s_method)s::text[], %(s_amount)s::numeric[], %(s_q)s::bigint[],
+        %(s_r)s::int[], %(s_descr)s::text[]
+    ) AS t(id, method, amount, q, r, descr)
+),
+sub AS MATERIALIZED (
+    SELECT s.id, s.tariff_id, a.balance,
+           a.balance + a.credit_limit + a.promised_amount AS avail,
+           COALESCE(s.connected_on, (s.created_at AT TIME ZONE %(tz)s)::date) AS st,
+           COALESCE(tp.policy, %(default_policy)s) AS policy
+    FROM subscribers_subscriber s
+    JOIN finance_account a ON a.subscriber_id = s.id
+    LEFT JOIN tp ON tp.id = s.tariff_id
+    WHERE s.id BETWEEN %(lo)s AND %(hi)s
+      AND a.subscriber_id BETWEEN %(lo)s AND %(hi)s
+      AND s.id <> ALL(%(special)s::bigint[])
+      AND (%(charge_admin)s OR NOT s.admin_blocked)
+),
+tc AS (
+    SELECT sub.id AS account_id, tp.id AS tariff_id, %(d)s::date AS ps, %(d)s::date AS pe,
+           tp.amount, tp.descr
+    FROM sub JOIN tp ON tp.id = sub.tariff_id
+    WHERE tp.method IN ('daily', 'monthly_spread') AND sub.st <= %(d)s
+      AND NOT EXISTS (
+          SELECT 1 FROM finance_operation o
+          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
+            AND o.period_start = %(d)s)
+    UNION ALL
+    SELECT sub.id, tp.id, m.base, %(m_last)s::date,
+           CASE WHEN m.base = %(m_first)s OR tp.full_month THEN tp.amount
+                ELSE ((( %(m_last)s::date - m.base + 1) * tp.q
+                       + GREATEST(0, tp.r - extract(day FROM m.base)::int + 1))::numeric / 100)
+           END,
+           tp.descr
+    FROM sub JOIN tp ON tp.id = sub.tariff_id
+    CROSS JOIN LATERAL (SELECT GREATEST(%(m_first)s::date, sub.st) AS base) m
+    WHERE tp.method = 'monthly' AND GREATEST(tp.cdate, m.base) <= %(d)s
+      AND NOT EXISTS (
+          SELECT 1 FROM finance_operation o
+          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
+            AND o.period_start BETWEEN m.base AND %(m_last)s)
+    UNION ALL
+    SELECT sub.id, tp.id, sub.st, sub.st, tp.amount, tp.descr
+    FROM sub JOIN tp ON tp.id = sub.tariff_id
+    WHERE tp.method = 'once' AND sub.st BETWEEN %(lookback)s AND %(d)s
+      AND NOT EXISTS (
+          SELECT 1 FROM finance_operation o
+          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
+            AND o.period_start = sub.st)
+),
+sc AS (
+    SELECT DISTINCT ON (sub.id, sp.id)
+           sub.id AS account_id, sp.id AS service_id,
+           CASE WHEN sp.method = 'once' THEN ss.enabled_on
+                WHEN sp.method = 'monthly' THEN GREATEST(%(m_first)s::date, sub.st, ss.enabled_on)
+                ELSE %(d)s::date END AS ps,
+           CASE WHEN sp.method = 'once' THEN ss.enabled_on
+                WHEN sp.method = 'monthly' THEN %(m_last)s::date
+                ELSE %(d)s::date END AS pe,
+           CASE WHEN sp.method <> 'monthly'
+                  OR GREATEST(%(m_first)s::date, sub.st, ss.enabled_on) = %(m_first)s
+                THEN sp.amount
+                ELSE ((( %(m_last)s::date - GREATEST(sub.st, ss.enabled_on) + 1) * sp.q
+                       + GREATEST(0, sp.r - extract(day FROM GREATEST(sub.st, ss.enabled_on))::int
+                                  + 1))::numeric / 100)
+           END AS amount,
+           sp.descr
+    FROM sub
+    JOIN subscribers_subscriberservice ss ON ss.subscriber_id = sub.id
+    JOIN sp ON sp.id = ss.service_id
+    WHERE ss.subscriber_id BETWEEN %(lo)s AND %(hi)s
+      AND CASE
+        WHEN sp.method = 'once' THEN
+            ss.enabled_on BETWEEN %(lookback)s AND %(d)s
+            AND NOT EXISTS (
+                SELECT 1 FROM finance_operation o
+                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
+                  AND o.period_start = ss.enabled_on)
+        WHEN sp.method = 'monthly' THEN
+            ss.enabled_on <= %(d)s AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
+            AND sub.st <= %(d)s
+            AND NOT EXISTS (
+                SELECT 1 FROM finance_operation o
+                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
+                  AND o.period_start BETWEEN %(m_first)s AND %(m_last)s)
+        ELSE
+            ss.enabled_on <= %(d)s AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
+            AND sub.st <= %(d)s
+            AND NOT EXISTS (
+                SELECT 1 FROM finance_operation o
+                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
+                  AND o.period_start = %(d)s)
+      END
+    ORDER BY sub.id, sp.id, ss.enabled_on
+),
+cand AS (
+    SELECT account_id, tariff_id, NULL::bigint AS service_id, 0 AS ord, ps, pe, amount, descr
+    FROM tc
+    UNION ALL
+    SELECT account_id, NULL::bigint, service_id, 1, ps, pe, amount, descr FROM sc
+),
+due AS (
+    SELECT c.*, sub.balance - sum(c.amount) OVER (
+               PARTITION BY c.account_id ORDER BY c.ord, c.service_id
+               ROWS UNBOUNDED PRECEDING) AS balance_after
+    FROM cand c JOIN sub ON sub.id = c.account_id
+    WHERE c.amount > 0
+      AND (sub.policy = 0
+           OR (sub.policy = 1 AND sub.avail >= 0)
+           OR (sub.policy = 2 AND sub.avail >= c.amount))
+),
+ins AS (
+    INSERT INTO finance_operation (
+        account_id, type, amount, balance_after, op_date, created_at, description, actor,
+        external_id, code1c, synced_1c, tariff_id, service_id, period_start, period_end)
+    SELECT account_id, 1, -amount, balance_after, %(now)s, %(now)s, descr, %(actor)s,
+           '', '', false, tariff_id, service_id, ps, pe
+    FROM due
+    ORDER BY account_id, ord, service_id
+    ON CONFLICT DO NOTHING
+    RETURNING account_id, amount
+),
+acc AS (
+    UPDATE finance_account a
+    SET balance = a.balance + x.total, updated_at = %(now)s
+    FROM (SELECT account_id, sum(amount) AS total, count(*) AS n
+          FROM ins GROUP BY account_id) x
+    WHERE a.subscriber_id = x.account_id
+    RETURNING a.subscriber_id, a.balance, a.credit_limit, a.promised_amount, x.n, x.total
+),
+neg AS (
+    UPDATE subscribers_subscriber s
+    SET negbal = v.neg
+    FROM (
+        SELECT acc.subscriber_id, acc.balance,
+               acc.balance + acc.credit_limit + acc.promised_amount
+                   < COALESCE(t.disconnect_threshold, 0) AS neg
+        FROM acc
+        JOIN subscribers_subscriber s2 ON s2.id = acc.subscriber_id
+        LEFT JOIN tariffs_tariff t ON t.id = s2.tariff_id
+    ) v
+    WHERE s.id = v.subscriber_id AND s.negbal <> v.neg
+    RETURNING s.id, v.neg, v.balance
+),
+aud AS (
+    INSERT INTO core_auditentry (
+        created_at, actor, action, subscriber_id, object_type, object_id, old, new, message)
+    SELECT %(now)s, %(actor)s, CASE WHEN neg THEN 'negbal_on' ELSE 'negbal_off' END,
+           id, 'subscriber', id::text, jsonb_build_object('negbal', NOT neg),
+           jsonb_build_object('negbal', neg, 'balance', balance::text), ''
+    FROM neg
+    RETURNING 1
+)
+SELECT coalesce(sum(n), 0), coalesce(-sum(total), 0), (SELECT count(*) FROM aud) FROM acc
+"""
+
+
+class SqlPlan:
+    """The per-day parameters of CHARGE_SQL: each tariff's and service's amount for the
+    day, computed once in Python with the same functions the rules use."""
+
+    def __init__(self, *, day: date, options, tariffs: dict, services: dict, actor: str):
+        month = Month.of(day)
+        self.day = day
+        self.base = {
+            "d": day,
+            "m_first": month.first,
+            "m_last": month.last,
+            "lookback": day - timedelta(days=options.catchup_days),
+            "tz": options.time_zone,
+            "default_policy": POLICY_CODES[options.default_policy],
+            "charge_admin": options.charge_admin_blocked,
+            "actor": actor,
+        }
+        t_cols = {k: [] for k in ("id", "method", "amount", "q", "r", "cdate", "full", "policy",
+                                  "descr")}
+        for tariff in tariffs.values():
+            amount, q, r = _amounts(tariff.charge_method, tariff.fee, day, month)
+            t_cols["id"].append(tariff.pk)
+            t_cols["method"].append(tariff.charge_method)
+            t_cols["amount"].append(amount)
+            t_cols["q"].append(q)
+            t_cols["r"].append(r)
+            t_cols["cdate"].append(month.day(tariff.monthly_charge_day))
+            t_cols["full"].append(tariff.partial_month == PartialMonth.FULL)
+            t_cols["policy"].append(POLICY_CODES[options.policy_of(tariff)])
+            t_cols["descr"].append(describe("fee", tariff.name, tariff.charge_method, day))
+        s_cols = {k: [] for k in ("id", "method", "amount", "q", "r", "descr")}
+        for service in services.values():
+            amount, q, r = _amounts(service.charge_method, service.fee, day, month)
+            s_cols["id"].append(service.pk)
+            s_cols["method"].append(service.charge_method)
+            s_cols["amount"].append(amount)
+            s_cols["q"].append(q)
+            s_cols["r"].append(r)
+            s_cols["descr"].append(describe("fee", service.name, service.charge_method, day))
+        self.base.update({f"t_{k}": v for k, v in t_cols.items()})
+        self.base.update({f"s_{k}": v for k, v in s_cols.items()})
+
+    def params(self, *, lo: int, hi: int, special: list[int], now: datetime) -> dict:
+        return {**self.base, "lo": lo, "hi": hi, "special": special, "now": now}
+
+
+def _amounts(method: str, fee: Decimal, day: date, month: Month) -> tuple[Decimal, int, int]:
+    q, r = divmod(cents(fee), month.days)
+    if method == ChargeMethod.MONTHLY_SPREAD:
+        return day_share(fee, day), q, r
+    return fee, q, r
+
+
+def lock_range(lo: int, hi: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_SQL, {"lo": lo, "hi": hi})
+        return cursor.fetchone()[0]
+
+
+def charge_range(plan: SqlPlan, *, lo: int, hi: int, special: list[int], now: datetime):
+    """Run CHARGE_SQL for ids lo..hi; returns (charges, amount charged, negbal moves)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CHARGE_SQL, plan.params(lo=lo, hi=hi, special=special, now=now))
+        charges, amount, moved = cursor.fetchone()
+    return int(charges), Decimal(amount or ZERO), int(moved)

@@ -1,0 +1,75 @@
+"""Billing test helpers: the billing section of cfg/config, a clock in app['time_zone'],
+and shortcuts for the worked examples (exact Decimals everywhere)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from asr_billing.core import runtime
+from asr_billing.core.config import ConfigFile
+from asr_billing.finance.models import Account, Operation, OperationType
+from asr_billing.tariffs.models import ChargeMethod, Tariff
+
+D = Decimal
+
+
+@pytest.fixture
+def cfg(settings):
+    """``cfg(section, key, value)`` edits the test home's cfg/config; undone afterwards."""
+    path = settings.ASR_HOME.config_file
+    original = path.read_text(encoding="utf-8")
+
+    def set_value(section: str, key: str, value: str) -> None:
+        config = ConfigFile.load(path)
+        config.set(section, key, value)
+        config.save()
+        runtime._runtime = None  # re-read now, whatever the file's mtime resolution
+
+    yield set_value
+    path.write_text(original, encoding="utf-8")
+    runtime._runtime = None
+
+
+def at(day: date, hour: int = 12, minute: int = 0, tz: str = "Europe/Moscow"):
+    """Freeze the clock at a local wall-clock time (time-machine, not ticking)."""
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
+    return time_machine.travel(moment, tick=False)
+
+
+def balance(subscriber) -> Decimal:
+    return Account.objects.get(pk=subscriber.pk).balance
+
+
+def charges(subscriber):
+    """(period_start, period_end, amount) of the subscriber's charges, in posting order."""
+    return [
+        (op.period_start, op.period_end, op.amount)
+        for op in Operation.objects.filter(
+            account_id=subscriber.pk, type=OperationType.CHARGE
+        ).order_by("pk")
+    ]
+
+
+def assert_chain(subscriber_id: int) -> None:
+    """balance_after is the running sum of the ledger and ends at the cached balance."""
+    running = D("0.00")
+    for op in Operation.objects.filter(account_id=subscriber_id).order_by("pk"):
+        running += op.amount
+        assert op.balance_after == running, op
+    assert Account.objects.get(pk=subscriber_id).balance == running
+
+
+@pytest.fixture
+def make_tariff(db):
+    counter = iter(range(1, 1000))
+
+    def make(fee="600.00", method=ChargeMethod.MONTHLY_SPREAD, **kwargs):
+        kwargs.setdefault("name", f"Tariff {next(counter)}")
+        return Tariff.objects.create(fee=D(fee), charge_method=method, **kwargs)
+
+    return make
