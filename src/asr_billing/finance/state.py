@@ -28,8 +28,11 @@ def subscriber_state_refresh(*, subscriber_id: int, actor: Actor, account=None) 
     from asr_billing.subscribers.models import Subscriber
 
     if account is None:
-        account = Account.objects.select_related("subscriber__tariff").get(pk=subscriber_id)
-    subscriber = account.subscriber
+        account = Account.objects.get(pk=subscriber_id)
+    # The subscriber and tariff are read by a statement of their own, not taken from the
+    # query that locked the account: when that query had to wait for the lock (a tariff
+    # change held it), PostgreSQL returns the joined rows as they were before the wait.
+    subscriber = Subscriber.objects.select_related("tariff").get(pk=subscriber_id)
     threshold = subscriber.tariff.disconnect_threshold if subscriber.tariff_id else ZERO
     negbal = is_negbal(
         balance=account.balance,
@@ -37,6 +40,8 @@ def subscriber_state_refresh(*, subscriber_id: int, actor: Actor, account=None) 
         promised=account.promised_amount,
         threshold=threshold,
     )
+    if Account.subscriber.is_cached(account):
+        account.subscriber.negbal = negbal  # the caller's copy follows
     if negbal != subscriber.negbal:
         Subscriber.objects.filter(pk=subscriber.pk).update(negbal=negbal)
         subscriber.negbal = negbal

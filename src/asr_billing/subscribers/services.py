@@ -190,8 +190,13 @@ def subscriber_tariff_set(
     *, subscriber: Subscriber, tariff: Tariff | None, actor: Actor
 ) -> Subscriber:
     """Change the tariff at once (the admin's edit). Scheduled changes are the billing's."""
+    from asr_billing.finance.services import account_lock
     from asr_billing.finance.state import subscriber_state_refresh
 
+    # The tariff's threshold decides negbal together with the balance: take the account
+    # lock first, in the order the money services take it (account, then subscriber), so a
+    # payment running meanwhile waits for this change instead of judging by the old tariff.
+    account_lock(subscriber.pk)
     locked = _lock_subscriber(subscriber)
     old = locked.tariff_id
     if old == (tariff.pk if tariff else None):
