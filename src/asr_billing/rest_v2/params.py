@@ -127,9 +127,13 @@ def chain_steps(params: dict[str, str], raw: dict[str, bytes]) -> list[tuple[str
 def fields_param(params: dict[str, str], raw: dict[str, bytes]) -> list | None:
     if not (params.get("fields") or "").strip():
         return None
-    value = parse_json("fields", params.get("fields"), raw.get("fields"))
+    refusal = ParamError(_('fields must be a JSON list of field names such as ["name"]'))
+    try:
+        value = parse_json("fields", params.get("fields"), raw.get("fields"))
+    except ParamError:
+        raise refusal from None
     if not isinstance(value, list):
-        raise ParamError(_('fields must be a JSON list of field names such as ["name"]'))
+        raise refusal
     return value
 
 

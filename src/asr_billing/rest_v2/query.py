@@ -182,11 +182,16 @@ def order_paths(spec: ModelSpec, names: Any) -> list[str]:
             raise _unknown(spec, str(name))
         descending = name.startswith("-")
         key = name[1:] if descending else name
-        resolved = resolve(spec, key, allow_lookup=False)
+        refusal = LookupRefused(
+            _('%(model)s cannot be ordered by "%(name)s"') % {"model": spec.name,
+                                                             "name": short(key)}
+        )
+        try:
+            resolved = resolve(spec, key, allow_lookup=False)
+        except LookupRefused:
+            raise refusal from None
         if resolved.many or resolved.field.path is None:
-            raise LookupRefused(
-                _('%(model)s cannot be ordered by "%(name)s"') % {"model": spec.name, "name": key}
-            )
+            raise refusal
         path = "__".join((*resolved.hops, resolved.field.path))
         paths.append(("-" if descending else "") + path)
     return paths
