@@ -14,7 +14,9 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_mixins import (
@@ -281,13 +283,13 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         ledger = reverse("admin:finance_operation_changelist") + f"?account={obj.pk}"
         body = format_html_join(
             "",
-            "<tr><td><a href=\"{}\">#{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
             "<td>{}</td><td>{}</td></tr>",
             (
                 (
                     reverse("admin:finance_operation_change", args=[op.pk]),
                     op.pk,
-                    op.op_date.strftime("%Y-%m-%d %H:%M"),
+                    date_format(localtime(op.op_date), "SHORT_DATETIME_FORMAT"),
                     op.get_type_display(),
                     money_html(op.amount),
                     money_html(op.balance_after),
@@ -297,7 +299,7 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr><th>№</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<table><thead><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
             "<th>{}</th></tr></thead><tbody>{}</tbody></table>"
             "<p><a href=\"{}\">{}</a></p>",
             _("date"), _("type"), _("amount"), _("balance after"), _("description"),
