@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from asr_billing.finance.models import Operation, PaymentOperator
 from asr_billing.finance.services import operation_reverse, payment_register
@@ -38,8 +39,9 @@ def test_pay_then_replay(call_api, payee):
         "result": "ok", "act": "PAY", "replay": False, "operation_id": operation.pk,
         "abonent_id": payee.pk, "contract_number": "BILL0000001", "sum": "100.00",
         "balance": "100.00", "pay_operator": "SBERBANK_OSMP", "pay_id_str": "1238989213892",
-        "op_date": operation.op_date.isoformat(), "message": "",
+        "op_date": timezone.localtime(operation.op_date).isoformat(), "message": "",
     }
+    assert answer["op_date"].endswith("+03:00")  # local time (app['time_zone'])
     assert operation.actor == "system_api:asr_fiscal"
     assert operation.amount == Decimal("100.00")
     # Another payment moves the balance; the replay still answers the original.

@@ -16,7 +16,7 @@ Answers (all keys always present for the act; amounts are strings with 2 places)
     PAY   {"result": "ok", "act": "PAY", "replay": false, "operation_id": 54895,
            "abonent_id": 3, "contract_number": "BILL0000003", "sum": "100.00",
            "balance": "350.00", "pay_operator": "SBERBANK_OSMP",
-           "pay_id_str": "1238989213892", "op_date": "2024-05-01T12:00:00+03:00",
+           "pay_id_str": "1238989213892", "op_date": "2024-05-01T12:00:00.123456+03:00",
            "message": ""}
     CHECK_ABONENT {"result": "ok", "act": "CHECK_ABONENT", "abonent_id": 3,
            "contract_number": "BILL0000003", "name": "...", "balance": "250.00"}
@@ -31,6 +31,7 @@ and operators compare them.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound, PaymentMismatch
@@ -119,7 +120,7 @@ def _payment_answer(operation: Operation, *, replay: bool) -> dict:
         "balance": fmt(operation.balance_after),
         "pay_operator": operation.pay_operator.code,
         "pay_id_str": operation.external_id,
-        "op_date": operation.op_date.isoformat(),
+        "op_date": timezone.localtime(operation.op_date).isoformat(),
         "message": REPLAY if replay else "",
     }
 
@@ -192,7 +193,7 @@ def _check(call: Call, act: str) -> dict:
                 "state": "reversed" if operation.is_reversed else "done",
                 "operation_id": operation.pk,
                 "sum": fmt(operation.amount),
-                "op_date": operation.op_date.isoformat(),
+                "op_date": timezone.localtime(operation.op_date).isoformat(),
                 "contract_number": operation.account.subscriber.contract_number,
             }
     return answer
