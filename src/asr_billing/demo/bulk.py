@@ -105,13 +105,24 @@ def _max_id(model, floor: int = 0) -> int:
 
 def _first_free_ip() -> int:
     """One above the highest address of 100.64.0.0/10 any login holds (enabled or not)."""
-    highest = int(CGNAT.network_address)
-    for value in Login.objects.filter(ip__startswith="100.").values_list("ip", flat=True
-                                                                           ).iterator(10_000):
-        address = ipaddress.ip_address(value)
-        if address in CGNAT:
-            highest = max(highest, int(address))
-    return highest + 1
+    low, high = int(CGNAT.network_address), int(CGNAT.broadcast_address)
+    table = connection.ops.quote_name(Login._meta.db_table)
+    column = connection.ops.quote_name(Login._meta.get_field("ip").column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT max({column}) FROM {table} WHERE {column} << %s",  # noqa: S608
+                           [str(CGNAT)])
+            found = cursor.fetchone()[0]
+            return int(ipaddress.ip_address(str(found))) + 1 if found else low + 1
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {column} LIKE %s", ["100.%"])  # noqa: S608
+        highest = low
+        for (value,) in cursor.fetchall():
+            parts = value.split(".")
+            if len(parts) == 4:
+                number = int.from_bytes(bytes(int(p) for p in parts), "big")
+                if low <= number <= high:
+                    highest = max(highest, number)
+        return highest + 1
 
 
 def _ip_text(value: int) -> str:

@@ -1,11 +1,12 @@
 """The story demo's ledger: charges as the billing engine would post them, payments a
 subscriber of a given habit would make, corrections and reversals, then ids and balances.
 
-Charges carry the engine's exactly-once keys: tariff or service + period. Monthly: the
-1st..last day of the month (the first month is charged in full on connection); daily and
+Charges carry the engine's exactly-once keys (billing/rules.py): tariff or service +
+period start. Monthly: the 1st..last day of each month, charged on the 1st; the month of
+the connection is a part from the connection day to the month's end, pro rata. Daily and
 spread-by-day: one row per day with period_start = period_end = that day, the spread
-parts from ``split_largest_remainder`` so the days of a month add up to the fee; once:
-the day the service was connected.
+parts from ``split_largest_remainder`` so the days of a month add up to the fee. Once:
+the day the tariff or service started.
 """
 
 from __future__ import annotations
@@ -105,11 +106,20 @@ def charges(
         return [Event(sub_id, start, T.CHARGE, -fee, what, actor, period_start=first,
                       period_end=first, **key)]
     if method == M.MONTHLY:
+        # The first month is a part from the connection day, pro rata by day shares
+        # (the engine's default; a tariff with partial_month="full" pays it whole).
+        full = getattr(item, "partial_month", "prorata") == "full"
         month = first.replace(day=1)
         while month <= end:
-            when = start if month <= first else local_dt(month, 0, 5, sub_id % 60)
-            out.append(Event(sub_id, when, T.CHARGE, -fee, f"{what} за {month_label(month)}",
-                             actor, period_start=month, period_end=month_end(month), **key))
+            part_start, amount, when = month, fee, local_dt(month, 0, 5, sub_id % 60)
+            if month <= first:  # the month of the connection
+                part_start, when = first, start
+                if not full:
+                    amount = sum(spread_parts(fee, month.year, month.month)[first.day - 1:])
+            if amount > 0:
+                out.append(Event(sub_id, when, T.CHARGE, -amount,
+                                 f"{what} за {month_label(month)}", actor,
+                                 period_start=part_start, period_end=month_end(month), **key))
             month = next_month(month)
         return out
     day = first

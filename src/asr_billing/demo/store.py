@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.core.models import AuditEntry, Counter
-from asr_billing.core.money import ZERO, money
+from asr_billing.core.money import ZERO
 from asr_billing.demo import history, story
 from asr_billing.demo.common import (
     ACTOR,
@@ -149,10 +149,7 @@ def _states(plans, balances, today, now, rng):
     promised = []
     for plan in plans:
         plan.balance = balances.get(plan.id, ZERO)
-        plan.promised = ZERO
-        if plan.target == "promised" and plan.balance + plan.credit_limit < 0:
-            need = -(plan.balance + plan.credit_limit) / 100
-            plan.promised = money(need.to_integral_value(rounding=ROUND_CEILING) * 100 + 100)
+        if plan.promised:
             taken = now - dt.timedelta(hours=rng.randint(2, 40))
             promised.append(PromisedPayment(
                 subscriber_id=plan.id, amount=plan.promised, created_at=taken,

@@ -59,6 +59,7 @@ COMMENTS = ["Звонить после 18:00", "Домофон не работа
             "Пенсионер, льгот нет", "Просил уведомлять по SMS", "Ключ от щитка у соседа, кв. 12"]
 MAC_OUIS = ["50:c7:bf", "f4:f2:6d", "50:ff:20", "4c:5e:0c", "d4:ca:6d", "e8:cd:2d", "00:1a:2b"]
 OUTAGE_DAY = dt.date(2024, 8, 12)
+PROMISED_AMOUNT = Decimal("300.00")  # billing['promised.amount'] by default
 
 
 @dataclass
@@ -375,12 +376,13 @@ class StoryBuilder:
             if plan.target == "blocked":
                 plan.block_reason = next(reasons)
             elif plan.target == "vblock":
-                plan.vblock = (today - dt.timedelta(days=rng.randint(0, 10)),
-                               today + dt.timedelta(days=rng.randint(5, 25)))
+                # Taken this month, after the 1st's charge (which did not know of it).
+                start = max(today - dt.timedelta(days=rng.randint(0, 10)), today.replace(day=1))
+                plan.vblock = (start, today + dt.timedelta(days=rng.randint(5, 25)))
         quiet = [p for p in self.plans if p.kind == "person" and p.target == "paid"
                  and p.segment == "base"]
         for plan in rng.sample(quiet, 5):
-            start = dt.date(2025, rng.randint(5, 8), rng.randint(1, 20))
+            start = dt.date(2025, rng.randint(5, 8), rng.randint(2, 20))
             plan.past_vblock = (start, start + dt.timedelta(days=rng.randint(7, 30)))
         movers = [p for p in self.plans if p.kind == "person" and p.target == "paid"
                   and p.tariff.name == "Домашний 50"]
@@ -397,8 +399,14 @@ class StoryBuilder:
             start = plan.connected + dt.timedelta(minutes=1)
             if enabled_on != plan.connected.date():
                 start = local_dt(enabled_on, rng.randint(9, 19), rng.randint(0, 59))
-            events += history.charges(sub_id=plan.id, item=service, is_service=True,
-                                      start=start, end=disabled_on or today)
+            # disabled_on is the first day without the service (billing.rules.ServiceLink).
+            last = disabled_on - dt.timedelta(days=1) if disabled_on else today
+            events += [
+                ev for ev in history.charges(sub_id=plan.id, item=service, is_service=True,
+                                             start=start, end=last)
+                # The engine charges no service on the days of a voluntary block.
+                if not self._in_block(plan, ev)
+            ]
             if service.charge_method != M.ONCE and disabled_on is None:
                 monthly_cost += service.fee * (30 if service.charge_method == M.DAILY else 1)
         if (plan.district == "north" and plan.tariff.charge_method == M.MONTHLY
@@ -416,6 +424,33 @@ class StoryBuilder:
             sub_id=plan.id, events=events, payer=plan.payer, monthly_cost=monthly_cost,
             connected=plan.connected, now=self.now, rng=rng, to_1c=plan.synced)
         plan.events = events
+
+    @staticmethod
+    def _in_block(plan: Plan, ev) -> bool:
+        if ev.period_start != ev.period_end or ev.service is None:
+            return False
+        blocks = [b for b in (plan.vblock, plan.past_vblock) if b is not None]
+        return any(first <= ev.period_start <= last for first, last in blocks)
+
+    def _promises(self) -> None:
+        """Subscribers who took today's promised payment (billing['promised.amount'],
+        300.00 by default, only when cut off): their debt is below it, after part-paying
+        it if it was larger."""
+        rng = self.rng
+        for plan in self.plans:
+            if plan.target != "promised":
+                continue
+            balance = sum((ev.amount for ev in plan.events), Decimal("0.00"))
+            if balance >= 0:
+                plan.target = "paid"  # never ran out: nothing to promise
+                continue
+            left = Decimal(rng.randrange(50, 260, 10))
+            if -balance > left:
+                plan.events.append(history._payment(
+                    plan.id, self.now - dt.timedelta(days=2, minutes=rng.randint(0, 600)),
+                    history.money(-balance - left), plan.payer.channel
+                    if plan.payer.channel != "QIWI" else "SBERBANK_OSMP"))
+            plan.promised = PROMISED_AMOUNT
 
     def _mishaps(self) -> None:
         """Reversals the way they happen: cash put on the wrong contract and moved, a card
@@ -486,4 +521,5 @@ class StoryBuilder:
             if plan.kind != "staff":
                 self._events(plan)
         self._mishaps()
+        self._promises()
         return self.plans
