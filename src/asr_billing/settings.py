@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "asr_billing.network",
     "asr_billing.finance",
     "asr_billing.billing",
+    "asr_billing.cabinet",
     "asr_billing.system_api",
     "asr_billing.rest_v2",
 ]

@@ -336,6 +336,30 @@ def check_api_key(value: str) -> None:
         raise ValueError("empty, or 16 to 256 characters: Latin letters, digits and ._~+/=-")
 
 
+def check_email_address(value: str) -> None:
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value):
+        raise ValueError("must be an e-mail address such as billing@example.com")
+
+
+def check_smtp_url(value: str) -> None:
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not (
+        parts.hostname
+    ):
+        raise ValueError("must be smtp://host:25, smtp+starttls://user:password@host:587 "
+                         "or smtps://user:password@host:465")
+
+
+def check_operator_codes(value: str) -> None:
+    for item in value.split():
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", item):
+            raise ValueError(f"{item!r} is not a payment operator code")
+
+
 def _int_range(low: int, high: int) -> Callable[[str], None]:
     def check(value: str) -> None:
         if not re.fullmatch(r"\d+", value) or not low <= int(value) <= high:
@@ -396,6 +420,44 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         "1000",
         _int_range(1, 1000000),
         "REST API v2: most objects one answer may list (use limit/offset to page).",
+    ),
+    # Subscriber cabinet (docs/system-api.md, web_cabinet).
+    ("cabinet", "session.idle_minutes"): KeySpec(
+        "30", _int_range(1, 10080), "A cabinet session ends after this many idle minutes."
+    ),
+    ("cabinet", "login.max_failures"): KeySpec(
+        "5", _int_range(0, 1000),
+        "Failed cabinet logins of one login name within login.lockout_minutes before it is "
+        "locked for the rest of that time; 0: no limit.",
+    ),
+    ("cabinet", "login.ip_max_failures"): KeySpec(
+        "30", _int_range(0, 100000),
+        "The same per source IP (the subscriber's IP when the cabinet passes src_ip, else the "
+        "caller's); 0: no limit.",
+    ),
+    ("cabinet", "login.lockout_minutes"): KeySpec(
+        "15", _int_range(1, 1440), "The window (minutes) in which failed logins are counted."
+    ),
+    ("cabinet", "reset.token_minutes"): KeySpec(
+        "60", _int_range(5, 10080), "How long an e-mailed password reset code stays valid."
+    ),
+    ("cabinet", "email.backend"): KeySpec(
+        "file", _one_of(("file", "console", "smtp")),
+        "How cabinet e-mails leave: file (one file per message in var/mail/), console "
+        "(standard output) or smtp (cabinet['email.smtp_url']).",
+    ),
+    ("cabinet", "email.from"): KeySpec(
+        "billing@localhost", check_email_address, "Sender address of cabinet e-mails."
+    ),
+    ("cabinet", "email.smtp_url"): KeySpec(
+        "smtp://localhost:25", check_smtp_url,
+        "SMTP server: smtp://host:25, smtp+starttls://user:password@host:587 or "
+        "smtps://user:password@host:465 (URL-encode special characters).",
+    ),
+    ("cabinet", "payment.operators"): KeySpec(
+        "SBERBANK_ACQ", check_operator_codes,
+        "Payment operators (codes, space-separated) through which the cabinet may start an "
+        "online payment (web_cabinet.add_payment_operation).",
     ),
     ("app", "django.loglevel"): KeySpec(
         "error", _one_of(LOG_LEVELS), "error: only errors are logged; info: every API call."

@@ -1,0 +1,155 @@
+"""What the cabinet keeps: sessions, failed-login counters, password-reset codes and
+online payments waiting for the bank.
+
+Secrets a client holds (the session id, the reset code) are stored only as SHA-256
+digests: a copy of the database does not let anyone into a cabinet.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from asr_billing.core.money import MoneyField
+
+
+class SessionMethod(models.TextChoices):
+    PASSWORD = "password", _("Login and password")
+    AUTO_IP = "auto_ip", _("Automatically by IP address")
+    DYNAMIC = "dynamic", _("Opened by an API client (REST v2)")
+
+
+class CabinetSession(models.Model):
+    """A subscriber's cabinet session. The client holds the id (``session_id`` / ``suid``);
+    it is valid while not closed and used within the idle time
+    (cabinet['session.idle_minutes'])."""
+
+    key_hash = models.CharField(_("session id digest"), max_length=64, unique=True,
+                                editable=False)
+    login = models.ForeignKey(
+        "network.Login", verbose_name=_("login"), on_delete=models.CASCADE,
+        related_name="cabinet_sessions",
+    )
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE,
+        related_name="cabinet_sessions",
+    )
+    method = models.CharField(_("opened by"), max_length=10, choices=SessionMethod.choices)
+    src_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("opened"))
+    last_seen_at = models.DateTimeField(_("last used"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cabinet session")
+        verbose_name_plural = _("cabinet sessions")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["login", "last_seen_at"], name="cabinet_session_login_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuthThrottle(models.Model):
+    """Failed attempts of one kind (``scope``: a login name, a source IP, a reset uid) in
+    a window that starts at the first failure. One row per (scope, key), incremented
+    under a row lock, so every gunicorn worker and app node counts the same failures."""
+
+    scope = models.CharField(_("scope"), max_length=10)
+    key = models.CharField(_("key"), max_length=100)
+    window_start = models.DateTimeField(_("first failure"))
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+
+    class Meta:
+        verbose_name = _("failed login counter")
+        verbose_name_plural = _("failed login counters")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="auth_throttle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} {self.failures}"
+
+
+class PasswordResetToken(models.Model):
+    """A code e-mailed to the subscriber to set a new login password: single use,
+    expiring (cabinet['reset.token_minutes'])."""
+
+    login = models.ForeignKey(
+        "network.Login", verbose_name=_("login"), on_delete=models.CASCADE,
+        related_name="reset_tokens",
+    )
+    token_hash = models.CharField(_("code digest"), max_length=64, unique=True, editable=False)
+    email = models.EmailField(_("sent to"))
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password reset code")
+        verbose_name_plural = _("password reset codes")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.login_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PendingStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the bank")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PendingPayment(models.Model):
+    """An online (card) payment started in the cabinet: its id is the order number the
+    cabinet gives the bank (``operation_id_out``). Money is credited only when the bank
+    confirms, exactly once: the ledger row is unique on (operator, "cabinet:<id>") and
+    linked here one-to-one."""
+
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", verbose_name=_("subscriber"), on_delete=models.PROTECT,
+        related_name="pending_payments",
+    )
+    login = models.ForeignKey(
+        "network.Login", verbose_name=_("login"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    operator = models.ForeignKey(
+        "finance.PaymentOperator", verbose_name=_("payment operator"),
+        on_delete=models.PROTECT, related_name="+",
+    )
+    amount = MoneyField(_("amount"))
+    src_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PendingStatus.choices,
+                              default=PendingStatus.PENDING)
+    created_at = models.DateTimeField(_("created"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    operation = models.OneToOneField(
+        "finance.Operation", verbose_name=_("payment"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("online payment")
+        verbose_name_plural = _("online payments")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pending_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(status="paid", operation__isnull=False)
+                | (~Q(status="paid") & Q(operation__isnull=True)),
+                name="pending_payment_paid_has_operation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount} {self.status}"
+
+    @property
+    def external_id(self) -> str:
+        """The payment's id in the ledger (unique per operator)."""
+        return f"cabinet:{self.pk}"
