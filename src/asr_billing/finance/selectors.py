@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Round
 
-from asr_billing.core.money import ZERO
+from asr_billing.core.money import CENT, ZERO
 from asr_billing.finance.models import Account, Operation
 
 
@@ -24,33 +24,39 @@ class BalanceMismatch:
         return self.balance - self.ledger_sum
 
 
+def _cents(expression):
+    """An amount as a whole number of kopecks. SQLite keeps decimals as floats, so sums
+    of them drift by fractions of a kopeck; sums of whole kopecks stay exact (up to
+    2**53 kopecks) there, and PostgreSQL's numeric is exact anyway."""
+    return Cast(Round(expression * Value(100)), BigIntegerField())
+
+
 def ledger_mismatches() -> list[BalanceMismatch]:
     """Accounts whose cached balance differs from the sum of their operations (one query)."""
     sums = (
         Operation.objects.filter(account=OuterRef("pk"))
         .order_by()
         .values("account")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(_cents(F("amount"))))
         .values("total")
     )
-    money_field = DecimalField(max_digits=14, decimal_places=2)
     rows = (
         Account.objects.annotate(
-            ledger_sum=Coalesce(Subquery(sums, output_field=money_field), Value(ZERO),
-                                output_field=money_field)
+            balance_cents=_cents(F("balance")),
+            ledger_cents=Coalesce(
+                Subquery(sums, output_field=BigIntegerField()), Value(0),
+                output_field=BigIntegerField(),
+            ),
         )
-        .filter(~Q(balance=F("ledger_sum")))
-        .values_list("pk", "subscriber__contract_number", "balance", "ledger_sum")
+        .filter(~Q(balance_cents=F("ledger_cents")))
+        .values_list("pk", "subscriber__contract_number", "balance_cents", "ledger_cents")
         .order_by("pk")
         .iterator(chunk_size=5000)
     )
     return [
-        BalanceMismatch(pk, contract, Decimal(balance), Decimal(total))
+        BalanceMismatch(pk, contract, Decimal(balance) * CENT, Decimal(total) * CENT)
         for pk, contract, balance, total in rows
     ]
-
-
-# --- Account turnover (1C exchange) ---
 
 
 @dataclass(frozen=True)
