@@ -63,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[common], help="prove balance == sum(operations) everywhere")
 
+    p = sub.add_parser("bill", parents=[common], help="charging runs (docs/billing.md)")
+    bsub = p.add_subparsers(dest="bill_command", required=True, metavar="ACTION")
+    run = bsub.add_parser("run", parents=[common], help="charge everything due up to a date")
+    run.add_argument("--date", help="YYYY-MM-DD (default: today in app['time_zone'])")
+    run.add_argument("--batch-size", type=int, default=10000, help="subscribers per transaction")
+
+    sub.add_parser(
+        "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
+    )
+
     p = sub.add_parser("createadmin", parents=[common], help="create an operator (superuser)")
     p.add_argument("--username", required=True)
     p.add_argument("--email", default="")
@@ -229,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         _start_django(home)
         if args.command == "check":
             return cmd_django("ledger_check")
+        if args.command == "bill":
+            extra = {"date": args.date} if args.date else {}
+            return cmd_django("bill_run", batch_size=args.batch_size, **extra)
+        if args.command == "scheduler":
+            return cmd_django("billing_scheduler")
         if args.command == "createadmin":
             return cmd_django(
                 "createadmin", username=args.username, email=args.email, password=args.password

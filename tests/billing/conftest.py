@@ -64,6 +64,24 @@ def assert_chain(subscriber_id: int) -> None:
     assert Account.objects.get(pk=subscriber_id).balance == running
 
 
+def assert_ledger_ok() -> None:
+    """finance.selectors.ledger_mismatches() finds nothing.
+
+    On SQLite that selector compares the cached balance with a SUM that SQLite computes
+    in binary floating point (212.34 vs 212.34000000000003) and reports false mismatches
+    once an account has enough rows; reported to the lead (fix: round the sum to 2
+    places in SQL). Until then, on SQLite only, a difference below a kopeck is ignored.
+    """
+    from django.db import connection
+
+    from asr_billing.finance.selectors import ledger_mismatches
+
+    found = ledger_mismatches()
+    if connection.vendor == "sqlite":
+        found = [m for m in found if abs(m.difference) >= D("0.01")]
+    assert found == []
+
+
 @pytest.fixture
 def make_tariff(db):
     counter = iter(range(1, 1000))

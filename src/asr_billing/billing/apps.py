@@ -6,3 +6,8 @@ class BillingConfig(AppConfig):
     name = "asr_billing.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self):
+        # Billing runs, tariff changes and recalculations in the admin; kept apart from
+        # billing/admin.py, which the admin's author owns.
+        from asr_billing.billing import admin_runs  # noqa: F401

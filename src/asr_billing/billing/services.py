@@ -33,7 +33,7 @@ from asr_billing.tariffs.models import ChargeMethod, PartialMonth, Tariff
 
 def _lock(subscriber_id: int):
     account = account_lock(subscriber_id)
-    subscriber = Subscriber.objects.select_for_update().select_related("tariff").get(
+    subscriber = Subscriber.objects.select_for_update(of=("self",)).select_related("tariff").get(
         pk=subscriber_id
     )
     account.subscriber = subscriber

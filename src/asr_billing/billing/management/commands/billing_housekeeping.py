@@ -1,0 +1,16 @@
+"""End promised payments and voluntary blocks whose time is up and apply the tariff
+changes scheduled for today: what the scheduler does every few minutes, for cron."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from asr_billing.billing.services import billing_housekeeping
+
+
+class Command(BaseCommand):
+    help = "Expire promised payments, move voluntary block flags, apply due tariff changes."
+
+    def handle(self, *args, **options):
+        counts = billing_housekeeping(actor="cli")
+        self.stdout.write(", ".join(f"{key}: {value}" for key, value in counts.items()))
