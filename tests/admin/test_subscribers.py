@@ -212,20 +212,85 @@ def change_form_data(subscriber, **extra):
 
 
 def test_change_of_tariff_and_credit_go_through_audited_services(admin_client, isp):
+    from asr_billing.billing.models import TariffChange
+
     target = isp.negbal  # balance -600.00, cut off
+    old_tariff = target.tariff
     other = Tariff.objects.create(name="Economy", fee=Decimal("300.00"),
                                   disconnect_threshold=Decimal("-1000.00"))
     url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
     response = admin_client.post(url, change_form_data(target, tariff=other.pk,
-                                                       credit_limit="50.00", phone="+79001234567"))
+                                                       credit_limit="50.00", phone="+79001234567",
+                                                       address="Lenina 1"))
     assert response.status_code == 302, response.context["adminform"].form.errors
     target.refresh_from_db()
     assert target.tariff == other
-    assert target.phone == "+79001234567"
+    assert (target.phone, target.address) == ("+79001234567", "Lenina 1")
     assert target.account.credit_limit == Decimal("50.00")
     assert target.negbal is False  # -600 + 50 >= -1000: the services recomputed the state
+    change = TariffChange.objects.get(subscriber=target)  # charging follows the change
+    assert (change.old_tariff, change.new_tariff, change.scheduled) == (old_tariff, other, False)
     actions = set(AuditEntry.objects.filter(subscriber=target).values_list("action", flat=True))
-    assert {"tariff_change", "credit_change", "negbal_off"} <= actions
+    assert {"tariff_change", "credit_change", "contacts_change", "negbal_off"} <= actions
+
+
+def test_bad_phone_is_refused_with_the_service_text_and_nothing_changes(admin_client, isp):
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, phone="call me", name="Renamed"))
+    assert response.status_code == 200
+    errors = str(response.context["adminform"].form.non_field_errors())
+    assert "call me" in errors
+    target.refresh_from_db()
+    assert (target.phone, target.name) == ("", "Иванов Иван Иванович")  # the whole save undone
+    assert not AuditEntry.objects.filter(subscriber=target, action="contacts_change").exists()
+
+
+def test_tariff_schedule_through_the_service(admin_client, isp):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    target = isp.paid_online
+    other = Tariff.objects.create(name="Turbo", fee=Decimal("900.00"))
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    day = timezone.localdate() + timedelta(days=5)
+    response = admin_client.post(url, change_form_data(target, tariff_next=other.pk,
+                                                       tariff_next_date=day.isoformat()))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    target.refresh_from_db()
+    assert (target.tariff_next, target.tariff_next_date) == (other, day)
+    assert AuditEntry.objects.filter(subscriber=target, action="tariff_schedule").exists()
+    past = timezone.localdate() - timedelta(days=1)
+    response = admin_client.post(url, change_form_data(target, tariff_next=other.pk,
+                                                       tariff_next_date=past.isoformat()))
+    assert response.status_code == 200
+    assert past.isoformat() in str(response.context["adminform"].form.non_field_errors())
+    target.refresh_from_db()
+    assert target.tariff_next_date == day
+
+
+def test_attribute_values_through_the_services(admin_client, isp):
+    from asr_billing.subscribers.models import Attribute, AttributeValue
+
+    target = isp.offline  # has INN 7701234567
+    kpp = Attribute.objects.get_or_create(id=5, defaults={"name": "KPP", "code": "kpp"})[0]
+    inn_value = AttributeValue.objects.get(subscriber=target, attribute_id=4)
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    data = change_form_data(target)
+    data.update({
+        "attributes-TOTAL_FORMS": "2", "attributes-INITIAL_FORMS": "1",
+        "attributes-0-id": inn_value.pk, "attributes-0-subscriber": target.pk,
+        "attributes-0-attribute": 4, "attributes-0-value": "7709999999",
+        "attributes-1-id": "", "attributes-1-subscriber": target.pk,
+        "attributes-1-attribute": kpp.pk, "attributes-1-value": "770901001",
+    })
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    values = dict(AttributeValue.objects.filter(subscriber=target)
+                  .values_list("attribute_id", "value"))
+    assert values == {4: "7709999999", 5: "770901001"}
+    assert AuditEntry.objects.filter(subscriber=target, action="attribute_set").count() == 2
 
 
 def test_change_refuses_a_negative_credit(admin_client, isp):

@@ -1,9 +1,8 @@
 """The operators' main screen: subscribers, plus groups and attribute kinds.
 
-Money, tariff, credit and block changes go through services (locked and audited):
-creation through subscriber_create, the tariff through subscriber_tariff_set, the credit
-limit through subscriber_credit_set, blocks through subscriber_block/unblock, payments and
-corrections through finance.services (finance/admin_views.py). The changelist runs a fixed
+Money, tariff, credit, contact and block changes go through services (locked and audited):
+see admin_saving.py for the form, admin_views.py for blocks, finance/admin_views.py for
+payments and corrections. The changelist runs a fixed
 number of queries whatever the page size (list_select_related + an EXISTS annotation).
 """
 
@@ -22,9 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from asr_billing.core.admin_mixins import (
     ReadOnlyInline,
     ServiceFormAdminMixin,
-    adopt_instance,
     money_html,
-    service_call,
 )
 from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
 from asr_billing.finance.models import Operation
@@ -37,6 +34,11 @@ from asr_billing.subscribers.admin_forms import (
     SubscriberServiceFormSet,
     SubscriberServiceInlineForm,
 )
+from asr_billing.subscribers.admin_saving import (
+    attribute_values_save,
+    subscriber_admin_create,
+    subscriber_admin_update,
+)
 from asr_billing.subscribers.models import (
     Attribute,
     AttributeValue,
@@ -44,19 +46,8 @@ from asr_billing.subscribers.models import (
     Subscriber,
     SubscriberService,
 )
-from asr_billing.subscribers.services import (
-    subscriber_create,
-    subscriber_credit_set,
-    subscriber_sync_1c,
-    subscriber_tariff_set,
-)
 
 RECENT_OPERATIONS = 10
-# Subscriber fields the admin saves as they are (descriptive data, not audited state).
-PLAIN_FIELDS = (
-    "name", "group", "is_company", "connected_on", "tariff_next", "tariff_next_date", "email",
-    "sms_phone", "phone", "address", "apartment", "comments",
-)
 
 
 def subscriber_online():
@@ -125,6 +116,7 @@ class AttributeValueInline(admin.TabularInline):
     model = AttributeValue
     extra = 0
     fields = ("attribute", "value")
+    can_delete = False  # written through audited services, which have no delete: clear it
 
 
 class SubscriberServiceInline(admin.TabularInline):
@@ -314,42 +306,16 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     # -- writes (through services) -------------------------------------------------------
 
     def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        if not change:
-            created = service_call(
-                subscriber_create,
-                name=data["name"],
-                group=data["group"],
-                actor=request.user,
-                tariff=data.get("tariff"),
-                contract_number=data.get("contract_number") or None,
-                is_company=data.get("is_company", False),
-                email=data.get("email", ""),
-                sms_phone=data.get("sms_phone", ""),
-                phone=data.get("phone", ""),
-                address=data.get("address", ""),
-                code1c=data.get("code1c", ""),
-                credit_limit=data["credit_limit"],
-                connected_on=data.get("connected_on"),
-            )
-            extra = {"apartment": data.get("apartment", ""), "comments": data.get("comments", "")}
-            Subscriber.objects.filter(pk=created.pk).update(**extra)
-            adopt_instance(obj, created)
-            for name, value in extra.items():
-                setattr(obj, name, value)
-            return
-        plain = [name for name in form.changed_data if name in PLAIN_FIELDS]
-        if plain:
-            obj.save(update_fields=plain)
-        if "tariff" in form.changed_data:
-            service_call(subscriber_tariff_set, subscriber=obj, tariff=data.get("tariff"),
-                         actor=request.user)
-        if "credit_limit" in form.changed_data:
-            service_call(subscriber_credit_set, subscriber=obj,
-                         credit_limit=data["credit_limit"], actor=request.user)
-        if {"code1c", "synced_1c"} & set(form.changed_data):
-            service_call(subscriber_sync_1c, subscriber=obj, actor=request.user,
-                         synced=data.get("synced_1c", False), code1c=data.get("code1c", ""))
+        if change:
+            subscriber_admin_update(request, obj, form)
+        else:
+            subscriber_admin_create(request, obj, form.cleaned_data)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is AttributeValue:
+            attribute_values_save(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def has_delete_permission(self, request, obj=None):
         # Accounts and the ledger keep subscribers forever; block or archive instead.

@@ -1,5 +1,5 @@
 """Tariffs and services: plain admin (a tariff's assignment to a subscriber is audited by
-subscribers.services.subscriber_tariff_set, called from the subscriber's page)."""
+billing.services.tariff_change_now, called from the subscriber's page)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ class TariffAdmin(admin.ModelAdmin):
         (
             _("Shaping, outgoing"),
             {"fields": ("rate_out", "ceil_out", "burst_out", "cburst_out")},
+        ),
+        (
+            _("Charging"),
+            {"fields": ("monthly_charge_day", "partial_month", "negative_policy",
+                        "voluntary_block_fee")},
+        ),
+        (
+            _("Promised payment"),
+            {"fields": ("promised_amount", "promised_days", "promised_max_per_month",
+                        "promised_only_when_cut_off")},
         ),
         (None, {"fields": ("comments",)}),
     )
