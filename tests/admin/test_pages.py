@@ -68,3 +68,25 @@ def test_history_is_read_only_for_a_superuser(admin_client, isp, model):
     assert admin_client.post(reverse(f"{prefix}_delete", args=[obj.pk]),
                              {"post": "yes"}).status_code == 403
     obj.refresh_from_db()  # still there
+
+
+def test_lift_voluntary_block_action(admin_client, isp):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from asr_billing.billing.models import VoluntaryBlock
+    from asr_billing.core.models import AuditEntry
+
+    block = VoluntaryBlock.objects.get(subscriber=isp.voluntary)
+    url = reverse("admin:billing_voluntaryblock_changelist")
+    data = {"action": "end_selected", ACTION_CHECKBOX_NAME: [block.pk]}
+    assert admin_client.post(url, data).status_code == 302
+    block.refresh_from_db()
+    isp.voluntary.refresh_from_db()
+    assert block.ended_at is not None
+    assert isp.voluntary.voluntary_blocked is False
+    assert AuditEntry.objects.filter(action="voluntary_block_end", subscriber=isp.voluntary,
+                                     actor="admin:admin").exists()
+    response = admin_client.post(url, data, follow=True)  # a second time: refused, a message
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(isp.voluntary.contract_number in t for t in texts), texts
+    assert AuditEntry.objects.filter(action="voluntary_block_end").count() == 1

@@ -1,15 +1,19 @@
 """Promised payments and voluntary blocks: read-only lists (the billing services and the
-cabinet create and close them; the admin shows their history)."""
+cabinet create and close them; the admin shows their history). A voluntary block can be
+lifted early with an action that calls billing.services.voluntary_block_end."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
+from asr_billing.billing.services import voluntary_block_end
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link, money_html
+from asr_billing.core.errors import ApplicationError
 
 
 class PromisedActiveFilter(admin.SimpleListFilter):
@@ -77,3 +81,22 @@ class VoluntaryBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("subscriber"), ordering="subscriber__contract_number")
     def subscriber_link(self, obj):
         return admin_link(obj.subscriber)
+
+    actions = ("end_selected",)
+
+    def has_end_permission(self, request):
+        # The rows stay read-only; lifting a block is a service call (audited).
+        return request.user.has_perm("billing.change_voluntaryblock")
+
+    @admin.action(description=_("Lift selected voluntary blocks now"), permissions=["end"])
+    def end_selected(self, request, queryset):
+        done = 0
+        for block in queryset.order_by("pk"):
+            try:
+                voluntary_block_end(block=block, actor=request.user)
+            except ApplicationError as exc:
+                messages.warning(request, f"{block.subscriber.contract_number}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, _gettext("Lifted: %(n)d.") % {"n": done})
