@@ -15,6 +15,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
@@ -247,8 +248,11 @@ def test_charges_carry_the_engines_keys(demo):
             assert op.period_start == op.period_end
     # A whole month of a spread-by-day charge adds up to the monthly fee exactly.
     per_month = defaultdict(lambda: [0, ZERO])
-    for op in charges.filter(tariff__charge_method=ChargeMethod.MONTHLY_SPREAD):
-        entry = per_month[(op.account_id, op.tariff.fee, op.period_start.replace(day=1))]
+    spread = charges.filter(Q(tariff__charge_method=ChargeMethod.MONTHLY_SPREAD)
+                            | Q(service__charge_method=ChargeMethod.MONTHLY_SPREAD))
+    for op in spread:
+        item = op.tariff or op.service
+        entry = per_month[(op.account_id, item.fee, op.period_start.replace(day=1))]
         entry[0] += 1
         entry[1] += op.amount
     full_months = [(fee, total) for (_a, fee, month), (days, total) in per_month.items()

@@ -279,13 +279,19 @@ class StoryBuilder:
             payer.channel, payer.months, payer.late = "SBERBANK_OSMP", 1, True
         elif plan.id == TEST_SUBSCRIBER_ID:
             payer.months, payer.late = 3, False
+        # Debtors stop paying before this month's 1st, so at least this month's fee is
+        # unpaid whatever day it is today (a daily payer's last top-up lasts a month).
+        first_of_month = self.today.replace(day=1)
         if plan.target == "negbal":
-            back = rng.randint(5, 20) if daily else rng.randint(35, 100)
-            payer.stop, payer.months, payer.late = self.today - dt.timedelta(days=back), 1, False
-            if plan.kind == "company":
+            payer.months, payer.late = 1, False
+            if daily:
+                payer.stop = self.today - dt.timedelta(days=rng.randint(40, 60))
+            elif plan.kind == "company":
                 payer.stop = self.today - dt.timedelta(days=75)
+            else:
+                payer.stop = first_of_month - dt.timedelta(days=rng.randint(1, 60))
         elif plan.target in ("credit", "promised"):
-            payer.stop = self.today - dt.timedelta(days=rng.randint(20, 45))
+            payer.stop = first_of_month - dt.timedelta(days=rng.randint(1, 10))
             payer.months, payer.late = 1, False
             if plan.target == "credit":
                 plan.credit_limit = history._round_up(plan.tariff.fee * Decimal("1.5"), 100)
