@@ -107,7 +107,9 @@ def db_state() -> tuple:
 
 
 @pytest.fixture(autouse=True)
-def english(config_edit):
-    """Our own (non-product) texts are compared in English; Russian translations may
-    land in locale/ru at any time. The product's Russian wire texts are constants."""
+def english(config_edit, settings):
+    """Our own (non-product) texts are compared in English (locale/ru translates them);
+    the product's Russian wire texts are constants. The config sets the language of
+    requests; LANGUAGE_CODE that of code called directly by a test."""
     config_edit("app", "language", "en")
+    settings.LANGUAGE_CODE = "en"

@@ -17,7 +17,7 @@ from asr_billing.core.money import MoneyError, fmt, parse_amount
 from asr_billing.finance.models import Operation, OperationType
 from asr_billing.finance.selectors import account_turnover
 from asr_billing.finance.services import operation_sync_1c, payment_import_1c
-from asr_billing.subscribers.models import Attribute, Group, Subscriber
+from asr_billing.subscribers.models import Subscriber
 from asr_billing.subscribers.selectors import group_descendant_ids
 from asr_billing.subscribers.services import subscriber_create_from_1c, subscriber_sync_1c
 from asr_billing.system_api import selectors
@@ -37,7 +37,7 @@ def _api_1c(name: str, *, writes: bool = False):
 
 def _subscriber(call: Call, name: str = "abonent_id") -> Subscriber:
     subscriber_id = call.args.object_id(name)
-    found = Subscriber.objects.filter(pk=subscriber_id).first()
+    found = selectors.subscriber_by_id(subscriber_id)
     if found is None:
         raise NotFound(_("Subscriber %(id)s not found") % {"id": subscriber_id})
     return found
@@ -80,7 +80,7 @@ def api_1c_get_abonent_attr(call: Call) -> list[dict]:
     subscriber = _subscriber(call)
     values = selectors.attribute_values_of(subscriber.pk)
     rows = []
-    for attribute in Attribute.objects.order_by("id"):
+    for attribute in selectors.attribute_kinds():
         value = values.get(attribute.pk)
         rows.append({
             "pk": value.pk if value is not None else NULL,
@@ -156,7 +156,7 @@ def api_1c_create_abonent(call: Call) -> dict:
     group = None
     parent_id = call.args.object_id("parent_id", required=False)
     if parent_id is not None:
-        group = Group.objects.filter(pk=parent_id).first()
+        group = selectors.group_by_id(parent_id)
         if group is None:
             raise NotFound(_("Group %(id)s not found") % {"id": parent_id})
     subscriber, created = subscriber_create_from_1c(
@@ -283,7 +283,7 @@ def _import_payment(call: Call) -> dict:
             % {"value": op_type}
         )
     abon_code = call.args.text("abon_code1c", required=True)
-    subscriber = Subscriber.objects.filter(code1c=abon_code).first()
+    subscriber = selectors.subscriber_by_code1c(abon_code)
     if subscriber is None:
         raise NotFound(_("No subscriber has 1C code %(code)s") % {"code": abon_code[:64]})
     raw_sum = call.args.text("op_summa", required=True)
@@ -315,7 +315,7 @@ def api_1c_sync_fin_oper(call: Call) -> dict:
     if call.args.present("abon_code1c") or call.args.present("op_summa"):
         return _import_payment(call)
     op_id = call.args.object_id("pk")
-    operation = Operation.objects.filter(pk=op_id).first()
+    operation = selectors.operation_by_id(op_id)
     if operation is None:
         raise NotFound(_("Operation %(id)s not found") % {"id": op_id})
     operation = operation_sync_1c(

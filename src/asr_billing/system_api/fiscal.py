@@ -36,9 +36,10 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.money import MoneyError, fmt, parse_amount
-from asr_billing.finance.models import Operation, OperationType, PaymentOperator
+from asr_billing.finance.models import Operation, PaymentOperator
 from asr_billing.finance.services import payment_register
 from asr_billing.subscribers.selectors import subscriber_find
+from asr_billing.system_api import selectors
 from asr_billing.system_api.params import Call
 from asr_billing.system_api.registry import api_function
 
@@ -74,7 +75,7 @@ def _shown(value: str, limit: int = 100) -> str:
 
 def _operator(call: Call, act: str) -> PaymentOperator:
     code = call.args.text("pay_operator")
-    found = PaymentOperator.objects.filter(code=code, enabled=True).first() if code else None
+    found = selectors.payment_operator_enabled(code)
     if found is None:
         raise FiscalError(UNKNOWN_OPERATOR.format(_shown(code)), act=act, code="unknown_operator")
     return found
@@ -126,9 +127,7 @@ def _payment_answer(operation: Operation, *, replay: bool) -> dict:
 
 
 def _subscriber_answer(subscriber, act: str) -> dict:
-    from asr_billing.finance.models import Account
-
-    balance = Account.objects.filter(pk=subscriber.pk).values_list("balance", flat=True).first()
+    balance = selectors.account_balance(subscriber.pk)
     return {
         "result": "ok",
         "act": act,
@@ -166,10 +165,7 @@ def _pay(call: Call) -> dict:
         raise FiscalError(text, act="PAY", code="payment_mismatch") from None
     except (InvalidInput, NotFound) as exc:
         raise FiscalError(str(exc.message), act="PAY", code=exc.code) from None
-    operation = (
-        Operation.objects.select_related("account__subscriber", "pay_operator")
-        .get(pk=result.operation.pk)
-    )
+    operation = selectors.payment_with_subscriber(result.operation.pk)
     return _payment_answer(operation, replay=not result.created)
 
 
@@ -179,11 +175,8 @@ def _check(call: Call, act: str) -> dict:
     answer = _subscriber_answer(subscriber, act)
     if act == "CHECK" and call.args.present("pay_id_str"):
         pay_id = call.args.text("pay_id_str")
-        operation = (
-            Operation.objects.select_related("account__subscriber", "reversed_by")
-            .filter(pay_operator__code=call.args.text("pay_operator"), external_id=pay_id,
-                    type=OperationType.PAYMENT)
-            .first()
+        operation = selectors.payment_by_external_id(
+            operator_code=call.args.text("pay_operator"), external_id=pay_id
         )
         if operation is None:
             answer["payment"] = {"pay_id_str": pay_id, "state": "not_found"}

@@ -9,9 +9,9 @@ from datetime import datetime
 from django.db.models import Exists, GenericIPAddressField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from asr_billing.finance.models import Operation
+from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
 from asr_billing.network.models import Login, OnlineSession
-from asr_billing.subscribers.models import AttributeValue, Subscriber
+from asr_billing.subscribers.models import Attribute, AttributeValue, Group, Subscriber
 
 COLLECTOR_KINDS = ("negbal", "blocked", "logged")
 
@@ -117,5 +117,49 @@ def operation_for_1c(op_id: int) -> Operation | None:
             "account__subscriber", "pay_operator", "tariff", "service", "reversed_by"
         )
         .filter(pk=op_id)
+        .first()
+    )
+
+
+def subscriber_by_id(subscriber_id: int) -> Subscriber | None:
+    return Subscriber.objects.filter(pk=subscriber_id).first()
+
+
+def subscriber_by_code1c(code1c: str) -> Subscriber | None:
+    return Subscriber.objects.filter(code1c=code1c).first() if code1c else None
+
+
+def group_by_id(group_id: int) -> Group | None:
+    return Group.objects.filter(pk=group_id).first()
+
+
+def attribute_kinds() -> QuerySet:
+    return Attribute.objects.order_by("id")
+
+
+def operation_by_id(op_id: int) -> Operation | None:
+    return Operation.objects.filter(pk=op_id).first()
+
+
+def payment_operator_enabled(code: str) -> PaymentOperator | None:
+    """The enabled payment operator with this code (a disabled one counts as unknown)."""
+    return PaymentOperator.objects.filter(code=code, enabled=True).first() if code else None
+
+
+def account_balance(subscriber_id: int):
+    """The balance (Decimal) of the subscriber's account, None without an account."""
+    return Account.objects.filter(pk=subscriber_id).values_list("balance", flat=True).first()
+
+
+def payment_with_subscriber(op_id: int) -> Operation:
+    return Operation.objects.select_related("account__subscriber", "pay_operator").get(pk=op_id)
+
+
+def payment_by_external_id(*, operator_code: str, external_id: str) -> Operation | None:
+    """The payment an operator sent under its own id, with its subscriber and reversal."""
+    return (
+        Operation.objects.select_related("account__subscriber", "reversed_by")
+        .filter(pay_operator__code=operator_code, external_id=external_id,
+                type=OperationType.PAYMENT)
         .first()
     )
