@@ -12,12 +12,28 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile
+from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
 from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
 
 DEFAULT_BIND = "127.0.0.1:8082"
 DEMO_ADMIN = ("admin", "admin")
+
+
+def _take_home_option(args: list[str]) -> tuple[str | None, list[str]]:
+    """``manage`` hands everything after it to Django, which has no --home: take
+    ``--home DIR`` / ``--home=DIR`` out so it works there as on every other command."""
+    home, rest = None, []
+    items = iter(args)
+    for item in items:
+        if item == "--home":
+            home = next(items, "")
+        elif item.startswith("--home="):
+            home = item.split("=", 1)[1]
+        else:
+            rest.append(item)
+    return home, rest
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", parents=[common], help="create a home folder and its database")
     p.add_argument("--demo", action="store_true", help="fill it with demo data and a demo admin")
-    p.add_argument("--db-url", default="", help="PostgreSQL URL for app['db.url'] (default: SQLite)")
+    p.add_argument(
+        "--db-url", default="", help="PostgreSQL URL for app['db.url'] (default: SQLite)"
+    )
 
     p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
     p.add_argument("--bind", default=DEFAULT_BIND, help=f"address:port (default {DEFAULT_BIND})")
@@ -84,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _home(args) -> Home:
+    if getattr(args, "command", None) == "manage":
+        home, args.args = _take_home_option(args.args)
+        if home is not None:
+            args.home = home
     return resolve_home(getattr(args, "home", None))
 
 
@@ -188,6 +210,18 @@ def _is_secret(key: str) -> bool:
     return key.endswith(".psw") or "password" in key or "secret" in key
 
 
+def _masked(key: str, value: str) -> str:
+    """The value as `config show` prints it without --reveal."""
+    if _is_secret(key) and value:
+        return "***"
+    if key == "db.url" and value:
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value
+
+
 def cmd_config(args) -> int:
     home = _home(args)
     _require_home(home)
@@ -208,9 +242,9 @@ def cmd_config(args) -> int:
     keys = list(SCHEMA) + sorted(k for k in present if k not in SCHEMA)
     for section, key in keys:
         value = config.get(section, key) or ""
-        shown = "***" if _is_secret(key) and value and not args.reveal else value
+        shown = value if args.reveal else _masked(key, value)
         mark = "" if (section, key) in present else "   # default"
-        print(f"{section}['{key}']='{shown}'{mark}")
+        print(f"{section}[{quote(key)}]={quote(shown)}{mark}")
     return 0
 
 
