@@ -1,0 +1,274 @@
+"""The ``asr-billing`` command, run as a subprocess against temporary home folders.
+
+One home is initialised per module (``init`` runs the migrations: a couple of seconds);
+tests that change it work on a copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asr_billing.core.config import ConfigFile
+
+BIN = Path(sys.executable).with_name("asr-billing")
+MALFORMED = "expected section['key']='value', a # comment or a blank line"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of an operator's shell: no test settings, no home unless given."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ASR_BILLING_HOME", "DJANGO_SETTINGS_MODULE", "ASR_BILLING_TEST_DB_URL")}
+    env.update(extra)
+    return env
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+    command = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "asr_billing"]
+    return subprocess.run(  # noqa: S603 - our own command, fixed argv, no shell
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
+
+
+def ok(*args: str, **kwargs) -> str:
+    result = run(*args, **kwargs)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("cli") / "home"
+    out = ok("init", "--home", str(home))
+    assert out == f"Created home folder {home}\n"
+    return home
+
+
+@pytest.fixture
+def home(initialised, tmp_path) -> Path:
+    """A private copy of the initialised home (database included)."""
+    copy = tmp_path / "home"
+    shutil.copytree(initialised, copy)
+    return copy
+
+
+def test_init_creates_the_home_folder(initialised):
+    home = initialised
+    config = ConfigFile.load(home / "cfg" / "config")
+    assert config.get("app", "db.url") == ""
+    assert config.get("app", "language") == "ru"
+    passwords = {k: v for (s, k), v in config.values().items() if k.endswith(".psw")}
+    assert len(passwords) == 7
+    assert len(set(passwords.values())) == 7  # random, one per context
+    assert mode(home / "cfg") == 0o700
+    for name in ("config", "django_secret.key", "login_password.key"):
+        assert mode(home / "cfg" / name) == 0o600, name
+    assert (home / "var" / "log" / "django").is_dir()
+    database = home / "var" / "billing.sqlite3"
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 10
+        assert db.execute("SELECT count(*) FROM subscribers_attribute").fetchone()[0] >= 4
+
+
+def test_init_twice_keeps_keys_and_config(home):
+    cfg = home / "cfg"
+    before = {p.name: p.read_bytes() for p in cfg.iterdir()}
+    # ASR_BILLING_HOME instead of --home, and the option after the command.
+    out = ok("init", env=clean_env(ASR_BILLING_HOME=str(home)))
+    assert out == f"Using home folder {home}\n"
+    assert {p.name: p.read_bytes() for p in cfg.iterdir()} == before
+
+
+def test_init_refuses_a_bad_db_url(tmp_path):
+    result = run("init", "--home", str(tmp_path / "h"), "--db-url", "mysql://x")
+    assert result.returncode != 0
+    assert "--db-url must be empty (SQLite in var/) or postgresql://" in result.stderr
+    assert not (tmp_path / "h").exists()
+
+
+def test_no_home_is_a_clear_error(tmp_path):
+    for args in (["init"], ["config", "show"], ["check"], ["manage", "showmigrations"]):
+        result = run(*args)
+        assert result.returncode == 2, args
+        assert result.stderr == (
+            "error: no home folder: pass --home DIR or set ASR_BILLING_HOME "
+            "(create one with `asr-billing init --home DIR`)\n"
+        )
+    result = run("check", "--home", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: {tmp_path} is not a home folder (no cfg/config): run `asr-billing init`\n"
+    )
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def test_config_show_masks_passwords_unless_revealed(home):
+    config = ConfigFile.load(home / "cfg" / "config")
+    web = config.get("network", "api.web.psw")
+    config.set("app", "db.url", "postgresql://billing:topsecret@db.example:5432/billing")
+    config.set("app", "company", "it's «ours»")
+    config.save()
+    out = ok("--home", str(home), "config", "show")
+    assert "network['api.web.psw']='***'\n" in out
+    assert web not in out
+    assert "topsecret" not in out
+    assert "app['db.url']='postgresql://billing:***@db.example:5432/billing'\n" in out
+    assert "app['time_zone']='Europe/Moscow'\n" in out
+    assert "app['currency']='RUB'\n" in out
+    assert "app['company']='it'\\''s «ours»'\n" in out
+    revealed = ok("config", "show", "--reveal", "--home", str(home))
+    assert f"network['api.web.psw']='{web}'\n" in revealed
+    assert "topsecret" in revealed
+
+
+def test_config_show_marks_defaults(home):
+    path = home / "cfg" / "config"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("app['currency']='RUB'\n", ""), encoding="utf-8")
+    out = ok("config", "show", "--home", str(home))
+    assert "app['currency']='RUB'   # default\n" in out
+
+
+def test_config_get_and_set(home):
+    path = home / "cfg" / "config"
+    before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert ok("config", "get", "app", "language", "--home", str(home)) == "ru\n"
+    assert ok("config", "set", "app", "language", "en", "--home", str(home)) == ""
+    assert ok("config", "get", "app", "language", "--home", str(home)) == "en\n"
+    after = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert [(b, a) for b, a in zip(before, after, strict=True) if b != a] == [
+        ("app['language']='ru'\n", "app['language']='en'\n")
+    ]
+    assert mode(path) == 0o600
+    ok("config", "set", "network", "api.allowed_ips", "127.0.0.1 ::1 10.0.0.0/8",
+       "--home", str(home))
+    assert ok("config", "get", "network", "api.allowed_ips", "--home", str(home)) == (
+        "127.0.0.1 ::1 10.0.0.0/8\n"
+    )
+    result = run("config", "get", "app", "nothing", "--home", str(home))
+    assert (result.returncode, result.stderr) == (1, "error: app['nothing'] is not set\n")
+
+
+def test_config_set_refuses_a_bad_value_and_leaves_the_file_alone(home):
+    path = home / "cfg" / "config"
+    data = path.read_bytes()
+    lineno = next(i for i, line in enumerate(data.decode().splitlines(), start=1)
+                  if line.startswith("app['django.loglevel']"))
+    result = run("config", "set", "app", "django.loglevel", "loud", "--home", str(home))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: {path}:{lineno}: app['django.loglevel']: must be one of debug, info, "
+        "warning, error, critical, not 'loud'\n"
+    )
+    result = run("config", "set", "network", "api.allowed_ips", "10.0.0.0/33",
+                 "--home", str(home))
+    assert result.returncode == 2
+    assert "'10.0.0.0/33' is not an IP address or CIDR network" in result.stderr
+    assert path.read_bytes() == data
+
+
+def test_a_malformed_line_stops_every_command_naming_file_and_line(home):
+    path = home / "cfg" / "config"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(3, "app['language']='ru\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    expected = f"error: {path}:4: unterminated single quote\n"
+    for args in (
+        ["config", "show"],
+        ["config", "get", "app", "language"],
+        ["config", "set", "app", "language", "en"],
+        ["check"],
+        ["createadmin", "--username", "boss", "--password", "Correct-Horse-9"],
+        ["manage", "showmigrations"],
+        ["init"],
+    ):
+        result = run(*args, "--home", str(home))
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr == expected, args
+    assert path.read_text(encoding="utf-8") == "".join(lines)
+
+
+# -- check, createadmin, manage ------------------------------------------------------------------
+
+
+SEED = """
+from decimal import Decimal
+from asr_billing.finance.services import payment_register
+from asr_billing.subscribers.models import Group
+from asr_billing.subscribers.services import subscriber_create
+group = Group.objects.create(name="Test")
+for name, amount in [("Иванов", "100.10"), ("Петров", "0.20")]:
+    s = subscriber_create(name=name, group=group, actor="cli-test")
+    payment_register(subscriber=s, amount=Decimal(amount), actor="cli-test")
+"""
+
+
+def test_check_passes_and_then_names_a_tampered_balance(home):
+    ok("manage", "shell", "-c", SEED, "--home", str(home))
+    assert ok("check", "--home", str(home)) == (
+        "OK: 2 accounts, every balance equals the sum of its operations\n"
+    )
+    with sqlite3.connect(home / "var" / "billing.sqlite3") as db:
+        db.execute("UPDATE finance_account SET balance = 999.1 WHERE subscriber_id = 2")
+    result = run("check", "--home", str(home))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "MISMATCH subscriber 2 (BILL0000002): balance 999.10, operations sum 0.20, "
+        "difference 998.90\n"
+        "error: 1 of 2 accounts do not match the ledger\n"
+    )
+
+
+def test_createadmin(home):
+    args = ("createadmin", "--home", str(home))
+    out = ok(*args, "--username", "boss", "--email", "boss@isp.example",
+             "--password", "Correct-Horse-9")
+    assert out == "created administrator boss\n"
+    with sqlite3.connect(home / "var" / "billing.sqlite3") as db:
+        rows = db.execute("SELECT username, email, is_superuser, is_staff, password "
+                          "FROM auth_user").fetchall()
+    assert [row[:4] for row in rows] == [("boss", "boss@isp.example", 1, 1)]
+    assert "Correct-Horse-9" not in rows[0][4]
+
+    for extra, message in [
+        (["--username", "boss", "--password", "Another-Horse-9"], "user 'boss' exists already"),
+        (["--username", "  ", "--password", "Another-Horse-9"], "--username cannot be empty"),
+        (["--username", "weak", "--password", "123"], None),
+        (["--username", "empty", "--password", ""], None),
+    ]:
+        result = run(*args, *extra)
+        assert result.returncode == 1, extra
+        assert result.stderr.startswith("error: "), result.stderr
+        if message:
+            assert result.stderr == f"error: {message}\n"
+    with sqlite3.connect(home / "var" / "billing.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM auth_user").fetchone() == (1,)
+
+
+def test_manage_passes_through(initialised):
+    out = ok("manage", "showmigrations", "finance", "--home", str(initialised))
+    assert out.startswith("finance\n [X] 0001_initial\n")
+    result = run("--home", str(initialised), "manage", "nosuchcommand")
+    assert result.returncode == 1
+    assert "Unknown command: 'nosuchcommand'" in result.stderr
