@@ -1,0 +1,113 @@
+"""GET /rest_api/v2/ (the model list), the web_cabinet bridge and cabinet sessions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from asr_billing.rest_v2 import cabinet_bridge
+
+pytestmark = pytest.mark.django_db
+
+
+def test_index_lists_models_and_fields(client):
+    response = client.get("/rest_api/v2/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["call"] == "/rest_api/v2/"
+    models = body["result"]
+    assert list(models) == ["Abonents", "Users", "AdminAccounts", "FinanceOperations", "Tarif",
+                            "Usluga", "UsersUsluga", "AttributeValues", "Nas", "Version"]
+    assert models["Users"]["fields"]["login"] == {
+        "type": "str", "doc": "Login name.", "writable": False, "default": True,
+        "lookups": ["exact", "in", "range", "gt", "gte", "lt", "lte", "icontains", "isnull"],
+    }
+    assert models["Users"]["fields"]["sms"]["writable"] is True
+    assert models["Abonents"]["relations"]["parent"]["model"] == "Abonents"
+    assert models["Abonents"]["relations"]["users"] == {"model": "Users", "many": True,
+                                                       "doc": "Logins."}
+    assert sorted(models["Abonents"]["object_methods"]) == ["add_payment",
+                                                            "get_balance_until_date"]
+    assert models["AttributeValues"]["create"] == ["abonent_id", "attribute_id",
+                                                   "attribute_value"]
+    text = json.dumps(body)
+    for secret in ("password_enc", "radius_secret", "psw_enc"):
+        assert secret not in text
+
+
+def test_index_without_slash_and_wrong_method(client):
+    assert client.get("/rest_api/v2").status_code == 200
+    assert client.post("/rest_api/v2/").status_code == 405
+
+
+@pytest.fixture
+def echo_function():
+    registry = pytest.importorskip("asr_billing.system_api.registry")
+    from asr_billing.core.errors import InvalidInput
+
+    def echo(call):
+        if call.args.get("fail"):
+            raise InvalidInput("Неверный логин или пароль")
+        return {"echo": dict(call.args), "ip": call.source_ip, "model": call.model}
+
+    name = "web_cabinet.rest_v2_test_echo"
+    registry.api_function(name, context="web")(echo)
+    yield name
+    registry._REGISTRY.pop(name, None)
+
+
+def test_web_cabinet_through_rest(rest, echo_function):
+    # CODE C-LARA: POST Users method1=web_cabinet.login -> {"result": ["<JSON string>"]}
+    status, body = rest("Users", (echo_function, {"login": "l", "passwd": "p"}))
+    assert status == 200
+    assert list(body) == ["call", "result"]
+    assert json.loads(body["result"][0]) == {
+        "echo": {"login": "l", "passwd": "p"}, "ip": "127.0.0.1", "model": "Users"}
+    status, body = rest("Users", (echo_function, {"fail": 1}))
+    assert json.loads(body["result"][0]) == {"error": "Неверный логин или пароль"}
+
+
+def test_unknown_web_cabinet_function(rest):
+    status, body = rest("Users", ("web_cabinet.no_such_function", {"suid": "x"}))
+    assert status == 200
+    assert json.loads(body["result"][0]) == {
+        "error": "web_cabinet.no_such_function is not available"}
+
+
+def test_web_cabinet_needs_post(rest):
+    status, _body = rest("Users", ("web_cabinet.login", {}), get=True)
+    assert status == 405
+
+
+def test_web_cabinet_only_on_users(rest):
+    _status, body = rest("Abonents", ("web_cabinet.login", {}))
+    assert body["error"] == (
+        'Method "web_cabinet.login" is not allowed on Abonents (allowed here: objects.filter, '
+        "objects.exclude, objects.get, objects.all, objects.count)")
+
+
+def test_dynamic_session_pending(rest, subscriber, make_login, monkeypatch):
+    monkeypatch.setattr(cabinet_bridge, "SESSION_PROVIDERS", ("asr_billing.no_such_module",))
+    make_login(subscriber, "testlogin")
+    _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
+                        ("get_or_create_dynamic_session", {}))
+    assert body["error"] == ("method2 get_or_create_dynamic_session: "
+                             "get_or_create_dynamic_session is not available yet: "
+                             "cabinet sessions are not set up")
+
+
+def test_dynamic_session_through_a_provider(rest, subscriber, make_login, monkeypatch):
+    # CODE C-NETSP GetOrCreateUserSession: result.fields.suid
+    module = types.ModuleType("rest_v2_fake_sessions")
+    module.dynamic_session = lambda *, login, source_ip: f"suid-{login.login}-{source_ip}"
+    monkeypatch.setitem(sys.modules, "rest_v2_fake_sessions", module)
+    monkeypatch.setattr(cabinet_bridge, "SESSION_PROVIDERS", ("rest_v2_fake_sessions",))
+    login = make_login(subscriber, "testlogin")
+    _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
+                        ("get_or_create_dynamic_session", "{}"))
+    assert body["result"] == {"pk": "suid-testlogin-127.0.0.1", "model": "DynamicSession",
+                              "fields": {"suid": "suid-testlogin-127.0.0.1",
+                                         "user_id": login.pk}}
