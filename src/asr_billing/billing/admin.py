@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
@@ -99,4 +99,4 @@ class VoluntaryBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            messages.success(request, _gettext("Lifted: %(n)d.") % {"n": done})
+            messages.success(request, gettext("Lifted: %(n)d.") % {"n": done})

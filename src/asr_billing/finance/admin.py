@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Q, Subquery
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link, money_html
@@ -108,10 +108,10 @@ class OperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("reversal"))
     def reversal_state(self, obj):
         if obj.type == OperationType.REVERSAL:
-            return _gettext("reversal of #%(id)s") % {"id": obj.reverses_id}
+            return gettext("reversal of #%(id)s") % {"id": obj.reverses_id}
         reversal_id = getattr(obj, "reversal_id", None)
         if reversal_id:
-            return _gettext("reversed by #%(id)s") % {"id": reversal_id}
+            return gettext("reversed by #%(id)s") % {"id": reversal_id}
         return "—"
 
     def has_reverse_permission(self, request):
@@ -129,11 +129,11 @@ class OperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 done += 1
                 messages.success(
                     request,
-                    _gettext("Operation #%(id)s reversed by #%(rev)s.")
+                    gettext("Operation #%(id)s reversed by #%(rev)s.")
                     % {"id": operation.pk, "rev": reversal.pk},
                 )
         if not done:
-            messages.warning(request, _gettext("Nothing was reversed."))
+            messages.warning(request, gettext("Nothing was reversed."))
 
 
 @admin.register(Account)
