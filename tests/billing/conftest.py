@@ -18,6 +18,16 @@ from asr_billing.tariffs.models import ChargeMethod, Tariff
 D = Decimal
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Our own messages are asserted in English (the catalogue translates them to
+    Russian, the default); Carbon's texts are byte-exact Russian constants anyway."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def cfg(settings):
     """``cfg(section, key, value)`` edits the test home's cfg/config; undone afterwards."""
