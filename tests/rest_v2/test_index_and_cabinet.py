@@ -111,3 +111,35 @@ def test_dynamic_session_through_a_provider(rest, subscriber, make_login, monkey
     assert body["result"] == {"pk": "suid-testlogin-127.0.0.1", "model": "DynamicSession",
                               "fields": {"suid": "suid-testlogin-127.0.0.1",
                                          "user_id": login.pk}}
+
+
+def test_calls_are_logged_at_info_without_arguments(rest, subscriber, make_login, config_edit,
+                                                     settings):
+    config_edit("app", "django.loglevel", "info")
+    make_login(subscriber, "testlogin", password="testpsw")
+    rest("Users", ("objects.get", {"login": "testlogin"}),
+         ("set_password", {"psw": "Sup3rSecret"}))
+    rest("Users", ("objects.get", {"login": "testlogin"}), ("check_pass", {"passwd": "x"}),
+         ("delete", {}))
+    text = settings.ASR_HOME.system_api_log.read_text(encoding="utf-8")
+    assert ("rest_v2 127.0.0.1 POST /rest_api/v2/Users/ [objects.get,set_password] 200 ok"
+            in text)
+    assert ("rest_v2 127.0.0.1 POST /rest_api/v2/Users/ [objects.get,check_pass,delete] 200 "
+            'error: method3 delete: Method "delete" cannot be called on a plain value') in text
+    assert "Sup3rSecret" not in text
+    assert "testpsw" not in text
+
+
+def test_unexpected_failure_is_a_short_500_with_the_traceback_in_error_log(
+        rest, subscriber, monkeypatch, settings):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom inside")
+
+    monkeypatch.setattr("asr_billing.finance.selectors.money_lasts_until", broken)
+    status, body = rest("Abonents", ("objects.get", {"id": subscriber.pk}),
+                        ("get_balance_until_date", {}))
+    assert (status, body) == (500, {
+        "call": "/rest_api/v2/Abonents/",
+        "error": "Internal error; the details are in the server's log"})
+    log = settings.ASR_HOME.error_log.read_text(encoding="utf-8")
+    assert "RuntimeError: boom inside" in log
