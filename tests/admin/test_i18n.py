@@ -52,3 +52,36 @@ def test_english_when_configured(admin_client, isp, language):
     language("ru")
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Абоненты" in html
+
+
+def po_entries(path):
+    """(msgid, msgstr, fuzzy) for each entry of a .po file (enough of the format for a check)."""
+    import ast
+
+    entries, current, field = [], None, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#,") and "fuzzy" in line:
+            current = {"msgid": "", "msgstr": "", "fuzzy": True}
+            entries.append(current)
+        elif line.startswith("msgid "):
+            if current is None or current["msgid"] or current["msgstr"] or field == "msgstr":
+                current = {"msgid": "", "msgstr": "", "fuzzy": False}
+                entries.append(current)
+            field = "msgid"
+            current["msgid"] = ast.literal_eval(line[6:])
+        elif line.startswith("msgstr"):
+            field = "msgstr"
+            current["msgstr"] += ast.literal_eval(line.split(" ", 1)[1])
+        elif line.startswith('"') and field:
+            current[field] += ast.literal_eval(line)
+        elif not line.strip():
+            field = None
+    return [(e["msgid"], e["msgstr"], e["fuzzy"]) for e in entries if e["msgid"]]
+
+
+def test_russian_catalogue_is_complete():
+    path = settings.LOCALE_PATHS[0] / "ru" / "LC_MESSAGES" / "django.po"
+    entries = po_entries(path)
+    assert len(entries) > 400
+    untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
+    assert untranslated == []
