@@ -18,20 +18,20 @@ def registered():
 
 def test_every_changelist_add_and_change_page_renders(admin_client, isp):
     AuthGroup.objects.create(name="operators")
-    checked = []
+    checked = []  # models whose change page was seen too
     for model, model_admin in registered():
         opts = model._meta
         prefix = f"admin:{opts.app_label}_{opts.model_name}"
         response = admin_client.get(reverse(f"{prefix}_changelist"))
         assert response.status_code == 200, opts.label
         obj = model._default_manager.order_by("pk").first()
-        assert obj is not None, f"the fixture has no {opts.label}"
-        response = admin_client.get(reverse(f"{prefix}_change", args=[obj.pk]))
-        assert response.status_code == 200, opts.label
+        if obj is not None:  # models other apps register may have no row in this fixture
+            response = admin_client.get(reverse(f"{prefix}_change", args=[obj.pk]))
+            assert response.status_code == 200, opts.label
+            checked.append(opts.label)
         response = admin_client.get(reverse(f"{prefix}_add"))
         expected = 200 if model_admin.has_add_permission(response.wsgi_request) else 403
         assert response.status_code == expected, opts.label
-        checked.append(opts.label)
     assert {
         "subscribers.Subscriber", "subscribers.Group", "subscribers.Attribute",
         "tariffs.Tariff", "tariffs.Service", "network.Nas", "network.Login",
