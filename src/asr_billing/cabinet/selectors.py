@@ -1,0 +1,160 @@
+"""Cabinet reads: the subscriber's money picture, blocks, services, payments.
+
+Every function here takes objects the session already loaded (login, subscriber,
+account, tariff) and adds at most one query, so a cabinet page stays within a handful
+of queries whatever the subscriber's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
+from asr_billing.billing.periods import Month, local_today
+from asr_billing.core import runtime
+from asr_billing.core.money import ZERO
+from asr_billing.finance.models import Operation, OperationType
+from asr_billing.finance.selectors import (
+    MoneyLasts,
+    minimal_payment,
+    money_lasts_until,
+    recommended_payment,
+    tariff_day_cost,
+)
+from asr_billing.subscribers.models import SubscriberService
+from asr_billing.tariffs.models import ChargeMethod, Service
+
+
+def time_zone() -> str:
+    return runtime.current().time_zone
+
+
+def today() -> date:
+    """Today in the operator's time zone (app['time_zone'])."""
+    return local_today(time_zone())
+
+
+def local(moment: datetime) -> datetime:
+    """A stored (UTC) moment in the operator's time zone."""
+    return timezone.localtime(moment, ZoneInfo(time_zone()))
+
+
+def day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), ZoneInfo(time_zone()))
+
+
+@dataclass(frozen=True)
+class MoneyState:
+    """A subscriber's money as the cabinet shows it (roubles; see finance.selectors)."""
+
+    balance: Decimal
+    credit: Decimal
+    promised: Decimal
+    minimal_pay: Decimal  # least payment that lifts a cut-off (0 when not cut off)
+    recommended_pay: Decimal  # a payment that covers a month's fee
+    lasts: MoneyLasts  # the last day the money pays for
+    fee_today: Decimal  # what the tariff charges for today
+
+
+def money_state(subscriber, day: date) -> MoneyState:
+    """From the loaded account and tariff: no query."""
+    account, tariff = subscriber.account, subscriber.tariff
+    threshold = tariff.disconnect_threshold if tariff is not None else ZERO
+    values = {"balance": account.balance, "credit_limit": account.credit_limit,
+              "promised": account.promised_amount}
+    return MoneyState(
+        balance=account.balance,
+        credit=account.credit_limit,
+        promised=account.promised_amount,
+        minimal_pay=minimal_payment(threshold=threshold, **values),
+        recommended_pay=recommended_payment(tariff=tariff, day=day, **values),
+        lasts=money_lasts_until(tariff=tariff, today=day, **values),
+        fee_today=tariff_day_cost(tariff, day) if tariff is not None else ZERO,
+    )
+
+
+def voluntary_block_current(subscriber_id: int, day: date) -> VoluntaryBlock | None:
+    """The voluntary block in force today, else the next planned one (one query)."""
+    return (
+        VoluntaryBlock.objects.filter(subscriber_id=subscriber_id, ended_at__isnull=True,
+                                      end_date__gte=day)
+        .order_by("start_date", "id")
+        .first()
+    )
+
+
+def next_charge_date(tariff, day: date) -> date | None:
+    """The next day after ``day`` on which the tariff's fee is charged; None for a
+    one-off tariff, no tariff or no fee."""
+    if tariff is None or tariff.fee <= 0:
+        return None
+    method = tariff.charge_method
+    if method in (ChargeMethod.DAILY, ChargeMethod.MONTHLY_SPREAD):
+        return day + timedelta(days=1)
+    if method != ChargeMethod.MONTHLY:
+        return None
+    month = Month.of(day)
+    for candidate_month in (month, Month.of(month.last + timedelta(days=1))):
+        candidate = candidate_month.day(tariff.monthly_charge_day)
+        if candidate > day:
+            return candidate
+    return None  # unreachable: next month's charge day is always after today
+
+
+def in_block(subscriber) -> bool:
+    """The Internet is off: cut off by balance, blocked by the admin or by the subscriber."""
+    return subscriber.negbal or subscriber.admin_blocked or subscriber.voluntary_blocked
+
+
+# --- Payments ----------------------------------------------------------------------------
+
+
+def pay_log(*, subscriber_id: int, first: date | None, last: date | None, offset: int,
+            limit: int) -> tuple[list[Operation], int]:
+    """The subscriber's payments from ``first`` to ``last`` (local days, inclusive, either
+    may be open), newest first, without those reversed; and how many there are in all
+    (two queries)."""
+    payments = Operation.objects.filter(account_id=subscriber_id, type=OperationType.PAYMENT,
+                                        reversed_by__isnull=True)
+    if first is not None:
+        payments = payments.filter(op_date__gte=day_start(first))
+    if last is not None:
+        payments = payments.filter(op_date__lt=day_start(last + timedelta(days=1)))
+    count = payments.count()
+    rows = list(
+        payments.select_related("pay_operator").order_by("-op_date", "-id")[offset:offset + limit]
+    ) if count > offset else []
+    return rows, count
+
+
+def promised_payments(subscriber_id: int, limit: int = 100) -> list[PromisedPayment]:
+    """The subscriber's promised payments, newest first."""
+    return list(PromisedPayment.objects.filter(subscriber_id=subscriber_id)
+                .order_by("-created_at", "-id")[:limit])
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def services_offered(name_filter: str = "") -> list[Service]:
+    """Services the cabinet shows for connecting (one query)."""
+    services = Service.objects.filter(is_active=True, is_show_web=True)
+    if name_filter:
+        services = services.filter(name__icontains=name_filter)
+    return list(services.order_by("name", "id"))
+
+
+def services_connected(subscriber_id: int, day: date) -> list[SubscriberService]:
+    """The subscriber's services running today or later (one query)."""
+    return list(
+        SubscriberService.objects.select_related("service")
+        .filter(Q(disabled_on__isnull=True) | Q(disabled_on__gt=day),
+                subscriber_id=subscriber_id)
+        .order_by(F("enabled_on").asc(), "id")
+    )

@@ -1,0 +1,363 @@
+"""Cabinet writes: sessions, logging in (by password or by IP), the subscriber's own
+profile changes, and the services a subscriber connects from the cabinet.
+
+The client holds a session id (Carbon's ``session_id`` / ``suid``): 32 random hex digits,
+stored only as a SHA-256 digest. A session is valid while it is not closed and has been
+used within cabinet['session.idle_minutes']; an unknown, closed or idle one raises
+NotAuthorized, whose text is the product's ``Необходимо авторизоваться``.
+
+Failed logins are counted per login name and per source IP in the database
+(cabinet/throttle.py). Such a refusal is an ``AuthFailure``: its failure count must be
+kept, so adapters answer it without rolling their transaction back.
+
+Python API for other adapters (REST v2): ``cabinet_login``, ``cabinet_auto_login``,
+``cabinet_session_open``, ``cabinet_session_get``, ``cabinet_session_close`` and
+``dynamic_session`` (a session for a login without its password); to run a
+``web_cabinet.*`` function by name use ``asr_billing.cabinet.api.cabinet_call``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from asr_billing.cabinet import texts, throttle
+from asr_billing.cabinet.models import CabinetSession, SessionMethod
+from asr_billing.core import runtime
+from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound
+from asr_billing.network.models import Login
+from asr_billing.network.selectors import login_check_password
+
+# A session's last use is written at most this often: a page of several calls costs one
+# UPDATE, and expiry stays accurate to a minute.
+TOUCH_EVERY = timedelta(seconds=60)
+PASSWORD_MAX = 15  # "короче 16 символов"
+_PHONE_JUNK = str.maketrans("", "", " -()\u00a0")
+_PHONE = re.compile(r"\+?[0-9]{10,15}")
+
+
+class NotAuthorized(ApplicationError):
+    """No valid session: the client must log in again."""
+
+    code = "not_authorized"
+
+    def __init__(self):
+        super().__init__(texts.NOT_AUTHORIZED)
+
+
+class AuthFailure(ApplicationError):
+    """A refusal that has counted a failed attempt: answer it, but keep the count
+    (do not roll back the transaction that recorded it)."""
+
+    code = "auth_failure"
+
+
+@dataclass(frozen=True)
+class CabinetOptions:
+    idle: timedelta
+    max_failures: int
+    ip_max_failures: int
+    window: timedelta
+    reset_lifetime: timedelta
+
+
+def cabinet_options() -> CabinetOptions:
+    snap = runtime.current()
+
+    def number(key: str) -> int:
+        return int(snap.get("cabinet", key))
+
+    return CabinetOptions(
+        idle=timedelta(minutes=number("session.idle_minutes")),
+        max_failures=number("login.max_failures"),
+        ip_max_failures=number("login.ip_max_failures"),
+        window=timedelta(minutes=number("login.lockout_minutes")),
+        reset_lifetime=timedelta(minutes=number("reset.token_minutes")),
+    )
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def canonical_ip(value) -> str | None:
+    """The address in canonical form (IPv4-mapped IPv6 as IPv4); None when not an IP."""
+    try:
+        address = ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            return None
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+    return str(address)
+
+
+def session_actor(login: Login) -> str:
+    """Who acts in the audit log and the ledger when the subscriber does something."""
+    return f"cabinet:{login.login}"[:100]
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    session_id: str  # give it to the client; only its digest is stored
+    session: CabinetSession
+
+
+def cabinet_session_open(
+    *, login: Login, method: str, src_ip: str | None, now: datetime | None = None
+) -> OpenedSession:
+    """Open a session for ``login`` (already authenticated by the caller). Sessions of
+    this login that ended or went idle are deleted on the way, so they do not pile up."""
+    now = now or timezone.now()
+    token = secrets.token_hex(16)
+    with transaction.atomic():
+        CabinetSession.objects.filter(login=login, last_seen_at__lt=now - cabinet_options().idle
+                                      ).delete()
+        session = CabinetSession.objects.create(
+            key_hash=digest(token),
+            login=login,
+            subscriber_id=login.subscriber_id,
+            method=method,
+            src_ip=canonical_ip(src_ip) if src_ip else None,
+            created_at=now,
+            last_seen_at=now,
+        )
+    session.login = login
+    return OpenedSession(token, session)
+
+
+def cabinet_session_get(*, suid: str, now: datetime | None = None) -> CabinetSession:
+    """The live session for the id a client sent, with its login, subscriber, account and
+    tariff loaded (one query; one more to record the use at most once a minute).
+    Raises NotAuthorized for an empty, unknown, closed or idle id."""
+    now = now or timezone.now()
+    text = str(suid or "").strip()
+    if not text or len(text) > 200:
+        raise NotAuthorized()
+    session = (
+        CabinetSession.objects.select_related(
+            "login__subscriber__account", "login__subscriber__tariff"
+        )
+        .filter(key_hash=digest(text), closed_at__isnull=True)
+        .first()
+    )
+    if session is None or session.login.subscriber_id != session.subscriber_id:
+        raise NotAuthorized()  # unknown, closed, or the login moved to another subscriber
+    if session.last_seen_at <= now - cabinet_options().idle:
+        raise NotAuthorized()
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        CabinetSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+        session.last_seen_at = now
+    return session
+
+
+def cabinet_session_close(*, session: CabinetSession, now: datetime | None = None) -> None:
+    """Log out: the id stops working at once."""
+    CabinetSession.objects.filter(pk=session.pk, closed_at__isnull=True).update(
+        closed_at=now or timezone.now()
+    )
+
+
+def _close_other_sessions(login: Login, keep: CabinetSession | None, now: datetime) -> int:
+    sessions = CabinetSession.objects.filter(login=login, closed_at__isnull=True)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep.pk)
+    return sessions.update(closed_at=now)
+
+
+def dynamic_session(*, login: Login, source_ip: str) -> str:
+    """A session id for ``login`` without its password, for a trusted API client
+    (REST v2 ``Users.get_or_create_dynamic_session``). Ids are stored as digests, so an
+    existing one cannot be handed out again: each call opens a new session."""
+    return cabinet_session_open(login=login, method=SessionMethod.DYNAMIC,
+                                src_ip=source_ip).session_id
+
+
+# --- Logging in -------------------------------------------------------------------------
+
+
+def _login_limits(login_name: str, ip: str, options: CabinetOptions) -> list[throttle.Limit]:
+    return [
+        throttle.Limit("login", login_name, options.max_failures),
+        throttle.Limit("ip", ip, options.ip_max_failures),
+    ]
+
+
+def cabinet_login(
+    *,
+    login: str,
+    password: str,
+    source_ip: str,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> OpenedSession:
+    """Log in with a login name and its password. ``client_ip`` is the subscriber's
+    address when a cabinet web server calls for them (their failures count per that IP);
+    else the caller's ``source_ip`` counts. Raises AuthFailure (wrong login or password,
+    or too many failures) — the failure is counted even then."""
+    now = now or timezone.now()
+    options = cabinet_options()
+    name = str(login or "").strip()
+    ip = canonical_ip(client_ip) if client_ip else None
+    ip = ip or source_ip
+    limits = _login_limits(name, ip, options)
+    until = throttle.locked_until(limits, window=options.window, now=now)
+    if until is not None:
+        minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+        raise AuthFailure(
+            _("Too many failed logins. Try again in %(minutes)d min.") % {"minutes": minutes},
+            code="login_locked",
+        )
+    record = (
+        Login.objects.select_related("subscriber__account", "subscriber__tariff")
+        .filter(login=name)
+        .first()
+        if name
+        else None
+    )
+    if record is None or not isinstance(password, str) or not login_check_password(
+        record, password
+    ):
+        for item in limits:
+            if item.limit > 0:
+                throttle.record_failure(item.scope, item.key, window=options.window, now=now)
+        raise AuthFailure(texts.WRONG_LOGIN, code="wrong_login")
+    throttle.clear("login", name)
+    return cabinet_session_open(login=record, method=SessionMethod.PASSWORD, src_ip=ip, now=now)
+
+
+def cabinet_auto_login(
+    *, src_ip: str, source_ip: str, now: datetime | None = None
+) -> OpenedSession:
+    """Log in as the enabled login that holds the address ``src_ip`` (the subscriber's
+    own IP, as the cabinet web server saw it)."""
+    ip = canonical_ip(src_ip) if src_ip else None
+    if ip is None:
+        raise InvalidInput(texts.AUTO_IP_INVALID % (src_ip or ""), code="auto_ip_invalid")
+    record = (
+        Login.objects.select_related("subscriber__account", "subscriber__tariff")
+        .filter(ip=ip, enabled=True)
+        .first()
+    )
+    if record is None:
+        raise NotFound(texts.AUTO_LOGIN_FAILED, code="auto_login_failed")
+    return cabinet_session_open(login=record, method=SessionMethod.AUTO_IP, src_ip=ip, now=now)
+
+
+# --- The subscriber's own profile ----------------------------------------------------------
+
+UNSET = object()
+
+
+def check_cabinet_password(password) -> str:
+    """Carbon's cabinet rule: no spaces, shorter than 16 characters (and not empty)."""
+    if (
+        not isinstance(password, str)
+        or not password
+        or len(password) > PASSWORD_MAX
+        or any(c.isspace() for c in password)
+    ):
+        raise InvalidInput(texts.PASSWORD_RULE, code="password_rule")
+    return password
+
+
+def check_notification_phone(value) -> str:
+    """A phone for SMS notifications: 10-15 digits, an optional leading +, spaces,
+    dashes and brackets allowed (kept as typed). Empty clears it."""
+    text = str(value or "").strip()
+    if text and (len(text) > 32 or not _PHONE.fullmatch(text.translate(_PHONE_JUNK))):
+        raise InvalidInput(texts.SMS_INVALID, code="sms_invalid")
+    return text
+
+
+def cabinet_profile_update(
+    *,
+    session: CabinetSession,
+    password=UNSET,
+    sms=UNSET,
+    email=UNSET,
+    now: datetime | None = None,
+) -> list[str]:
+    """Change the login password, the SMS phone or the e-mail, as the subscriber.
+    Every value is checked before anything changes. A new password ends the login's
+    other sessions. Returns the names of what was given."""
+    from asr_billing.network.services import login_set_password
+    from asr_billing.subscribers.services import subscriber_contacts_update
+
+    now = now or timezone.now()
+    contacts = {}
+    if password is not UNSET:
+        password = check_cabinet_password(password)
+    if sms is not UNSET:
+        contacts["sms_phone"] = check_notification_phone(sms)
+    if email is not UNSET:
+        contacts["email"] = str(email or "").strip()
+    given = [name for name, value in (("password", password), ("sms", sms), ("email", email))
+             if value is not UNSET]
+    if not given:
+        raise InvalidInput(_("Nothing to change: send user_password, sms or email"),
+                           code="nothing_to_change")
+    login = session.login
+    actor = session_actor(login)
+    with transaction.atomic():
+        if contacts:
+            subscriber_contacts_update(subscriber=login.subscriber, actor=actor, **contacts)
+        if password is not UNSET:
+            login_set_password(login=login, password=password, actor=actor)
+            _close_other_sessions(login, session, now)
+    return given
+
+
+# --- Services (uslugi) from the cabinet ------------------------------------------------------
+
+
+def cabinet_service_connect(*, session: CabinetSession, service_id: int):
+    """Connect a service as the subscriber: the rules (cabinet may connect it, money,
+    blocks) are the subscriber service's (subscribers.services)."""
+    from asr_billing.subscribers.services import subscriber_service_connect
+    from asr_billing.tariffs.models import Service
+
+    service = Service.objects.filter(pk=service_id).first()
+    if service is None:
+        raise NotFound(_("Service %(id)s does not exist") % {"id": service_id},
+                       code="service_not_found")
+    login = session.login
+    return subscriber_service_connect(
+        subscriber=login.subscriber, service=service, actor=session_actor(login), cabinet=True
+    )
+
+
+def cabinet_service_disconnect(*, session: CabinetSession, service_id: int | None = None,
+                               link_id: int | None = None):
+    """Disconnect a service of the subscriber, named by the service's id or by the id of
+    the connection (the ``pk`` in get_usluga_list's second list)."""
+    from asr_billing.subscribers.models import SubscriberService
+    from asr_billing.subscribers.services import subscriber_service_disconnect
+
+    login = session.login
+    links = SubscriberService.objects.select_related("service").filter(
+        subscriber_id=login.subscriber_id
+    )
+    if link_id is not None:
+        link = links.filter(pk=link_id).first()
+    else:  # the open connection of that service, else its latest one
+        link = links.filter(service_id=service_id).order_by(
+            F("disabled_on").desc(nulls_first=True), "-id"
+        ).first()
+    if link is None:
+        raise NotFound(_("This service is not connected"), code="service_not_connected")
+    return subscriber_service_disconnect(link=link, actor=session_actor(login), cabinet=True)
