@@ -187,25 +187,27 @@ def _subscriber(plan, today) -> Subscriber:
 
 
 @transaction.atomic
-def create_story() -> StoryResult:
-    """Load the story demo unless it is there; raises DemoConflict if its ids are taken."""
+def create_story(*, seed: int = story.SEED) -> StoryResult:
+    """Load the story demo unless it is there; raises DemoConflict if its ids are taken.
+    Another ``seed`` gives other people and another history; the named examples (ids,
+    testlogin, the states) are there whatever the seed."""
     if story_present():
         return StoryResult(created=False)
     now = timezone.now()
     today = timezone.localdate(now)
-    rng = random.Random(story.SEED + 1)  # secrets, sessions: apart from the story's stream
+    rng = random.Random(seed + 1)  # secrets, sessions: apart from the story's stream
     tariffs, services, operators = ensure_tariffs(), ensure_services(), ensure_operators()
     nas_by_ip = {
         ip: ensure_nas(name, ip, kind, text, f"radius-{rng.randint(100000, 999999)}")
         for name, ip, kind, text in DEMO_NAS
     }
     prefix, digits = contract_pattern()
-    plans = story.StoryBuilder(today=today, now=now, tariffs=tariffs, services=services).build(
-        prefix=prefix, digits=digits)
+    plans = story.StoryBuilder(today=today, now=now, tariffs=tariffs, services=services,
+                               seed=seed).build(prefix=prefix, digits=digits)
     _check_free(plans)
 
     events = history.order([ev for plan in plans for ev in plan.events], now)
-    history.IdPass(random.Random(story.SEED + 2)).number(events)
+    history.IdPass(random.Random(seed + 2)).number(events)
     first_id = _first_operation_id(events)
     if Operation.objects.filter(pk__range=(first_id, first_id + len(events))).exists():
         raise DemoConflict(

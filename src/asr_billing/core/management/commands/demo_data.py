@@ -20,7 +20,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--seed", type=int, default=None,
-            help="random seed for --subscribers (default: derived from the first new id)",
+            help="random seed (default: the story demo's fixed one; for --subscribers, "
+            "derived from the first new id)",
         )
 
     def handle(self, *args, subscribers=None, seed=None, **options):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if subscribers is None:
             try:
-                result = create_story()
+                result = create_story() if seed is None else create_story(seed=seed)
             except DemoConflict as exc:
                 raise CommandError(str(exc)) from None
             if not result.created:
