@@ -78,13 +78,16 @@ def runs_mark_stale(*, now=None) -> int:
 
 
 def window_start(end: date, options: BillingOptions) -> date:
-    """The first day a run up to ``end`` looks at."""
-    last_clean = BillingRun.objects.filter(
-        status=RunStatus.DONE, errors=0, date__lt=end
-    ).aggregate(last=Max("date"))["last"]
-    if last_clean is None:
-        return end
-    return max(last_clean + timedelta(days=1), end - timedelta(days=options.catchup_days - 1))
+    """The first day a run up to ``end`` looks at: the day after the last clean run (done
+    without errors), so days a failed or killed run left are looked at again; the first
+    run ever looks at its own date only. At most billing['catchup.days'] back."""
+    earlier = BillingRun.objects.filter(date__lt=end)
+    last_clean = earlier.filter(status=RunStatus.DONE, errors=0).aggregate(last=Max("date"))
+    if last_clean["last"] is not None:
+        first = last_clean["last"] + timedelta(days=1)
+    else:
+        first = earlier.aggregate(first=Min("first_date"))["first"] or end
+    return max(first, end - timedelta(days=options.catchup_days - 1))
 
 
 def _batches(batch_size: int) -> list[tuple[int, int]]:
