@@ -89,6 +89,7 @@ def account_turnover(subscriber_id: int) -> Turnover | None:
     balance, debit, credit = (Decimal(v) for v in row)
     return Turnover(balance=balance, debit=abs(debit), credit=credit)
 
+
 # --- What a subscriber should pay, and how long the money lasts (REST v2, cabinet) ---
 
 

@@ -319,6 +319,7 @@ def subscriber_sync_1c(
     )
     return locked
 
+
 # --- Scheduled tariff change, contacts and attributes (used by REST v2 and the admin) ---
 
 
