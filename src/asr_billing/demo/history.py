@@ -153,7 +153,7 @@ class Payer:
         return self.stop is None or day < self.stop
 
 
-def _round_up(amount: Decimal, step: int) -> Decimal:
+def round_up(amount: Decimal, step: int) -> Decimal:
     return money((amount / step).to_integral_value(rounding=ROUND_CEILING) * step)
 
 
@@ -166,7 +166,7 @@ def _channel(payer: Payer, day: dt.date, rng: random.Random) -> str:
     return channel
 
 
-def _payment(sub_id, when, amount, channel, *, to_1c=False) -> Event:
+def payment_event(sub_id, when, amount, channel, *, to_1c=False) -> Event:
     if channel == "BANK":
         return Event(sub_id, when, T.PAYMENT, amount, "", PAY_ACTOR["BANK"], operator="BANK",
                      to_1c=True)
@@ -195,7 +195,7 @@ def payments(
             day = month + dt.timedelta(days=rng.randint(4, 19))
             if not payer.pays_on(day) or local_dt(day, 21) >= now:
                 continue
-            out.append(_payment(sub_id, at(day), money(total), _channel(payer, day, rng),
+            out.append(payment_event(sub_id, at(day), money(total), _channel(payer, day, rng),
                                 to_1c=to_1c))
         return out
 
@@ -205,13 +205,13 @@ def payments(
         if ev.amount < 0 and payer.pays_on(day) and balance + ev.amount < -payer.tolerance:
             deficit = -(balance + ev.amount)
             amount = max(deficit, monthly_cost * payer.months)
-            amount = _round_up(amount, 100 if rng.random() < 0.8 else 10)
+            amount = round_up(amount, 100 if rng.random() < 0.8 else 10)
             if payer.late:
                 pay_day = day + dt.timedelta(days=rng.randint(1, 6))
             else:
                 pay_day = day - dt.timedelta(days=rng.randint(0, 4))
             if local_dt(pay_day, 0) < now:
-                out.append(_payment(sub_id, at(pay_day), amount, _channel(payer, pay_day, rng),
+                out.append(payment_event(sub_id, at(pay_day), amount, _channel(payer, pay_day, rng),
                                     to_1c=to_1c))
                 balance += amount
         balance += ev.amount
