@@ -143,3 +143,36 @@ def test_unexpected_failure_is_a_short_500_with_the_traceback_in_error_log(
         "error": "Internal error; the details are in the server's log"})
     log = settings.ASR_HOME.error_log.read_text(encoding="utf-8")
     assert "RuntimeError: boom inside" in log
+
+
+def test_cabinet_login_and_user_info_through_rest(rest, subscriber, make_login):
+    # CODE C-LARA CarbonClient: getProfile (web_cabinet.login), getWebCabinetUserInfo
+    pytest.importorskip("asr_billing.cabinet.system_api_functions")
+    make_login(subscriber, "testlogin", password="testpsw")
+    status, body = rest("Users", ("web_cabinet.login", {"login": "testlogin",
+                                                        "passwd": "testpsw"}))
+    assert status == 200
+    answer = json.loads(body["result"][0])
+    assert answer["user"]["login"] == "testlogin"
+    suid = answer["session_id"]
+    _status, body = rest("Users", ("web_cabinet.user_info", {"suid": suid}))
+    info = json.loads(body["result"][0])
+    assert info["tarif_id"] == subscriber.tariff_id
+    _status, body = rest("Users", ("web_cabinet.user_info", {"suid": "nope"}))
+    assert json.loads(body["result"][0]) == {"error": "Необходимо авторизоваться"}
+    _status, body = rest("Users", ("web_cabinet.login", {"login": "testlogin",
+                                                         "passwd": "wrong"}))
+    assert "error" in json.loads(body["result"][0])
+
+
+def test_dynamic_session_opens_a_cabinet_session(rest, subscriber, make_login):
+    # CODE C-NETSP: get_or_create_dynamic_session -> result.fields.suid, then cabinet calls
+    pytest.importorskip("asr_billing.cabinet.services")
+    login = make_login(subscriber, "testlogin")
+    _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
+                         ("get_or_create_dynamic_session", "{}"))
+    fields = body["result"]["fields"]
+    assert fields["user_id"] == login.pk
+    assert body["result"]["pk"] == fields["suid"]
+    _status, body = rest("Users", ("web_cabinet.user_info", {"suid": fields["suid"]}))
+    assert json.loads(body["result"][0])["tarif_id"] == subscriber.tariff_id

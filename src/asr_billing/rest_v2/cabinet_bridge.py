@@ -8,8 +8,7 @@ client (reference §5, C-LARA) reads: ``{"result": ["<the function's JSON as a s
 and a failure is ``{"error": ...}`` inside that string, where that client looks for it.
 
 ``get_or_create_dynamic_session`` (a cabinet session for a login, without its password)
-comes from the cabinet's session store through ``dynamic_session``; until that store
-exists the call answers a clear error.
+comes from the cabinet's session store, ``cabinet.services.dynamic_session``.
 """
 
 from __future__ import annotations
@@ -25,10 +24,9 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError
 
-# Where a cabinet session store may provide ``dynamic_session(login, *, source_ip) -> str``
-# (the session id); the first module that exists and has it wins.
-SESSION_PROVIDERS = ("asr_billing.cabinet.services", "asr_billing.system_api.cabinet_sessions",
-                     "asr_billing.system_api.web_cabinet")
+# The cabinet's session store provides ``dynamic_session(*, login, source_ip) -> str`` (the
+# session id); looked up lazily so this adapter does not import the cabinet at start.
+SESSION_PROVIDERS = ("asr_billing.cabinet.services",)
 
 
 class Unavailable(ApplicationError):
