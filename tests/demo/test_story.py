@@ -14,7 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -299,6 +299,28 @@ def test_new_records_continue_after_the_demo(demo):
     assert result.created
     assert result.operation.pk > Operation.objects.exclude(pk=result.operation.pk).order_by(
         "-pk").first().pk
+
+
+def strategies():
+    return ["portable", "sql"] if connection.vendor == "postgresql" else ["portable"]
+
+
+def test_a_billing_run_today_finds_nothing_due(demo):
+    """The history runs up to today with the engine's keys: nothing is left to charge,
+    and the housekeeping (expiries) finds nothing to end."""
+    from asr_billing.billing.run import billing_run
+
+    before = counts()
+    flags = list(Subscriber.objects.order_by("pk").values_list(
+        "negbal", "admin_blocked", "voluntary_blocked", "tariff_id"))
+    for strategy in strategies():
+        run = billing_run(strategy=strategy, actor="test")
+        assert (run.status, run.charges_made, run.amount, run.errors) == (
+            "done", 0, Decimal("0.00"), 0)
+        assert run.subscribers_seen == 260
+    assert counts() == before
+    assert list(Subscriber.objects.order_by("pk").values_list(
+        "negbal", "admin_blocked", "voluntary_blocked", "tariff_id")) == flags
 
 
 def test_second_run_changes_nothing(demo):
