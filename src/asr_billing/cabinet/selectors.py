@@ -143,11 +143,12 @@ def promised_payments(subscriber_id: int, limit: int = 100) -> list[PromisedPaym
 
 
 def services_offered(name_filter: str = "") -> list[Service]:
-    """Services the cabinet shows for connecting (one query)."""
-    services = Service.objects.filter(is_active=True, is_show_web=True)
-    if name_filter:
-        services = services.filter(name__icontains=name_filter)
-    return list(services.order_by("name", "id"))
+    """Services the cabinet shows for connecting, whose name contains ``name_filter``
+    in any case (one query). Matched in Python: SQLite's LIKE folds only ASCII letters,
+    and a price list is short."""
+    services = Service.objects.filter(is_active=True, is_show_web=True).order_by("name", "id")
+    needle = name_filter.strip().casefold()
+    return [service for service in services if needle in service.name.casefold()]
 
 
 def services_connected(subscriber_id: int, day: date) -> list[SubscriberService]:
