@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.models import AuditEntry
@@ -313,6 +314,17 @@ def test_charge_sets_negbal_and_payment_lifts_it_in_the_same_transaction(subscri
     assert off.new == {"negbal": False, "balance": "0.00"}
     assert len(audit("negbal_on")) == 1
     assert_chain(subscriber)
+
+
+def test_negbal_moves_in_the_payment_transaction(subscriber):
+    charge(subscriber, "600.00")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        pay(subscriber, "600.00")
+        assert (balance(subscriber), negbal(subscriber)) == (D("0.00"), False)
+        raise RuntimeError("roll back")
+    # Rolled back together: neither the money nor the state moved on its own.
+    assert (balance(subscriber), negbal(subscriber)) == (D("-600.00"), True)
+    assert audit("negbal_off") == []
 
 
 def test_threshold_counts(make_subscriber, group):
