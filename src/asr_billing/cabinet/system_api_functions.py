@@ -365,7 +365,7 @@ def reset_password(call):
     """{"login", "base_url"} -> e-mails a code (and a link when base_url is a URL)."""
     base_url = call.args.text("base_url")
     token = cabinet_password_reset_request(
-        login=call.args.text("login"),
+        login=call.args.text("login", required=True),
         base_url="" if base_url.lower() in ("null", "none") else base_url,
     )
     return {"message": _("A code was sent to %(email)s") % {"email": _masked(token.email)}}
