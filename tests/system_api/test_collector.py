@@ -197,3 +197,13 @@ def test_full_request_is_one_query(client, network, django_assert_num_queries):
         response = client.get(url("collector_manager.users_blocked", {"nas_ip": "10.0.0.1"},
                                   context="collector"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["users_negbal", "users_blocked", "users_logged"])
+def test_text_and_json_agree(call_api, network, kind):
+    text = call_api(f"collector_manager.{kind}", {"nas_ip": "10.0.0.1"},
+                    context="collector").content.decode().splitlines()
+    rows = call_api(f"collector_manager.{kind}", {"nas_ip": "10.0.0.1"}, context="collector",
+                    fmt="json").json()
+    assert text == [" ".join("None" if row[key] is None else str(row[key]) for key in HEADER)
+                    for row in rows]

@@ -46,7 +46,8 @@ def _nas_ip(call: Call) -> str:
         ) from None
 
 
-def _row(values: tuple) -> dict:
+def row(values: tuple) -> dict:
+    """The JSON/XML form of one database row (COLLECTOR_COLUMNS order)."""
     (ip, login, snat_ip, mac, logged, negbal, admin_blocked, voluntary_blocked,
      rate_in, ceil_in, burst_in, rate_out, ceil_out, burst_out, nas_ip,
      cburst_in, cburst_out) = values
@@ -70,14 +71,23 @@ def _row(values: tuple) -> dict:
     }
 
 
-def line(row: dict) -> str:
-    """One text line; missing values as PLACEHOLDER so the columns never shift."""
-    return " ".join(PLACEHOLDER if row[key] in (None, "") else str(row[key]) for key in LINE_KEYS)
+def _n(value) -> str:
+    return PLACEHOLDER if value is None else str(value)
+
+
+def line(v: tuple) -> str:
+    """The text line of one database row; a missing value is PLACEHOLDER so the columns
+    never shift. Written out by hand: it runs once per login of the NAS."""
+    return " ".join((
+        v[0] or PLACEHOLDER, v[1], v[2] or PLACEHOLDER, v[3] or PLACEHOLDER,
+        "1" if v[4] else "0", "1" if v[5] else "0", "1" if v[6] or v[7] else "0",
+        _n(v[8]), _n(v[9]), _n(v[10]), _n(v[11]), _n(v[12]), _n(v[13]),
+        v[14], _n(v[15]), _n(v[16]),
+    ))
 
 
 def _list(call: Call, kind: str) -> Lines:
-    rows = [_row(values) for values in collector_rows(nas_ip=_nas_ip(call), kind=kind)]
-    return Lines(rows, line)
+    return Lines(list(collector_rows(nas_ip=_nas_ip(call), kind=kind)), line, row)
 
 
 def _register(name: str, kind: str, doc: str):

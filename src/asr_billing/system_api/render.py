@@ -36,17 +36,25 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 class Lines:
-    """An answer with a plain-text form, one line per row (the collector lists).
+    """An answer with a plain-text form, one line per item (the collector lists).
 
-    ``rows`` are the data form (JSON/XML); ``line`` turns one row into its text line.
+    ``items`` are raw rows (tuples straight from the database); ``line`` turns one into
+    its text line and ``row`` into its data form (JSON/XML). Nothing is converted until a
+    form is asked for, and the text form never builds the dicts (100,000-line lists).
     """
 
-    def __init__(self, rows: list[dict], line: Callable[[dict], str]):
-        self.rows = rows
+    def __init__(self, items: list, line: Callable[[Any], str], row: Callable[[Any], dict]):
+        self.items = items
         self.line = line
+        self.row = row
+
+    @property
+    def rows(self) -> list[dict]:
+        return [self.row(item) for item in self.items]
 
     def text(self) -> str:
-        return "".join(self.line(row) + "\n" for row in self.rows)
+        line = self.line
+        return "".join([line(item) + "\n" for item in self.items])
 
 
 def _default(value: Any):
