@@ -145,9 +145,9 @@ def test_minimal_and_recommended_payments():
 
 def test_money_lasts_spread_by_day():
     spread = tariff(ChargeMethod.MONTHLY_SPREAD, "100.00")
-    # February 2024: 100.00 over 29 days = 3.45 × 13 + 3.44 × 16 (largest remainder:
-    # the first 13 days carry the extra kopeck). From Feb 10, days 11..13 cost 3.45,
-    # then 3.44 each: 10.00 pays 11, 12 (6.90) and not 13 (3.45 > 3.10).
+    # February 2024: 100.00 over 29 days = 3.45 × 24 + 3.44 × 5 (largest remainder, ties
+    # to the earlier days). From Feb 10: 10.00 pays the 11th and the 12th (6.90), not the
+    # 13th (3.45 > 3.10).
     lasts = money_lasts_until(balance=D("10.00"), credit_limit=D("0.00"), promised=D("0.00"),
                               tariff=spread, today=dt.date(2024, 2, 10))
     assert (lasts.until, lasts.days) == (dt.date(2024, 2, 12), 2)
