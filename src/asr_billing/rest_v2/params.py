@@ -95,7 +95,8 @@ def _non_negative(name: str, text: str | None) -> int | None:
 
 def collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
     """(decoded parameters, raw values): query string first, the form body over it."""
-    raw: dict[str, bytes] = raw_values(request.META.get("QUERY_STRING", "").encode("latin-1"))
+    query = request.META.get("QUERY_STRING", "")
+    raw: dict[str, bytes] = raw_values(query.encode("latin-1", errors="replace"))
     content_type = request.META.get("CONTENT_TYPE", "")
     if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
         raw.update(raw_values(request.body))
