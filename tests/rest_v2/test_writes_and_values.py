@@ -221,3 +221,10 @@ def test_datetimes_are_local_and_naive_on_the_wire(settings):
     assert render_value("datetime", moment) == "2023-03-01T10:00:00"
     assert render_value("datetime", moment.astimezone(dt.UTC)) == "2023-03-01T10:00:00"
     assert parse_value("datetime", "2023-03-01", name="f").hour == 0
+
+
+def test_excluding_folders_leaves_subscribers(rest, subscriber, group):
+    _status, body = rest("Abonents", ("objects.exclude", {"is_folder": 1}))
+    assert [(r["pk"], r["fields"]["is_folder"]) for r in body["result"]] == [(subscriber.pk, 0)]
+    _status, body = rest("Abonents", ("objects.exclude", {"is_folder": "0"}))
+    assert [(r["pk"], r["fields"]["is_folder"]) for r in body["result"]] == [(group.pk, 1)]

@@ -93,14 +93,15 @@ def _kwargs(arg: Any, method: str) -> dict:
     return arg
 
 
-def _switched(spec: ModelSpec, kwargs: dict) -> ModelSpec:
-    """Abonents: is_folder=1 means groups, is_folder=0 (or none) subscribers."""
+def _switched(spec: ModelSpec, kwargs: dict, *, exclude: bool = False) -> ModelSpec:
+    """Abonents: is_folder=1 means groups, is_folder=0 (or none) subscribers; in an
+    exclude it is the other way round (excluding groups leaves subscribers)."""
     if spec.switch is None:
         return spec
     name, targets = spec.switch
     for key in (name, f"{name}__exact"):
         if key in kwargs:
-            return spec_named(targets[parse_flag(kwargs[key], name=key)])
+            return spec_named(targets[parse_flag(kwargs[key], name=key) != exclude])
     return spec
 
 
@@ -140,7 +141,7 @@ def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
     if method in MODEL_ORM and spec.model is not None:
         kwargs = _kwargs(arg, method) if method in ("objects.filter", "objects.exclude",
                                                     "objects.get") else {}
-        spec = _switched(spec, kwargs)
+        spec = _switched(spec, kwargs, exclude=method == "objects.exclude")
         qs = _ordered(spec)
         if method == "objects.get":
             return _get(spec, apply_filter(spec, qs, kwargs))
