@@ -27,7 +27,7 @@ from asr_billing.core import runtime
 from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.money import MoneyError, fmt, money, parse_amount
-from asr_billing.finance.models import PaymentOperator
+from asr_billing.finance.models import Operation, PaymentOperator
 from asr_billing.finance.services import PostResult, payment_register
 
 
@@ -104,7 +104,7 @@ def pending_payment_confirm(
     with transaction.atomic():
         pending = (
             PendingPayment.objects.select_for_update(of=("self",))
-            .select_related("subscriber", "operator", "operation")
+            .select_related("subscriber", "operator")
             .filter(pk=payment_id)
             .first()
         )
@@ -117,7 +117,9 @@ def pending_payment_confirm(
                 % {"id": pending.pk, "expected": fmt(pending.amount), "amount": fmt(amount)}
             )
         if pending.status == PendingStatus.PAID:
-            return PostResult(pending.operation, created=False)
+            # Read apart: after waiting for the lock, PostgreSQL re-reads the locked row but
+            # not a joined one, which would still be the unpaid state's (none).
+            return PostResult(Operation.objects.get(pk=pending.operation_id), created=False)
         result = payment_register(
             subscriber=pending.subscriber,
             amount=pending.amount,
