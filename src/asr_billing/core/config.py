@@ -21,7 +21,10 @@ never interpreted. This module must not import Django.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import stat
+import tempfile
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -263,13 +266,35 @@ class ConfigFile:
         return text + "\n" if self.lines and self.final_newline else text
 
     def save(self, path: str | Path | None = None) -> None:
-        """Write atomically (temp file + rename) so a running server never reads half a file."""
+        """Write atomically (temp file + rename) so a running server never reads half a file.
+
+        The file holds passwords: the temp file is private (0600) from its creation and
+        takes the target's mode only once it is complete.
+        """
         target = Path(path or self.path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(self.render().encode("utf-8"))
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o600
-        tmp.chmod(mode)
-        tmp.replace(target)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o600
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(self.render().encode("utf-8"))
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def write_private(path: str | Path, data: bytes) -> bool:
+    """Create ``path`` with mode 0600 from the first moment (no chmod afterwards, when
+    another local user could already have opened it). An existing file is left alone:
+    returns False."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    return True
 
 
 # ---------------------------------------------------------------------------

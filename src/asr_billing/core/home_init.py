@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from asr_billing.core.config import SCHEMA, quote
+from asr_billing.core.config import SCHEMA, quote, write_private
 from asr_billing.home import Home
 
 # Contexts that get a generated password. "web" is the cabinet: its clients often send no
@@ -60,12 +60,8 @@ def create_home(home: Home, *, demo: bool = False, db_url: str = "") -> None:
     from asr_billing.network.crypto_keys import generate_fernet_key
 
     home.ensure_dirs()
-    if not home.config_file.exists():
-        home.config_file.write_text(render_config(demo=demo, db_url=db_url), encoding="utf-8")
-        home.config_file.chmod(0o600)
-    if not home.secret_key_file.exists():
-        home.secret_key_file.write_text(secrets.token_urlsafe(50) + "\n", encoding="ascii")
-        home.secret_key_file.chmod(0o600)
-    if not home.login_key_file.exists():
-        home.login_key_file.write_text(generate_fernet_key() + "\n", encoding="ascii")
-        home.login_key_file.chmod(0o600)
+    # Created 0600 at once (the umask cannot widen it, there is no chmod window), and
+    # never over an existing file.
+    write_private(home.config_file, render_config(demo=demo, db_url=db_url).encode("utf-8"))
+    write_private(home.secret_key_file, (secrets.token_urlsafe(50) + "\n").encode("ascii"))
+    write_private(home.login_key_file, (generate_fernet_key() + "\n").encode("ascii"))
