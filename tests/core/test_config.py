@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,7 +118,27 @@ def test_load_and_save_keep_the_file_byte_identical(tmp_path):
     config.save()
     assert path.read_bytes() == data
     assert path.stat().st_mode & 0o777 == 0o640
-    assert not (tmp_path / ".config.tmp").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["config"]  # no temp file left
+
+
+def test_save_never_exposes_the_file_to_others(tmp_path, monkeypatch):
+    """The temp file holding the passwords is private from its creation, not made private
+    by a chmod afterwards (another local user could open it in between)."""
+    created = []
+    real_open = os.open
+
+    def spy_open(path, flags, mode=0o777, *args, **kwargs):
+        if flags & os.O_CREAT:
+            created.append((os.path.basename(path), mode))
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy_open)
+    path = tmp_path / "config"
+    config = ConfigFile.parse(SAMPLE, path)
+    config.save()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert created and all(mode & 0o077 == 0 for _, mode in created), created
+    assert path.read_text(encoding="utf-8") == SAMPLE
 
 
 # -- set -----------------------------------------------------------------------------------
