@@ -280,3 +280,58 @@ def test_loglevel_info_logs_every_call_without_passwords(server):
         written)
     assert "context=asr_fiscal method=asr_fiscal_manager.act_pay status=200 outcome=ok" in written
     assert "collectortestpsw" not in written and "fiscalpsw123" not in written
+
+
+# --- API личного кабинета (web_cabinet) ------------------------------------------------------
+# The notes glue "http://" twice in front of these three; the path and query are verbatim.
+CABINET_LOGIN = ('http://http://169.254.80.82:8082/system_api/?format=json&context=web'
+                 '&model=users&method1=web_cabinet.login'
+                 '&arg1={"login":"testlogin","passwd":"testpsw"}&')
+CABINET_AUTO_LOGIN = ('http://http://169.254.80.82:8082/system_api/?format=json&context=web'
+                      '&model=users&method1=web_cabinet.try_auto_login'
+                      '&arg1={"src_ip":"10.20.30.41"}&')
+CABINET_USER_INFO = ('http://http://169.254.80.82:8082/system_api/?format=json&context=web'
+                     '&model=users&method1=web_cabinet.user_info'
+                     '&arg1={"suid":"54ds34jklji8ufds8u945jkl"}&')
+NOTES_SUID = "54ds34jklji8ufds8u945jkl"
+
+
+def _cabinet(server, notes_url: str) -> dict:
+    status, content_type, body = server.get(notes_url.replace("http://http://", "http://", 1))
+    assert status == 200 and content_type == "application/json; charset=utf-8"
+    return json.loads(body)
+
+
+def _testlogin(server) -> tuple:
+    (row,) = server.sql(
+        "SELECT s.id, s.contract_number, s.name, s.tariff_id, l.id "
+        "FROM network_login l JOIN subscribers_subscriber s ON s.id = l.subscriber_id "
+        "WHERE l.login = 'testlogin'")
+    return row
+
+
+def test_cabinet_login_auto_login_and_user_info(server):
+    subscriber_id, contract, name, tariff_id, login_id = _testlogin(server)
+    assert contract == "BILL0000003"
+    login = _cabinet(server, CABINET_LOGIN)
+    assert len(login["session_id"]) == 32
+    user = login["user"]
+    assert (user["pk"], user["login"], user["ip"], user["__abonent"]) == (
+        login_id, "testlogin", "10.20.30.41", name)
+    assert (user["abonent"]["pk"], user["abonent"]["contract_number"]) == (
+        subscriber_id, "BILL0000003")
+    assert login["currency"]["SHORT_NAME"] == "руб."
+
+    auto = _cabinet(server, CABINET_AUTO_LOGIN)
+    assert auto["user"]["login"] == "testlogin" and auto["session_id"] != login["session_id"]
+
+    # The notes' example id is not a session of ours; the ids we got are.
+    assert _cabinet(server, CABINET_USER_INFO) == {"error": "Необходимо авторизоваться"}
+    for session_id in (login["session_id"], auto["session_id"]):
+        info = _cabinet(server, CABINET_USER_INFO.replace(NOTES_SUID, session_id))
+        ((balance,),) = server.sql(
+            "SELECT balance FROM finance_account WHERE subscriber_id = ?", subscriber_id)
+        assert (info["abonent_id"], info["tarif_id"], info["contract_number"]) == (
+            subscriber_id, tariff_id, "BILL0000003")
+        assert Decimal(info["balance"]) == Decimal(str(balance))
+        assert info["in_block"] in ("0", "1")
