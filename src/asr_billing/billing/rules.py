@@ -255,7 +255,9 @@ def charges_due(
             found.append(due)
     for link in sorted(ctx.services, key=lambda s: (s.service_id, s.enabled_on)):
         due = _service_due(ctx, link, services[link.service_id], day, catchup_days)
-        if due is not None and all(d.key != due.key for d in found):
+        # One charge per service a day, from its earliest link that has one due (the
+        # SQL path's DISTINCT ON); another link's charge comes on a later day.
+        if due is not None and all(d.service_id != due.service_id for d in found):
             found.append(due)
     available = ctx.available
     return sorted(
