@@ -183,7 +183,8 @@ def test_pay_log_iso_dates_and_open_ends(cab, sid, payments):
     ({"start_date": "32.01.2024"}, "Argument start_date must be a date such as 31.12.2024, "
                                    "not 32.01.2024"),
     ({"end_date": "soon"}, "Argument end_date must be a date such as 31.12.2024, not soon"),
-    ({"page_number": 0}, "page_number starts at 1"),
+    ({"page_number": 0}, "page_number must be from 1 to 1000000"),
+    ({"page_number": 2**70}, "page_number must be from 1 to 1000000"),
     ({"per_page": 501}, "per_page must be from 1 to 500"),
     ({"per_page": "x"}, "Argument per_page must be a whole number, not x"),
 ])

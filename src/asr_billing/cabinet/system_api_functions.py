@@ -42,6 +42,7 @@ from asr_billing.system_api.params import EMPTY_DATE, parse_moment
 from asr_billing.system_api.registry import CABINET_ERRORS, api_function
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
+PAGE_MAX = 1_000_000  # an SQL OFFSET must stay a 64-bit number
 
 
 def cabinet(name: str, *, writes: bool = False):
@@ -85,8 +86,8 @@ def _day(call, name: str, *, required: bool = False) -> date | None:
 def _page_numbers(call) -> tuple[int, int]:
     page = call.args.integer("page_number", default=1)
     per_page = call.args.integer("per_page", default=PER_PAGE_DEFAULT)
-    if page < 1:
-        raise InvalidInput(_("page_number starts at 1"))
+    if not 1 <= page <= PAGE_MAX:
+        raise InvalidInput(_("page_number must be from 1 to %(max)d") % {"max": PAGE_MAX})
     if not 1 <= per_page <= PER_PAGE_MAX:
         raise InvalidInput(_("per_page must be from 1 to %(max)d") % {"max": PER_PAGE_MAX})
     return page, per_page
