@@ -27,7 +27,8 @@ except (HomeError, ConfigError) as exc:
 ASR_HOME.ensure_dirs()
 
 DEBUG = False
-ALLOWED_HOSTS = ["*"]  # the billing is reached by IP from NAS, terminals and 1C; access is by allow-list
+# The billing is reached by IP from NAS, terminals and 1C; access is by the API allow-list.
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -42,7 +42,9 @@ class Account(models.Model):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         constraints = [
-            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="account_credit_not_negative"),
+            models.CheckConstraint(
+                condition=Q(credit_limit__gte=0), name="account_credit_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(promised_amount__gte=0), name="account_promised_not_negative"
             ),

@@ -126,7 +126,10 @@ class Attribute(models.Model):
 
 class AttributeValue(models.Model):
     subscriber = models.ForeignKey(
-        Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="attributes"
+        Subscriber,
+        verbose_name=_("subscriber"),
+        on_delete=models.CASCADE,
+        related_name="attributes",
     )
     attribute = models.ForeignKey(
         Attribute, verbose_name=_("attribute"), on_delete=models.PROTECT, related_name="values"

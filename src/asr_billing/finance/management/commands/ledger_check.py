@@ -19,4 +19,6 @@ class Command(BaseCommand):
             )
         if mismatches:
             raise CommandError(f"{len(mismatches)} of {accounts} accounts do not match the ledger")
-        self.stdout.write(f"OK: {accounts} accounts, every balance equals the sum of its operations")
+        self.stdout.write(
+            f"OK: {accounts} accounts, every balance equals the sum of its operations"
+        )
