@@ -186,6 +186,9 @@ def cmd_serve(args) -> int:
         "120",
         "--access-logfile",
         "-",
+        # The path without the query string: system API calls carry psw= and passwords there.
+        "--access-logformat",
+        '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
     ]
     os.execvpe(gunicorn, argv, os.environ)  # noqa: S606 - fixed argv, no shell
     return 0  # pragma: no cover

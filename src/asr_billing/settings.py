@@ -103,6 +103,9 @@ def database_from_url(url: str, home=ASR_HOME) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # JIT compiles big list queries (collector lists) for seconds and never pays back
+        # for this short-query workload.
+        "OPTIONS": {"options": "-c jit=off"},
     }
 
 
