@@ -276,3 +276,16 @@ def test_vpn_const(cab, w, sid, config_edit):
     assert cab("get_vpn_const", {"suid": sid}) == {
         **expected, "promise_pay_summa": "100.00", "promise_pay_days": 5}
     assert cab("get_vpn_const", {"suid": "nope"}) == {"error": "Необходимо авторизоваться"}
+
+
+def test_a_subscriber_without_a_tariff(cab, frozen, make_subscriber, make_login, group):
+    subscriber = make_subscriber(name="Без тарифа", tariff=None)
+    make_login(subscriber, "notariff", "pass1", ip=None)
+    answer = cab("login", {"login": "notariff", "passwd": "pass1"})
+    abonent = answer["user"]["abonent"]
+    assert (abonent["__tarif"], abonent["tarif"], abonent["recomend_pay_sum"],
+            answer["user"]["abonent_pay"], answer["user"]["abonent_pay_next_date"]) == (
+        "", {}, "0.00", "0.00", "")
+    info = cab("user_info", {"suid": answer["session_id"]})
+    assert (info["tarif_id"], info["tarif"], info["enough_to_date"], info["days_until"],
+            info["balance"]) == (None, "", "", "", "0.00")
