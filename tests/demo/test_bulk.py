@@ -26,7 +26,7 @@ from tests.demo.conftest import exact_mismatches
 
 @pytest.fixture
 def home(db):
-    call_command("seed_reference", verbosity=0)
+    """An empty database: the command seeds the reference rows itself."""
 
 
 def bulk(n, **options) -> str:

@@ -206,7 +206,7 @@ def _round_up_100(amount: Decimal) -> Decimal:
     return Decimal(-(-int(amount) // 100) * 100).quantize(Decimal("0.01"))
 
 
-def create_bulk(*, count: int, seed: int | None = None, stdout=None) -> BulkResult:
+def create_bulk(*, count: int, seed: int | None = None) -> BulkResult:
     if connection.vendor not in ("sqlite", "postgresql"):
         raise BulkError(f"bulk demo data supports SQLite and PostgreSQL, not {connection.vendor}")
     plan = _prepare(count)

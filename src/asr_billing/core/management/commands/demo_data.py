@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         from asr_billing.demo.store import DemoConflict, create_story
 
         started = time.monotonic()
+        if subscribers is not None and subscribers <= 0:
+            raise CommandError("--subscribers must be a positive number")
+        # The attribute kinds (INN, KPP, ...) and the root group the demo hangs on.
+        call_command("seed_reference", verbosity=0)
         if subscribers is None:
             try:
                 result = create_story() if seed is None else create_story(seed=seed)
@@ -46,10 +51,8 @@ class Command(BaseCommand):
             return
         from asr_billing.demo.bulk import BulkError, create_bulk
 
-        if subscribers <= 0:
-            raise CommandError("--subscribers must be a positive number")
         try:
-            result = create_bulk(count=subscribers, seed=seed, stdout=self.stdout)
+            result = create_bulk(count=subscribers, seed=seed)
         except BulkError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
