@@ -22,9 +22,13 @@ def subscriber_find(identifier: str) -> Subscriber | None:
     if login is not None:
         return login.subscriber
     try:
-        ip = str(ipaddress.ip_address(text))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    # Logins store an IPv4-mapped IPv6 address as the IPv4 one (network.services).
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    ip = str(address)
     login = (
         Login.objects.select_related("subscriber__tariff").filter(ip=ip, enabled=True).first()
     )
