@@ -143,7 +143,8 @@ def test_payment_found_by_ip_of_an_enabled_login(subscriber, make_login):
     assert pay("10.20.30.41").operation.account_id == subscriber.pk
     make_login(subscriber, "v6", ip="2001:db8::41")
     assert pay("2001:DB8:0::41").operation.account_id == subscriber.pk
-    assert balance(subscriber) == D("200.00")
+    assert pay("::ffff:10.20.30.41").operation.account_id == subscriber.pk
+    assert balance(subscriber) == D("300.00")
 
 
 def test_payment_does_not_match_the_ip_of_a_disabled_login(subscriber, make_login):
