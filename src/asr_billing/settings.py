@@ -8,7 +8,7 @@ process at start with the file and line of the problem.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -94,6 +94,10 @@ def database_from_url(url: str, home=ASR_HOME) -> dict:
             },
         }
     parts = urlsplit(url)
+    # JIT compiles big list queries (collector lists) for seconds and never pays back for
+    # this short-query workload. Query parameters (?sslmode=require&connect_timeout=5) are
+    # libpq connection parameters and pass through.
+    options = {"options": "-c jit=off", **dict(parse_qsl(parts.query))}
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",
@@ -103,9 +107,7 @@ def database_from_url(url: str, home=ASR_HOME) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        # JIT compiles big list queries (collector lists) for seconds and never pays back
-        # for this short-query workload.
-        "OPTIONS": {"options": "-c jit=off"},
+        "OPTIONS": options,
     }
 
 

@@ -34,13 +34,15 @@ def render_config(*, demo: bool, db_url: str = "") -> str:
         "# Every key is described in docs/configuration.md.",
         "",
     ]
-    sections: dict[str, list[tuple[str, str]]] = {}
+    sections: dict[str, list[tuple[str, str, str]]] = {}
     for (section, key), spec in SCHEMA.items():
         value = spec.default
         if (section, key) == ("app", "db.url"):
             value = db_url
         sections.setdefault(section, []).append((key, value, spec.doc))
-    for section in ("app", "network"):
+    # Every section the code knows, app and network first, so a new home shows every key.
+    order = ["app", "network", *sorted(set(sections) - {"app", "network"})]
+    for section in order:
         lines.append(f"declare -A {section}")
         for key, value, doc in sections[section]:
             lines.append(f"# {doc}")
