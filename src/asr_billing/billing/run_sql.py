@@ -66,97 +66,96 @@ sub AS MATERIALIZED (
       AND (%(charge_admin)s OR NOT s.admin_blocked)
 ),
 tc AS (
-    SELECT sub.id AS account_id, tp.id AS tariff_id, %(d)s::date AS ps, %(d)s::date AS pe,
-           tp.amount, tp.descr
-    FROM sub JOIN tp ON tp.id = sub.tariff_id
-    WHERE tp.method IN ('daily', 'monthly_spread') AND sub.st <= %(d)s
-      AND NOT EXISTS (
-          SELECT 1 FROM finance_operation o
-          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
-            AND o.period_start = %(d)s)
-    UNION ALL
-    SELECT sub.id, tp.id, m.base, %(m_last)s::date,
-           CASE WHEN m.base = %(m_first)s OR tp.full_month THEN tp.amount
-                ELSE ((( %(m_last)s::date - m.base + 1) * tp.q
-                       + GREATEST(0, tp.r - extract(day FROM m.base)::int + 1))::numeric / 100)
-           END,
-           tp.descr
-    FROM sub JOIN tp ON tp.id = sub.tariff_id
-    CROSS JOIN LATERAL (SELECT GREATEST(%(m_first)s::date, sub.st) AS base) m
-    WHERE tp.method = 'monthly' AND GREATEST(tp.cdate, m.base) <= %(d)s
-      AND NOT EXISTS (
-          SELECT 1 FROM finance_operation o
-          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
-            AND o.period_start BETWEEN m.base AND %(m_last)s)
-    UNION ALL
-    SELECT sub.id, tp.id, sub.st, sub.st, tp.amount, tp.descr
-    FROM sub JOIN tp ON tp.id = sub.tariff_id
-    WHERE tp.method = 'once' AND sub.st BETWEEN %(lookback)s AND %(d)s
-      AND NOT EXISTS (
-          SELECT 1 FROM finance_operation o
-          WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
-            AND o.period_start = sub.st)
+    SELECT sub.id AS account_id, tp.id AS tariff_id, c.ps, c.pe, c.amount, tp.descr,
+           sub.balance, sub.avail, sub.policy
+    FROM sub
+    JOIN tp ON tp.id = sub.tariff_id
+    CROSS JOIN LATERAL (
+        SELECT CASE tp.method WHEN 'monthly' THEN GREATEST(%(m_first)s::date, sub.st)
+                              WHEN 'once' THEN sub.st ELSE %(d)s::date END AS ps,
+               CASE tp.method WHEN 'monthly' THEN %(m_last)s::date
+                              WHEN 'once' THEN sub.st ELSE %(d)s::date END AS pe,
+               CASE WHEN tp.method <> 'monthly' OR sub.st <= %(m_first)s OR tp.full_month
+                    THEN tp.amount
+                    ELSE (((%(m_last)s::date - sub.st + 1) * tp.q
+                           + GREATEST(0, tp.r - extract(day FROM sub.st)::int + 1))::numeric
+                          / 100)
+               END AS amount
+    ) c
+    -- Already charged? One index probe per subscriber (LIMIT 1 keeps it a probe whatever
+    -- the planner estimates): the exact key, or any part of the month for monthly.
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit FROM finance_operation o
+        WHERE o.account_id = sub.id AND o.type = 1 AND o.tariff_id = tp.id
+          AND o.period_start BETWEEN c.ps AND c.pe
+        LIMIT 1
+    ) done ON true
+    WHERE done.hit IS NULL
+      AND CASE tp.method
+            WHEN 'monthly' THEN GREATEST(tp.cdate, c.ps) <= %(d)s
+            WHEN 'once' THEN sub.st BETWEEN %(lookback)s AND %(d)s
+            ELSE sub.st <= %(d)s
+          END
 ),
 sc AS (
     SELECT DISTINCT ON (sub.id, sp.id)
-           sub.id AS account_id, sp.id AS service_id,
-           CASE WHEN sp.method = 'once' THEN ss.enabled_on
-                WHEN sp.method = 'monthly' THEN GREATEST(%(m_first)s::date, sub.st, ss.enabled_on)
-                ELSE %(d)s::date END AS ps,
-           CASE WHEN sp.method = 'once' THEN ss.enabled_on
-                WHEN sp.method = 'monthly' THEN %(m_last)s::date
-                ELSE %(d)s::date END AS pe,
-           CASE WHEN sp.method <> 'monthly'
-                  OR GREATEST(%(m_first)s::date, sub.st, ss.enabled_on) = %(m_first)s
-                THEN sp.amount
-                ELSE ((( %(m_last)s::date - GREATEST(sub.st, ss.enabled_on) + 1) * sp.q
-                       + GREATEST(0, sp.r - extract(day FROM GREATEST(sub.st, ss.enabled_on))::int
-                                  + 1))::numeric / 100)
-           END AS amount,
-           sp.descr
+           sub.id AS account_id, sp.id AS service_id, c.ps, c.pe, c.amount, sp.descr,
+           sub.balance, sub.avail, sub.policy
     FROM sub
     JOIN subscribers_subscriberservice ss ON ss.subscriber_id = sub.id
     JOIN sp ON sp.id = ss.service_id
+    CROSS JOIN LATERAL (
+        SELECT CASE sp.method WHEN 'once' THEN ss.enabled_on
+                              WHEN 'monthly' THEN GREATEST(%(m_first)s::date, sub.st, ss.enabled_on)
+                              ELSE %(d)s::date END AS ps,
+               CASE sp.method WHEN 'once' THEN ss.enabled_on
+                              WHEN 'monthly' THEN %(m_last)s::date
+                              ELSE %(d)s::date END AS pe,
+               -- the probe: monthly services look at the whole month
+               CASE sp.method WHEN 'monthly' THEN %(m_first)s::date
+                              WHEN 'once' THEN ss.enabled_on ELSE %(d)s::date END AS probe,
+               CASE WHEN sp.method <> 'monthly' OR p.since <= %(m_first)s THEN sp.amount
+                    ELSE (((%(m_last)s::date - p.since + 1) * sp.q
+                           + GREATEST(0, sp.r - extract(day FROM p.since)::int + 1))::numeric
+                          / 100)
+               END AS amount
+        FROM (SELECT GREATEST(sub.st, ss.enabled_on) AS since) p
+    ) c
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit FROM finance_operation o
+        WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
+          AND o.period_start BETWEEN c.probe AND c.pe
+        LIMIT 1
+    ) done ON true
     WHERE ss.subscriber_id BETWEEN %(lo)s AND %(hi)s
-      AND CASE
-        WHEN sp.method = 'once' THEN
-            ss.enabled_on BETWEEN %(lookback)s AND %(d)s
-            AND NOT EXISTS (
-                SELECT 1 FROM finance_operation o
-                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
-                  AND o.period_start = ss.enabled_on)
-        WHEN sp.method = 'monthly' THEN
-            ss.enabled_on <= %(d)s AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
-            AND sub.st <= %(d)s
-            AND NOT EXISTS (
-                SELECT 1 FROM finance_operation o
-                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
-                  AND o.period_start BETWEEN %(m_first)s AND %(m_last)s)
-        ELSE
-            ss.enabled_on <= %(d)s AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
-            AND sub.st <= %(d)s
-            AND NOT EXISTS (
-                SELECT 1 FROM finance_operation o
-                WHERE o.account_id = sub.id AND o.type = 1 AND o.service_id = sp.id
-                  AND o.period_start = %(d)s)
-      END
+      AND done.hit IS NULL
+      AND CASE sp.method
+            WHEN 'once' THEN ss.enabled_on BETWEEN %(lookback)s AND %(d)s
+            ELSE ss.enabled_on <= %(d)s AND sub.st <= %(d)s
+                 AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
+          END
     ORDER BY sub.id, sp.id, ss.enabled_on
 ),
 cand AS (
-    SELECT account_id, tariff_id, NULL::bigint AS service_id, 0 AS ord, ps, pe, amount, descr
+    SELECT account_id, tariff_id, NULL::bigint AS service_id, 0 AS ord, ps, pe, amount, descr,
+           balance, avail, policy
     FROM tc
     UNION ALL
-    SELECT account_id, NULL::bigint, service_id, 1, ps, pe, amount, descr FROM sc
+    SELECT account_id, NULL::bigint, service_id, 1, ps, pe, amount, descr, balance, avail,
+           policy
+    FROM sc
 ),
+-- No join back to "sub" here: planner estimates of CTE scans are poor, and a join of
+-- two of them can turn into a nested loop over the whole batch squared.
 due AS (
-    SELECT c.*, sub.balance - sum(c.amount) OVER (
+    SELECT c.*, c.balance - sum(c.amount) OVER (
                PARTITION BY c.account_id ORDER BY c.ord, c.service_id
                ROWS UNBOUNDED PRECEDING) AS balance_after
-    FROM cand c JOIN sub ON sub.id = c.account_id
+    FROM cand c
     WHERE c.amount > 0
-      AND (sub.policy = 0
-           OR (sub.policy = 1 AND sub.avail >= 0)
-           OR (sub.policy = 2 AND sub.avail >= c.amount))
+      AND (c.policy = 0
+           OR (c.policy = 1 AND c.avail >= 0)
+           OR (c.policy = 2 AND c.avail >= c.amount))
 ),
 ins AS (
     INSERT INTO finance_operation (
