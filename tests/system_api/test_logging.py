@@ -99,7 +99,8 @@ def test_unexpected_failure_is_500_without_a_traceback(client, db, monkeypatch, 
     def explode(**kwargs):
         raise RuntimeError("boom: internal detail")
 
-    monkeypatch.setattr("asr_billing.system_api.collector.collector_rows", explode)
+    # The query both forms of a collector list are built from (text and rows).
+    monkeypatch.setattr("asr_billing.system_api.selectors._collector_queryset", explode)
     before = len(error_log())
     for fmt in (None, "json"):
         response = client.get(url(NEGBAL, {"nas_ip": "10.0.0.1"}, context="collector", fmt=fmt))

@@ -26,7 +26,7 @@ from asr_billing.core.errors import InvalidInput
 from asr_billing.system_api.params import Call
 from asr_billing.system_api.registry import CABINET_ERRORS, api_function
 from asr_billing.system_api.render import Lines
-from asr_billing.system_api.selectors import collector_rows
+from asr_billing.system_api.selectors import collector_rows, collector_text
 
 LINE_KEYS = (
     "ip", "login", "snatip", "mac", "logged", "negbal", "blocked",
@@ -87,7 +87,13 @@ def line(v: tuple) -> str:
 
 
 def _list(call: Call, kind: str) -> Lines:
-    return Lines(list(collector_rows(nas_ip=_nas_ip(call), kind=kind)), line, row)
+    nas_ip = _nas_ip(call)
+    return Lines(
+        lambda: collector_rows(nas_ip=nas_ip, kind=kind),
+        line,
+        row,
+        text_source=lambda: collector_text(nas_ip=nas_ip, kind=kind, placeholder=PLACEHOLDER),
+    )
 
 
 def _register(name: str, kind: str, doc: str):

@@ -38,21 +38,40 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 class Lines:
     """An answer with a plain-text form, one line per item (the collector lists).
 
-    ``items`` are raw rows (tuples straight from the database); ``line`` turns one into
-    its text line and ``row`` into its data form (JSON/XML). Nothing is converted until a
-    form is asked for, and the text form never builds the dicts (100,000-line lists).
+    ``items`` are raw rows (tuples straight from the database), or a callable fetching
+    them on first use; ``line`` turns one into its text line and ``row`` into its data
+    form (JSON/XML). Nothing is converted until a form is asked for, and the text form
+    never builds the dicts (100,000-line lists). ``text_source``, when given, returns the
+    whole text at once (PostgreSQL builds it in the query) and the rows are not fetched.
     """
 
-    def __init__(self, items: list, line: Callable[[Any], str], row: Callable[[Any], dict]):
-        self.items = items
+    def __init__(
+        self,
+        items: list | Callable[[], list],
+        line: Callable[[Any], str],
+        row: Callable[[Any], dict],
+        text_source: Callable[[], str | None] | None = None,
+    ):
+        self._items = items
         self.line = line
         self.row = row
+        self.text_source = text_source
+
+    @property
+    def items(self) -> list:
+        if callable(self._items):
+            self._items = list(self._items())
+        return self._items
 
     @property
     def rows(self) -> list[dict]:
         return [self.row(item) for item in self.items]
 
     def text(self) -> str:
+        if self.text_source is not None:
+            built = self.text_source()
+            if built is not None:
+                return built
         line = self.line
         return "".join([line(item) + "\n" for item in self.items])
 
