@@ -13,11 +13,13 @@ from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.periods import daterange
 from asr_billing.billing.run import billing_run
 from asr_billing.core.errors import InvalidInput
+from asr_billing.finance.models import Account
 from asr_billing.finance.services import correction_post
 from asr_billing.subscribers.models import SubscriberService
 from asr_billing.subscribers.services import subscriber_block, subscriber_credit_set
 from asr_billing.tariffs.models import Service
 from tests.billing.conftest import D, assert_chain, at, balance, charges
+from tests.conftest import requires_postgres
 
 MARCH = date(2026, 3, 1)
 
@@ -174,3 +176,22 @@ def test_command(make_subscriber, make_tariff, capsys):
     with at(date(2026, 3, 2), 12), pytest.raises(CommandError) as caught:
         call_command("bill_run", date="2026-03-05")
     assert str(caught.value) == "The run date 2026-03-05 is in the future (today is 2026-03-02)"
+
+
+@requires_postgres
+def test_a_batch_the_sql_cannot_post_goes_one_by_one(make_subscriber, make_tariff):
+    """A balance at the edge of numeric(14,2): its charge overflows, so the set-based
+    statement fails for the whole batch; the batch is redone subscriber by subscriber
+    and only that one is left out (recorded)."""
+    tariff = make_tariff("10.00", method="daily")
+    with at(MARCH, 1):
+        subs = [make_subscriber(tariff=tariff, connected_on=MARCH) for _ in range(3)]
+    Account.objects.filter(pk=subs[1].pk).update(balance=D("-999999999995.00"))
+    with at(MARCH, 12):
+        run = billing_run(strategy="sql")
+    assert (run.status, run.charges_made, run.amount, run.errors) == (
+        RunStatus.DONE, 2, D("20.00"), 1)
+    error = run.error_rows.get()
+    assert (error.subscriber_id, error.stage) == (subs[1].pk, "post")
+    assert "numeric field overflow" in error.message
+    assert [len(charges(s)) for s in subs] == [1, 0, 1]
