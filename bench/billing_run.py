@@ -7,7 +7,9 @@ spread, 80% monthly tariffs), then measures in one process, on the same data:
 
 1. floor: the same charges by one hand-written ``INSERT … SELECT … ON CONFLICT DO
    NOTHING`` plus one ``UPDATE`` of the balances (no locks, no negbal, no run record),
-   in a transaction that is rolled back (then VACUUM, so the run starts clean);
+   in a transaction that is rolled back (then VACUUM, so the run starts clean); its
+   foreign keys are checked in the statement (SET CONSTRAINTS ALL IMMEDIATE), as the
+   run's commits check them;
 2. run: ``billing_run()`` for today — batches, locks, the rules, negbal, audit, records;
 3. no-op rerun of both (everything is charged: nothing to insert).
 
@@ -118,6 +120,9 @@ def timed_floor(params, *, keep: bool) -> tuple[float, int]:
     started = time.monotonic()
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at COMMIT.
+            # The floor is rolled back, so make it check them now, as the run's commits do.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(FLOOR_SQL, params)
             rows = cursor.rowcount
         elapsed = time.monotonic() - started
