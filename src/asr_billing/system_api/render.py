@@ -42,7 +42,7 @@ class Lines:
     them on first use; ``line`` turns one into its text line and ``row`` into its data
     form (JSON/XML). Nothing is converted until a form is asked for, and the text form
     never builds the dicts (100,000-line lists). ``text_source``, when given, returns the
-    whole text at once (PostgreSQL builds it in the query) and the rows are not fetched.
+    whole text at once (formatted by the database) and the rows are not fetched.
     """
 
     def __init__(
@@ -50,7 +50,7 @@ class Lines:
         items: list | Callable[[], list],
         line: Callable[[Any], str],
         row: Callable[[Any], dict],
-        text_source: Callable[[], str | None] | None = None,
+        text_source: Callable[[], str] | None = None,
     ):
         self._items = items
         self.line = line
@@ -69,9 +69,7 @@ class Lines:
 
     def text(self) -> str:
         if self.text_source is not None:
-            built = self.text_source()
-            if built is not None:
-                return built
+            return self.text_source()
         line = self.line
         return "".join([line(item) + "\n" for item in self.items])
 
