@@ -50,7 +50,7 @@ def _columns(ip, text):
         "l.login",
         f"coalesce({ip('l.snat_ip')}, 'None')",
         "coalesce(nullif(l.mac, ''), 'None')",
-        f"case when exists (select 1 {OPEN_SESSION}) then '1' else '0' end",
+        "'1'",  # logged: the WHERE clause keeps only logins with an open session
         "case when sub.negbal then '1' else '0' end",
         f"case when {blocked} then '1' else '0' end",
         *[f"coalesce({text('t.' + c)}, 'None')" for c in RATES],

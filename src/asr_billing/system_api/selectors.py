@@ -70,8 +70,13 @@ def _collector_queryset(*, nas_ip: str, kind: str) -> QuerySet:
     if kind not in COLLECTOR_KINDS:
         raise ValueError(f"kind is one of {COLLECTOR_KINDS}")
     open_sessions = OnlineSession.objects.filter(login=OuterRef("pk"), stopped_at__isnull=True)
-    rows = Login.objects.filter(nas__ip=nas_ip, enabled=True).annotate(
-        logged=Exists(open_sessions),
+    rows = Login.objects.filter(nas__ip=nas_ip, enabled=True)
+    if kind == "logged":
+        # Filter on the session once; every row is then logged (no second probe per row).
+        rows = rows.filter(Exists(open_sessions)).annotate(logged=Value(True))
+    else:
+        rows = rows.annotate(logged=Exists(open_sessions))
+    rows = rows.annotate(
         line_ip=Coalesce(
             "ip",
             Subquery(open_sessions.order_by("-started_at").values("ip")[:1]),
@@ -84,8 +89,6 @@ def _collector_queryset(*, nas_ip: str, kind: str) -> QuerySet:
         rows = rows.filter(
             Q(subscriber__admin_blocked=True) | Q(subscriber__voluntary_blocked=True)
         )
-    else:
-        rows = rows.filter(logged=True)
     return rows.order_by("login")
 
 
