@@ -163,3 +163,22 @@ def test_sql_run_equals_portable_run(group, cfg, day, tariffs, services, subscri
             raise Undo
     except Undo:
         pass
+
+
+@pytest.mark.django_db
+def test_pro_rata_amounts_have_two_places(make_subscriber, tariff):
+    """Found by the property above: a pro-rata amount computed in SQL as kopecks / 100
+    has 20 decimal places; stored in a MoneyField it rounds, but the audit row's balance
+    text did not. 0.25 a month from Dec 25: days 25-31 = 0.01."""
+    service = Service.objects.create(name="IP", fee=Decimal("0.25"), charge_method="monthly")
+    tariff.fee = Decimal("0.00")
+    tariff.save()
+    with at(date(2025, 12, 25), 1):
+        sub = make_subscriber(connected_on=date(2025, 12, 1))
+    SubscriberService.objects.create(subscriber=sub, service=service,
+                                     enabled_on=date(2025, 12, 25))
+    with at(date(2025, 12, 25), 12):
+        billing_run(strategy="sql")
+    entry = AuditEntry.objects.get(subscriber=sub, action="negbal_on")
+    assert entry.new == {"negbal": True, "balance": "-0.01"}
+    assert Operation.objects.get(account_id=sub.pk, service=service).amount == Decimal("-0.01")

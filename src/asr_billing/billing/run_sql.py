@@ -90,7 +90,7 @@ tc AS (
                     THEN tp.amount
                     ELSE (((%(m_last)s::date - sub.st + 1) * tp.q
                            + GREATEST(0, tp.r - extract(day FROM sub.st)::int + 1))::numeric
-                          / 100)
+                          / 100)::numeric(14, 2)
                END AS amount
     ) c
     -- Already charged? One index probe per subscriber (LIMIT 1 keeps it a probe whatever
@@ -128,7 +128,7 @@ sc AS (
                CASE WHEN sp.method <> 'monthly' OR p.since <= %(m_first)s THEN sp.amount
                     ELSE (((%(m_last)s::date - p.since + 1) * sp.q
                            + GREATEST(0, sp.r - extract(day FROM p.since)::int + 1))::numeric
-                          / 100)
+                          / 100)::numeric(14, 2)
                END AS amount
         FROM (SELECT GREATEST(sub.st, ss.enabled_on) AS since) p
     ) c
