@@ -221,3 +221,27 @@ def test_moscow_midnight_is_utc_evening(make_subscriber, make_tariff):
     assert run.date == MARCH and charges(sub)[0][0] == MARCH
     assert Subscriber.objects.get(pk=sub.pk).negbal  # -10.00 below the 0 threshold
     assert MARCH - timedelta(days=1) not in [r[0] for r in charges(sub)]
+
+
+def test_moscow_dst_days_of_2010(make_subscriber, make_tariff):
+    """Moscow still changed clocks in 2010 (23-hour March 28, 25-hour October 31): each
+    local day is charged once, whatever its length."""
+    tariff = make_tariff("310.00", method="daily", name="daily 310")
+    with at(date(2010, 3, 27), 12):
+        sub = make_subscriber(tariff=tariff, connected_on=date(2010, 3, 27))
+        billing_run()
+    for day, hour, minute in ((date(2010, 3, 28), 0, 1), (date(2010, 3, 28), 23, 59),
+                              (date(2010, 3, 29), 0, 1)):
+        with at(day, hour, minute):
+            assert billing_run().date == day
+    with at(date(2010, 10, 30), 12):
+        billing_run()  # catches up March 30 .. October 30 at most catchup.days back
+    for day, hour, minute in ((date(2010, 10, 31), 0, 1), (date(2010, 10, 31), 23, 59),
+                              (date(2010, 11, 1), 0, 1)):
+        with at(day, hour, minute):
+            assert billing_run().date == day
+    days = [r[0] for r in charges(sub)]
+    assert days[:3] == [date(2010, 3, 27), date(2010, 3, 28), date(2010, 3, 29)]
+    assert days[-3:] == [date(2010, 10, 30), date(2010, 10, 31), date(2010, 11, 1)]
+    assert len(days) == len(set(days))  # no day twice
+    assert_chain(sub.pk)
