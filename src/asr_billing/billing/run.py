@@ -99,20 +99,23 @@ def _batches(batch_size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + batch_size - 1, hi)) for lo in range(bounds["lo"], hi + 1, batch_size)]
 
 
-def _special_ids(day: date, options: BillingOptions) -> list[int]:
-    """Subscribers whose charges need the full rules: a tariff change or a voluntary
-    block near the day (see rules.py). Few; the rest go through the set-based SQL."""
+def _special_ids(day: date, options: BillingOptions, lo: int, hi: int) -> list[int]:
+    """Subscribers of lo..hi whose charges need the full rules: a tariff change or a
+    voluntary block near the day (see rules.py); few. Read after the batch's accounts are
+    locked: every service that changes a tariff or takes a block locks the account first,
+    so the answer holds until the batch commits."""
     start = lookback_start(day, options.catchup_days)
     month = Month.of(day)
     ids = set(
-        TariffChange.objects.filter(effective_date__gte=start).values_list(
-            "subscriber_id", flat=True
-        )
+        TariffChange.objects.filter(
+            subscriber_id__gte=lo, subscriber_id__lte=hi, effective_date__gte=start
+        ).values_list("subscriber_id", flat=True)
     )
     ids |= set(
-        VoluntaryBlock.objects.filter(end_date__gte=start, start_date__lte=month.last).values_list(
-            "subscriber_id", flat=True
-        )
+        VoluntaryBlock.objects.filter(
+            subscriber_id__gte=lo, subscriber_id__lte=hi, end_date__gte=start,
+            start_date__lte=month.last,
+        ).values_list("subscriber_id", flat=True)
     )
     return sorted(ids)
 
@@ -124,7 +127,6 @@ class _Day:
         self.day = day
         self.tariffs = {t.pk: t for t in Tariff.objects.all()}
         self.services = {s.pk: s for s in Service.objects.all()}
-        self.special = _special_ids(day, options) if use_sql else []
         self.plan = None
         if use_sql:
             from asr_billing.billing.run_sql import SqlPlan
@@ -149,7 +151,7 @@ def _batch(run, today: _Day, options, lo: int, hi: int, use_sql: bool, count_see
             from asr_billing.billing import run_sql
 
             totals.seen = run_sql.lock_range(lo, hi)
-            special = [i for i in today.special if lo <= i <= hi]
+            special = _special_ids(today.day, options, lo, hi)
             try:
                 with transaction.atomic():
                     charges, amount, _moved = run_sql.charge_range(
