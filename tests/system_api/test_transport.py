@@ -194,3 +194,78 @@ def test_xml_rendering():
         '<item null="true"/><item>true</item></a><item key="1c">x&lt;y</item>'
         "<b><c>1.50</c></b></response>\n")
     assert "\x01" not in to_xml({"a": "bad\x01char"})
+
+
+# --- a JSON body is read as carefully as arg1 in the URL ------------------------------
+
+def _post_json(client, body: str, remote: str = "127.0.0.1"):
+    return client.post("/system_api/", body, content_type="application/json",
+                       REMOTE_ADDR=remote)
+
+
+@pytest.mark.parametrize("body", [
+    '{"arg1": ' + "[" * 50000 + "]" * 50000 + "}",  # too deep for json.loads itself
+    "[" * 50000,
+])
+def test_json_body_too_deep_for_the_parser_is_a_bad_request(client, blocked, body):
+    response = _post_json(client, body)
+    assert response.status_code == 400
+    assert response.content == b"Bad request: the body is not JSON"
+
+
+def test_json_body_arg1_nesting_is_limited(client, blocked):
+    arg1 = '{"nas_ip": "10.0.0.1", "x": ' + "[" * 30 + "]" * 30 + "}"
+    body = ('{"method1": "' + NEGBAL + '", "context": "collector", '
+            '"psw": "collectortestpsw", "format": "json", "arg1": ' + arg1 + "}")
+    assert _post_json(client, body).json() == {"error": "arg1 is nested too deeply"}
+
+
+def test_json_body_arg1_is_cleaned_like_a_query_arg1(client, db):
+    from asr_billing.subscribers.models import Group, Subscriber
+
+    Group.objects.create(name="Top")
+    body = json.dumps({"method1": "api_1c_manager.api_1c_create_abonent", "context": "api_1c",
+                       "psw": "1ctestpsw", "format": "json",
+                       "arg1": {"code1c": "K\u00001", "name": "N\u0000"}})
+    answer = _post_json(client, body).json()
+    assert answer["fields"]["code1c"] == "K\ufffd1"
+    assert Subscriber.objects.get(pk=answer["pk"]).name == "N\ufffd"
+
+
+def test_json_body_numbers_are_decimals_never_floats():
+    from asr_billing.system_api.views import _json_body
+
+    params: dict = {}
+    arg1 = _json_body(b'{"arg1": {"sum_in": 0.1, "n": 3}}', params)
+    assert arg1 == {"sum_in": Decimal("0.1"), "n": 3}
+    assert isinstance(arg1["sum_in"], Decimal)
+
+
+
+@pytest.mark.parametrize("name, status, content_type, start", [
+    ("arg1", 200, "application/json; charset=utf-8",
+     b'{"error": "arg1 must be a JSON object such as'),
+    ("format", 200, "application/xml; charset=utf-8", b'<?xml version="1.0"'),
+    ("context", 403, "application/json; charset=utf-8",
+     b'{"error": "Context=1.5 is not defined"}'),
+])
+def test_json_body_parameter_given_as_a_fraction(client, blocked, name, status, content_type,
+                                                 start):
+    body = {"method1": NEGBAL, "context": "collector", "psw": "collectortestpsw",
+            "format": "json", "arg1": {"nas_ip": "10.0.0.1"}}
+    text = json.dumps(body).replace(f'"{name}": ', f'"{name}": 1.5, "_{name}": ', 1)
+    response = _post_json(client, text)
+    assert (response.status_code, response["Content-Type"]) == (status, content_type)
+    assert response.content.startswith(start)
+
+
+@pytest.mark.parametrize("name", ["arg1", "context", "fields1"])
+def test_json_body_parameter_nested_deeply_is_a_bad_request(client, blocked, name):
+    deep = "[" * 900 + "]" * 900  # within json.loads' reach, too deep to pass on
+    body = ('{"method1": "' + NEGBAL + '", "context": "collector", '
+            '"psw": "collectortestpsw", "' + name + '": ' + deep + "}")
+    if name == "context":
+        body = body.replace('"context": "collector", ', "")
+    response = _post_json(client, body)
+    assert (response.status_code, response.content) == (
+        400, f"Bad request: {name} is nested too deeply".encode())

@@ -85,7 +85,7 @@ def _decode(raw: bytes, *, plus_is_space: bool) -> str:
         return data.decode("cp1251", errors="replace")
 
 
-def _depth(value: Any) -> int:
+def nesting_depth(value: Any) -> int:
     """Nesting depth, iteratively (a recursive walk could itself overflow the stack)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -121,11 +121,17 @@ def parse_arg1(decoded: str | None, raw: bytes | None) -> dict:
         except (ValueError, RecursionError):
             continue
         if isinstance(value, dict):
-            if _depth(value) > MAX_DEPTH:
-                raise ArgumentError(_("arg1 is nested too deeply"))
-            return _clean(value)
+            return checked_arg1(value)
         raise ArgumentError(_("arg1 must be a JSON object such as {\"nas_ip\": \"10.0.0.1\"}"))
     raise ArgumentError(_("arg1 is not valid JSON"))
+
+
+def checked_arg1(value: dict) -> dict:
+    """An arg1 object already parsed (from the URL or a JSON body): nesting bounded, text
+    the database cannot store replaced."""
+    if nesting_depth(value) > MAX_DEPTH:
+        raise ArgumentError(_("arg1 is nested too deeply"))
+    return _clean(value)
 
 
 def parse_fields(text: str | None) -> list[str] | None:

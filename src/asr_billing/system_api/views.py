@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from decimal import Decimal
 
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
@@ -25,11 +26,14 @@ from asr_billing.core.errors import ApplicationError
 from asr_billing.system_api import render
 from asr_billing.system_api.access import Refusal, check_access, client_ip
 from asr_billing.system_api.params import (
+    MAX_DEPTH,
     PARAM_NAMES,
     Args,
     ArgumentError,
     Call,
+    checked_arg1,
     clean_text,
+    nesting_depth,
     parse_arg1,
     parse_fields,
     raw_arg1,
@@ -83,8 +87,10 @@ def _collect(request) -> tuple[dict[str, str], bytes | None, dict | None]:
 def _json_body(body: bytes, params: dict) -> dict | None:
     """A JSON body {"method1": ..., "arg1": {...}, ...}: some HTTP libraries post JSON."""
     try:
-        data = json.loads(body or b"{}")
-    except ValueError:
+        # Decimals as in arg1 from the URL (money is never a float); a body nested deeper
+        # than the parser's recursion limit is as unreadable as a broken one.
+        data = json.loads(body or b"{}", parse_float=Decimal)
+    except (ValueError, RecursionError):
         raise BadRequest("the body is not JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the body is not a JSON object")
@@ -95,7 +101,13 @@ def _json_body(body: bytes, params: dict) -> dict | None:
             if name == "arg1" and isinstance(value, dict):
                 arg1 = value
             elif value is not None:
-                params[name] = value if isinstance(value, str) else json.dumps(value)
+                if nesting_depth(value) > MAX_DEPTH:  # json.dumps would recurse as deep
+                    raise BadRequest(f"{name} is nested too deeply")
+                params[name] = (
+                    value if isinstance(value, str)
+                    else str(value) if isinstance(value, Decimal)
+                    else json.dumps(value, default=str)
+                )
     return arg1
 
 
@@ -174,7 +186,10 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
             fmt,
         )
     try:
-        args = body_arg1 if body_arg1 is not None else parse_arg1(params.get("arg1"), raw)
+        if body_arg1 is not None:
+            args = checked_arg1(body_arg1)
+        else:
+            args = parse_arg1(params.get("arg1"), raw)
     except ArgumentError as exc:
         record["outcome"] = f"error:{exc.code}"
         record["args"] = "<unreadable>"
