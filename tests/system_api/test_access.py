@@ -49,6 +49,18 @@ def test_ip_is_checked_before_anything_else(call_api, db):
     assert response.content.decode().startswith("Access denied: 192.0.2.5")
 
 
+@pytest.mark.parametrize("body, content_type", [
+    ("[1,2", "application/json"),
+    ("x", "multipart/form-data"),  # no boundary
+])
+def test_ip_is_checked_before_the_body_is_judged(client, db, body, content_type):
+    # A caller outside the allow-list learns nothing, not even that its body is unreadable.
+    response = client.post("/system_api/?context=collector", body, content_type=content_type,
+                           REMOTE_ADDR="192.0.2.5")
+    assert (response.status_code, response.content.decode()) == (
+        403, "Access denied: 192.0.2.5 is not in the system API allow-list")
+
+
 def test_cidr_and_live_edit(call_api, db, config_edit):
     assert call_api(NEGBAL, NAS, context="collector", remote_addr="10.8.1.7").status_code == 403
     config_edit("network", "api.allowed_ips", "127.0.0.1 10.8.0.0/16 2001:db8::/32")

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
 from asr_billing.system_api import render
-from asr_billing.system_api.access import Refusal, check_access, client_ip
+from asr_billing.system_api.access import Refusal, check_access, check_ip, client_ip
 from asr_billing.system_api.params import (
     MAX_DEPTH,
     PARAM_NAMES,
@@ -158,6 +158,11 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
     try:
         params, raw, body_arg1 = _collect(request)
     except BadRequest as exc:
+        try:
+            check_ip(source_ip, snapshot)  # the allow-list answers first, whatever the body
+        except Refusal as refusal:
+            record["outcome"] = f"refused:{refusal.reason}"
+            return _refusal(refusal.text, "")
         record["outcome"] = "refused:bad_request"
         return render.text_response(f"Bad request: {exc}", status=400)
     fmt = params.get("format", "").strip().lower()
