@@ -109,6 +109,18 @@ def test_raw_arg1_keeps_plus_and_ampersand():
     assert parse_arg1('{"name":"A', raw) == {"name": "A&B", "phone": "+7900"}
 
 
+def test_repeated_parameters_the_last_one_counts(client, blocked):
+    # As Django's QueryDict (and so Carbon) reads every parameter: arg1 is no exception,
+    # whether it is sent raw or encoded.
+    for encode in (False, True):
+        first = url(NEGBAL, {"nas_ip": "10.0.0.9"}, context="collector", fmt="json",
+                    encode=encode)
+        second = "&arg1=" + ('{"nas_ip":"10.0.0.1"}' if not encode
+                             else "%7B%22nas_ip%22%3A%2210.0.0.1%22%7D")
+        assert [row["login"] for row in client.get(first + second).json()] == ["blk"]
+    assert raw_arg1(b'arg1={"a":1}&context=x&arg1={"a":"&b"}&psw=p') == b'{"a":"&b"}'
+
+
 def test_encoded_plus_means_space():
     raw = b"%7B%22name%22%3A%22A+B%22%7D"
     assert parse_arg1('{"name":"A B"}', raw) == {"name": "A B"}

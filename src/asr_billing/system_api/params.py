@@ -67,13 +67,16 @@ def _clean(value: Any) -> Any:
 
 def raw_arg1(raw: bytes) -> bytes | None:
     """The still-encoded ``arg1`` of a raw query string or form body (bytes as received),
-    up to the next known parameter, so an un-encoded ``&`` inside the JSON does not cut it."""
-    match = _ARG1_START.search(raw)
-    if match is None:
-        return None
-    rest = raw[match.end() :]
-    end = _NEXT_PARAM.search(rest)
-    return rest[: end.start()] if end else rest
+    up to the next known parameter, so an un-encoded ``&`` inside the JSON does not cut it.
+    When arg1 is repeated the last one counts, as for every parameter (Django's QueryDict)."""
+    found = None
+    position = 0
+    while (match := _ARG1_START.search(raw, position)) is not None:
+        end = _NEXT_PARAM.search(raw, match.end())
+        stop = end.start() if end else len(raw)
+        found = raw[match.end() : stop]
+        position = stop
+    return found
 
 
 def _decode(raw: bytes, *, plus_is_space: bool) -> str:
