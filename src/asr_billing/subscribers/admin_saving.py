@@ -16,13 +16,15 @@ from asr_billing.billing.services import tariff_change_now
 from asr_billing.core.admin_mixins import ServiceRefused, adopt_instance, service_call
 from asr_billing.subscribers.models import Subscriber
 from asr_billing.subscribers.services import (
+    subscriber_create,
+    subscriber_credit_set,
+    subscriber_tariff_schedule,
+)
+from asr_billing.subscribers.services_1c import subscriber_sync_1c
+from asr_billing.subscribers.services_profile import (
     attribute_value_create,
     attribute_value_update,
     subscriber_contacts_update,
-    subscriber_create,
-    subscriber_credit_set,
-    subscriber_sync_1c,
-    subscriber_tariff_schedule,
 )
 
 # Descriptive fields saved as they are: nothing else depends on them.
