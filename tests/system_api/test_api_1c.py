@@ -95,9 +95,19 @@ def test_get_abonents_without_parent_and_unknown_parent(call_api, books):
     assert c1(call_api, "api_1c_get_abonents", {"parent_id": "999999"}).json() == []
 
 
+def test_get_abonents_group_0_is_every_group(call_api, books):
+    # The module sends its "group id" field as typed: left empty it is the number 0, and
+    # Строка(0) is "0" (carbon_1c8_sync, ПрочитатьКонтрагентов / ПрочитатьПКО).
+    everyone = c1(call_api, "api_1c_get_abonents", {}).json()
+    assert c1(call_api, "api_1c_get_abonents", {"parent_id": "0", "sync1c": "0"}).json() == (
+        everyone)
+    assert c1(call_api, "api_1c_get_abonents", {"parent_id": 0, "sync1c": 1}).json() == [
+        abonent(books["synced"], code1c="K-0001")]
+
+
 @pytest.mark.parametrize("arg1, text", [
     ({"parent_id": "abc"}, "Argument parent_id must be a whole number, not abc"),
-    ({"parent_id": "0"}, "Argument parent_id must be a positive whole number, not 0"),
+    ({"parent_id": "-1"}, "Argument parent_id must be a positive whole number, not -1"),
     ({"parent_id": "1", "sync1c": "maybe"}, "Argument sync1c must be 1 or 0, not maybe"),
 ])
 def test_get_abonents_errors(call_api, books, arg1, text):

@@ -64,8 +64,11 @@ def abonent_object(subscriber: Subscriber) -> dict:
 def api_1c_get_abonents(call: Call) -> list[dict]:
     """Subscribers of group ``parent_id`` **and all its subgroups** (the 1C operator names
     one top group; ISPs file subscribers in subfolders by district or building), with
-    ``sync1c`` 0 (default: not yet synced) or 1 (synced). No parent_id: every group."""
-    parent_id = call.args.object_id("parent_id", required=False)
+    ``sync1c`` 0 (default: not yet synced) or 1 (synced). No parent_id, or 0: every group
+    (the module sends its group field as typed, and an empty one is the number 0)."""
+    parent_id = None
+    if call.args.integer("parent_id") != 0:
+        parent_id = call.args.object_id("parent_id", required=False)
     synced = call.args.flag("sync1c", default=False)
     group_ids = group_descendant_ids(parent_id) if parent_id is not None else None
     rows = selectors.subscribers_for_1c(group_ids=group_ids, synced=synced)
