@@ -397,3 +397,39 @@ def test_voluntary_block_in_the_past(rest, world):
                            ("set", {"own_disabled_start": yesterday,
                                     "own_disabled_end": "2999-01-01"}), ("save", {}))
     assert text == "method3 save: Невозможно взять добровольную блокировку в прошлом"
+
+
+@pytest.mark.parametrize("method", ["objects.filter", "objects.get", "objects.exclude"])
+def test_lookups_deeper_than_five_relations(rest, world, method):
+    key = "abonent__users__abonent__users__abonent__users__login"
+    text = refused(rest, "Users", (method, {key: "testlogin"}))
+    assert text == f'"{key}" goes deeper than 5 relations'
+
+
+def test_order_by_deeper_than_five_relations(rest, world):
+    # 36 hops used to reach SQLite's limit of 64 tables in a join: HTTP 500.
+    name = "abonent__" + "account__abonent__" * 35 + "name"
+    text = refused(rest, "Users", ("objects.all", None), ("order_by", [name]))
+    assert text == f'method2 order_by: Users cannot be ordered by "{name[:59]}…"'
+
+
+def test_a_query_joining_too_many_tables(rest, world):
+    # Each filter step over a reverse relation joins its own tables; ten such steps used
+    # to reach SQLite's limit of 64 tables in a join (HTTP 500).
+    deep = {"abonent__users__abonent__users__abonent__name__icontains": "x",
+            "abonent__uslugi__abonent__attributes__abonent__name__icontains": "x"}
+    steps = [("objects.filter", deep)] + [("filter", deep)] * 9
+    for last in ([], [("count", None)], [("first", None)], [("get", {})]):
+        text = refused(rest, "Users", *steps[: 10 - len(last)], *last)
+        assert text.endswith("cross fewer relations in the conditions, order_by and fields")
+        assert "would join" in text
+
+
+def test_deep_fields_stay_under_the_table_limit(rest, world):
+    # Legitimate deep fields (single relations up to 5 deep) are not refused.
+    fields = ["abonent__account__abonent__parent__parent", "abonent__tarif", "abonent__tarif_next",
+              "account__abonent__account__abonent__tarif", "tarif", "usluga"]
+    status, body = rest("FinanceOperations", ("objects.all", None), fields=fields)
+    assert status == 200
+    assert body["result"][0]["fields"]["abonent"]["fields"]["tarif"]["fields"]["name"] == (
+        world.tariff.name)

@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound
-from asr_billing.rest_v2.query import apply_filter, order_paths
+from asr_billing.rest_v2.query import apply_filter, check_tables, order_paths
 from asr_billing.rest_v2.registry import ModelSpec, spec_named
 from asr_billing.rest_v2.values import parse_flag, parse_value, short
 
@@ -110,7 +110,7 @@ def _ordered(spec: ModelSpec) -> QuerySet:
 
 
 def _get(spec: ModelSpec, qs: QuerySet) -> ObjectState:
-    found = list(qs[:2])
+    found = list(check_tables(qs)[:2])
     if not found:
         # Django's wording, which clients of Carbon's Django-based API have seen.
         raise NotFound(_("%(model)s matching query does not exist.") % {"model": spec.wire_name})
@@ -146,7 +146,7 @@ def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
         if method == "objects.get":
             return _get(spec, apply_filter(spec, qs, kwargs))
         if method == "objects.count":
-            return ValueState(qs.count())
+            return ValueState(check_tables(qs).count())
         if method == "objects.all":
             return ListState(spec, qs)
         return ListState(spec, apply_filter(spec, qs, kwargs, exclude=method == "objects.exclude"))
@@ -178,9 +178,9 @@ def _on_list(ctx: Context, state: ListState, method: str, arg: Any) -> State:
     if method == "order_by":
         return ListState(spec, qs.order_by(*order_paths(spec, arg)))
     if method == "count":
-        return ValueState(qs.count())
+        return ValueState(check_tables(qs).count())
     if method == "first":
-        found = qs.first()
+        found = check_tables(qs).first()
         return ObjectState(spec, found) if found is not None else ValueState(None)
     raise _refuse(method, _("a list of %(model)s") % {"model": spec.name}, list(LIST_METHODS))
 

@@ -20,6 +20,8 @@ from asr_billing.core.errors import InvalidInput
 from asr_billing.rest_v2.registry import (
     ALL_LOOKUPS,
     KNOWN_DJANGO_LOOKUPS,
+    MAX_RELATION_DEPTH,
+    MAX_TABLES,
     Field,
     ModelSpec,
     spec_named,
@@ -60,6 +62,11 @@ def resolve(spec: ModelSpec, key: Any, *, allow_lookup: bool = True) -> Resolved
         relation = current.relation(part)
         if relation is not None:
             hops.append(relation.path)
+            if len(hops) > MAX_RELATION_DEPTH:
+                raise LookupRefused(
+                    _('"%(key)s" goes deeper than %(n)d relations')
+                    % {"key": short(key), "n": MAX_RELATION_DEPTH}
+                )
             many = many or relation.many
             current = spec_named(relation.target)
             i += 1
@@ -168,6 +175,22 @@ def apply_filter(spec: ModelSpec, qs: QuerySet, kwargs: Any, *, exclude: bool = 
         qs = qs.alias(**aliases)
     qs = qs.exclude(combined) if exclude else qs.filter(combined)
     return qs.distinct() if distinct else qs
+
+
+def check_tables(qs: QuerySet) -> QuerySet:
+    """``qs`` unchanged, or a refusal when it would join more than MAX_TABLES tables; call
+    it before the query runs. Counted on the compiled query, so the joins of the
+    conditions (each filter step over a reverse relation adds its own), of order_by and of
+    the relations ``fields`` loads all count."""
+    query = qs.query.clone()
+    query.get_compiler(qs.db).pre_sql_setup()
+    tables = sum(1 for alias in query.alias_map if query.alias_refcount[alias])
+    if tables > MAX_TABLES:
+        raise LookupRefused(
+            _("The query would join %(n)d tables, at most %(max)d: cross fewer relations in "
+              "the conditions, order_by and fields") % {"n": tables, "max": MAX_TABLES}
+        )
+    return qs
 
 
 def order_paths(spec: ModelSpec, names: Any) -> list[str]:

@@ -18,6 +18,11 @@ from django.db import models
 
 from asr_billing.rest_v2.values import TYPES
 
+# How many relations a name may cross with "__" (in lookups, order_by and fields), and how
+# many tables one query may join in all: SQLite refuses more than 64, and PostgreSQL's
+# planner slows down long before that.
+MAX_RELATION_DEPTH = 5
+MAX_TABLES = 40
 LOOKUPS_ORDERED = ("exact", "in", "range", "gt", "gte", "lt", "lte", "icontains", "isnull")
 ALL_LOOKUPS = frozenset(LOOKUPS_ORDERED)
 # Django lookups we know and refuse, to say "not allowed" rather than "no such field".

@@ -20,11 +20,10 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
-from asr_billing.rest_v2.registry import Field, ModelSpec, spec_named
+from asr_billing.rest_v2.registry import MAX_RELATION_DEPTH, Field, ModelSpec, spec_named
 from asr_billing.rest_v2.values import render_value, short
 
 DEFAULTS = "*"  # marker in a tree node: include the model's default fields
-MAX_RELATION_DEPTH = 5
 MAX_FIELDS = 100
 
 

@@ -33,6 +33,7 @@ from asr_billing.core.errors import ApplicationError
 from asr_billing.rest_v2 import chain, models_map  # noqa: F401  (models_map registers)
 from asr_billing.rest_v2.describe import describe_models
 from asr_billing.rest_v2.params import chain_steps, collect, fields_param, paging
+from asr_billing.rest_v2.query import check_tables
 from asr_billing.rest_v2.registry import public_specs, spec_for_url
 from asr_billing.rest_v2.serialize import default_tree, parse_fields, plan_queryset, serialize
 from asr_billing.system_api.access import client_ip
@@ -103,10 +104,11 @@ def render(state: chain.State, fields: list | None, limit: int | None, offset: i
     tree = parse_fields(spec, fields) if fields is not None else default_tree(spec)
     if isinstance(state, chain.ListState):
         count = min(limit or cap, cap)
-        rows = plan_queryset(spec, state.qs, tree)[offset : offset + count]
+        rows = check_tables(plan_queryset(spec, state.qs, tree)[offset : offset + count])
         return [serialize(spec, row, tree) for row in rows]
     if isinstance(state, chain.ObjectState):
-        fresh = plan_queryset(spec, spec.base_queryset().filter(pk=state.obj.pk), tree).first()
+        planned = plan_queryset(spec, spec.base_queryset().filter(pk=state.obj.pk), tree)
+        fresh = check_tables(planned).first()
         return serialize(spec, fresh if fresh is not None else state.obj, tree)
     raise ApplicationError(_("Nothing was called"))
 
