@@ -188,7 +188,8 @@ def test_tariff_change_is_audited_and_recomputes_negbal(subscriber, tariff):
     assert fresh(subscriber).tariff == strict
     assert fresh(subscriber).negbal is True  # 0 is below the new threshold of 10
     [entry] = audit("tariff_change")
-    assert (entry.old, entry.new) == ({"tariff": tariff.pk}, {"tariff": strict.pk})
+    assert entry.old == {"tariff": tariff.pk}
+    assert entry.new["tariff"] == strict.pk  # and "from": the day charging follows it
     assert len(audit("negbal_on")) == 1
 
     subscriber_tariff_set(subscriber=subscriber, tariff=strict, actor=ACTOR)  # no change
@@ -197,7 +198,26 @@ def test_tariff_change_is_audited_and_recomputes_negbal(subscriber, tariff):
     subscriber_tariff_set(subscriber=subscriber, tariff=None, actor=ACTOR)
     assert fresh(subscriber).tariff is None
     assert fresh(subscriber).negbal is False
-    assert audit("tariff_change")[-1].new == {"tariff": None}
+    assert audit("tariff_change")[-1].new["tariff"] is None
+
+
+def test_tariff_set_is_the_billing_change_now(subscriber, tariff):
+    """subscriber_tariff_set and the admin change a tariff the same way: billing's
+    tariff_change_now records the change, so charging follows the new tariff from tomorrow
+    (a bare update of the column would let the run charge today and missed days on it)."""
+    from datetime import timedelta
+
+    from asr_billing.billing.models import TariffChange
+    from asr_billing.billing.periods import local_today
+    from asr_billing.core import runtime
+
+    other = Tariff.objects.create(name="Other", fee=D("900.00"))
+    subscriber_tariff_set(subscriber=subscriber, tariff=other, actor=ACTOR)
+    change = TariffChange.objects.get(subscriber=subscriber)
+    assert (change.old_tariff, change.new_tariff, change.scheduled) == (tariff, other, False)
+    assert change.effective_date == local_today(runtime.current().time_zone) + timedelta(days=1)
+    subscriber_tariff_set(subscriber=subscriber, tariff=other, actor=ACTOR)  # no change
+    assert TariffChange.objects.filter(subscriber=subscriber).count() == 1
 
 
 def test_credit_limit_change(subscriber):

@@ -197,30 +197,17 @@ def subscriber_unblock(*, subscriber: Subscriber, actor: Actor) -> Subscriber:
 def subscriber_tariff_set(
     *, subscriber: Subscriber, tariff: Tariff | None, actor: Actor
 ) -> Subscriber:
-    """Change the tariff at once (the admin's edit). Scheduled changes are the billing's."""
-    from asr_billing.finance.services import account_lock
-    from asr_billing.finance.state import subscriber_state_refresh
+    """Change the tariff at once; returns the subscriber as it is now.
 
-    # The tariff's threshold decides negbal together with the balance: take the account
-    # lock first, in the order the money services take it (account, then subscriber), so a
-    # payment running meanwhile waits for this change instead of judging by the old tariff.
-    account_lock(subscriber.pk)
-    locked = lock_subscriber(subscriber)
-    old = locked.tariff_id
-    if old == (tariff.pk if tariff else None):
-        return locked
-    locked.tariff = tariff
-    locked.save(update_fields=["tariff"])
-    audit_record(
-        actor=actor,
-        action="tariff_change",
-        obj=locked,
-        subscriber=locked,
-        old={"tariff": old},
-        new={"tariff": tariff.pk if tariff else None},
-    )
-    subscriber_state_refresh(subscriber_id=locked.pk, actor=actor)
-    return locked
+    The one way to do it is billing's ``tariff_change_now`` (the admin calls it too): it
+    records the change so charging follows the new tariff from tomorrow, refunds unused
+    prepaid days of the old one, audits it and recomputes negbal. This name stays for the
+    callers of the subscriber services. A change from a later day: subscriber_tariff_schedule.
+    """
+    from asr_billing.billing.services import tariff_change_now
+
+    tariff_change_now(subscriber=subscriber, tariff=tariff, actor=actor)
+    return Subscriber.objects.select_related("tariff").get(pk=subscriber.pk)
 
 
 @transaction.atomic
