@@ -118,3 +118,45 @@ def test_wrong_ip_is_refused_before_the_key(rest, config_edit):
                         headers={"Authorization": f"Bearer {KEY}"})
     assert (status, body["error"]) == (
         403, "Access denied: 10.9.9.9 is not in network['api.allowed_ips']")
+
+
+UNREADABLE = [
+    # (content type, body, status, error); the settings shrink Django's limits
+    ("application/x-www-form-urlencoded", b"method1=objects.count&x=" + b"a" * 2000, 413,
+     "The request body is larger than 1000 bytes"),
+    ("application/x-www-form-urlencoded",
+     b"method1=objects.count&" + b"&".join(b"x%d=1" % n for n in range(60)), 400,
+     "The request has more than 50 parameters"),
+    ("application/x-www-form-urlencoded; charset=latin-1", b"method1=objects.count", 400,
+     "The request body cannot be read: HTTP requests with the 'application/x-www-form-"
+     "urlencoded' content type must be UTF-8 encoded."),
+    ("multipart/form-data", b"junk", 400,
+     "The request body cannot be read: Invalid boundary in multipart: None"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body", "status", "error"), UNREADABLE)
+@pytest.mark.parametrize("loglevel", ["error", "info"])
+def test_an_unreadable_body_is_the_callers_error(client, subscriber, settings, config_edit,
+                                                  content_type, body, status, error, loglevel):
+    # Django's refusals of a body were a 500 "Internal error" with a traceback in error.log,
+    # or, with the call log on, Django's HTML "Bad Request (400)" page.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    config_edit("app", "django.loglevel", loglevel)
+    response = client.post("/rest_api/v2/Abonents/", body, content_type=content_type)
+    assert (response.status_code, response.json()) == (
+        status, {"call": "/rest_api/v2/Abonents/", "error": error})
+    assert Account.objects.get(pk=subscriber.pk).balance == 0
+    if loglevel == "info":
+        text = settings.ASR_HOME.system_api_log.read_text(encoding="utf-8")
+        assert f"POST /rest_api/v2/Abonents/ [] {status} error: {error}" in text
+
+
+def test_an_unreadable_body_from_a_refused_ip_is_refused_for_the_ip(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/rest_api/v2/Abonents/", b"x=" + b"a" * 2000,
+                           content_type="application/x-www-form-urlencoded",
+                           REMOTE_ADDR="10.9.9.9")
+    assert (response.status_code, response.json()["error"]) == (
+        403, "Access denied: 10.9.9.9 is not in network['api.allowed_ips']")

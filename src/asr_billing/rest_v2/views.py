@@ -3,7 +3,8 @@
 Status codes: 200 for answers **and for application errors** — the error is in the body,
 ``{"call": ..., "error": "..."}``, where Carbon's clients look for it (a PHP client built
 on Guzzle would throw on a 4xx before reading it); 403 when the caller is refused (source
-IP, API key); 405 for an HTTP method other than GET/POST, or a GET that would write; 500
+IP, API key); 405 for an HTTP method other than GET/POST, or a GET that would write; 400
+(413 when too large) for a query string or form body Django cannot read; 500
 with a short text for an unexpected failure, whose traceback goes to error.log.
 
 Access: the source IP must be in ``network['api.allowed_ips']`` (X-Forwarded-For counts
@@ -22,8 +23,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -36,6 +45,7 @@ from asr_billing.rest_v2.params import chain_steps, collect, fields_param, pagin
 from asr_billing.rest_v2.query import check_tables
 from asr_billing.rest_v2.registry import public_specs, spec_for_url
 from asr_billing.rest_v2.serialize import default_tree, parse_fields, plan_queryset, serialize
+from asr_billing.rest_v2.values import short
 from asr_billing.system_api.access import client_ip
 
 logger = logging.getLogger("asr_billing.rest_v2")
@@ -142,12 +152,32 @@ def _run(request, spec, source_ip: str, snapshot) -> Any:
         return render(state, fields, limit, offset, max_results(snapshot))
 
 
+def _unreadable(request) -> tuple[str, int] | None:
+    """(refusal, HTTP status) when Django cannot read the query string or the form body.
+    Read here, once: a body too large or malformed is the caller's mistake (400, 413),
+    not an internal error, and what Django refused once it would refuse again later."""
+    try:
+        request.GET  # noqa: B018  (parsing is the point)
+        if request.method == "POST":
+            request.POST  # noqa: B018
+    except RequestDataTooBig:
+        return _("The request body is larger than %(n)d bytes") % {
+            "n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, 413
+    except TooManyFieldsSent:
+        return _("The request has more than %(n)d parameters") % {
+            "n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}, 400
+    except (SuspiciousOperation, BadRequest, MultiPartParserError, UnicodeError) as exc:
+        return _("The request body cannot be read: %(reason)s") % {"reason": short(exc, 200)}, 400
+    return None
+
+
 @csrf_exempt
 def model_view(request, model: str) -> HttpResponse:
     started = time.monotonic()
+    request.rest_v2_unreadable = _unreadable(request)
     response = _model_view(request, model)
     if call_log.isEnabledFor(logging.INFO):
-        methods = ",".join(
+        methods = "" if request.rest_v2_unreadable else ",".join(
             (request.POST.get(k) if request.method == "POST" and k in request.POST
              else request.GET.get(k, ""))[:60]
             for k in sorted({*request.GET, *request.POST}, key=_method_order)
@@ -180,6 +210,9 @@ def _model_view(request, model: str) -> HttpResponse:
     request.rest_v2_ip = source_ip
     if refusal is not None:
         return _answer(call, error=refusal, status=403)
+    if request.rest_v2_unreadable is not None:  # answered after the access checks
+        error, status = request.rest_v2_unreadable
+        return _answer(call, error=error, status=status)
     spec = spec_for_url(model)
     if spec is None:
         return _answer(call, error=_('Unknown model "%(model)s"; GET /rest_api/v2/ lists them')
