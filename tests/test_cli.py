@@ -141,6 +141,20 @@ def test_config_show_masks_passwords_unless_revealed(home):
     assert "topsecret" in revealed
 
 
+def test_config_show_masks_the_smtp_password_and_the_rest_key(home):
+    config = ConfigFile.load(home / "cfg" / "config")
+    config.set("cabinet", "email.smtp_url", "smtps://mailer:mail%40secret@mail.example:465")
+    config.set("network", "api.rest.key", "RestKey-0123456789abcdef")
+    config.save()
+    out = ok("config", "show", "--home", str(home))
+    assert "mail%40secret" not in out
+    assert "RestKey-0123456789abcdef" not in out
+    assert "cabinet['email.smtp_url']='smtps://mailer:***@mail.example:465'\n" in out
+    assert "network['api.rest.key']='***'\n" in out
+    revealed = ok("config", "show", "--reveal", "--home", str(home))
+    assert "mail%40secret" in revealed and "RestKey-0123456789abcdef" in revealed
+
+
 def test_config_show_marks_defaults(home):
     path = home / "cfg" / "config"
     text = path.read_text(encoding="utf-8")

@@ -210,17 +210,26 @@ def cmd_demo(args) -> int:
 
 
 def _is_secret(key: str) -> bool:
-    return key.endswith(".psw") or "password" in key or "secret" in key
+    # Context passwords (api.<context>.psw), keys (api.rest.key) and anything named so.
+    return key.endswith((".psw", ".key")) or any(
+        word in key for word in ("password", "secret", "token")
+    )
 
 
 def _masked(key: str, value: str) -> str:
-    """The value as `config show` prints it without --reveal."""
+    """The value as `config show` prints it without --reveal: secrets as ***, and the
+    password of any URL (app['db.url'], cabinet['email.smtp_url']) as ***."""
     if _is_secret(key) and value:
         return "***"
-    if key == "db.url" and value:
-        parts = urlsplit(value)
-        if parts.password:
-            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:  # not a URL after all (an unknown key): hide what may be one
+            return "***" if "@" in value else value
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            netloc = f"{parts.username}:***@{host}"
             return urlunsplit(parts._replace(netloc=netloc))
     return value
 
