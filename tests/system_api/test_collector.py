@@ -150,6 +150,9 @@ def test_moving_a_login_to_another_nas_moves_it_between_lists(call_api, network)
     ({}, "Argument nas_ip is required"),
     ({"nas_ip": ""}, "Argument nas_ip is required"),
     ({"nas_ip": ["10.0.0.1"]}, "Argument nas_ip must be a string"),
+    # A zone id names an interface of one host, never a NAS (no NAS can be stored with
+    # one): an error, not an empty list that looks like "nobody is blocked".
+    ({"nas_ip": "fe80::1%eth0"}, "nas_ip: fe80::1%eth0 is not an IP address"),
 ])
 def test_malformed_nas_ip(call_api, network, arg1, text):
     before = db_state()
@@ -161,6 +164,14 @@ def test_malformed_nas_ip(call_api, network, arg1, text):
     assert response.status_code == 200
     assert response.json() == {"error": text}
     assert db_state() == before
+
+
+def test_ipv4_mapped_nas_ip_is_the_ipv4_nas(call_api, network):
+    # NAS addresses are stored as IPv4 (network.services.normalize_ip); a dual-stack
+    # script may name its own address in the mapped form.
+    mapped = call_api("collector_manager.users_blocked", {"nas_ip": "::ffff:10.0.0.2"},
+                      context="collector")
+    assert [row[1] for row in lines(mapped)] == ["elsewhere"]
 
 
 def test_ipv6_nas_is_normalised(call_api, db, make_subscriber, make_login):

@@ -18,11 +18,10 @@ null, flags 0/1 and rates as integers.
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
+from asr_billing.network.services import normalize_ip
 from asr_billing.system_api.params import Call
 from asr_billing.system_api.registry import CABINET_ERRORS, api_function
 from asr_billing.system_api.render import Lines
@@ -37,10 +36,12 @@ PLACEHOLDER = "None"
 
 
 def _nas_ip(call: Call) -> str:
+    """The NAS address as NAS rows store it (network.services.normalize_ip): IPv4-mapped
+    IPv6 as IPv4; a zone id (fe80::1%eth0) is not a NAS address."""
     text = call.args.text("nas_ip", required=True)
     try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
+        return normalize_ip(text, "nas_ip")
+    except InvalidInput:
         raise InvalidInput(
             _("nas_ip: %(value)s is not an IP address") % {"value": text[:64]}
         ) from None
