@@ -433,3 +433,11 @@ def test_deep_fields_stay_under_the_table_limit(rest, world):
     assert status == 200
     assert body["result"][0]["fields"]["abonent"]["fields"]["tarif"]["fields"]["name"] == (
         world.tariff.name)
+
+
+def test_order_by_takes_at_most_ten_names(rest, world):
+    # 200,000 names (1.2 MB) kept a worker busy for 14 s.
+    text = refused(rest, "Users", ("objects.all", None), ("order_by", ["id"] * 11))
+    assert text == "method2 order_by: order_by takes at most 10 names"
+    status, body = rest("Users", ("objects.all", None), ("order_by", ["-id"] * 10))
+    assert status == 200 and len(body["result"]) == 1

@@ -30,6 +30,7 @@ from asr_billing.rest_v2.values import parse_flag, parse_value, short
 
 MAX_IN_ITEMS = 1000
 MAX_CONDITIONS = 50
+MAX_ORDER_NAMES = 10
 
 
 class LookupRefused(InvalidInput):
@@ -199,6 +200,8 @@ def order_paths(spec: ModelSpec, names: Any) -> list[str]:
         names = [names]
     if not isinstance(names, list) or not names:
         raise LookupRefused(_('order_by expects a JSON list of field names such as ["-id"]'))
+    if len(names) > MAX_ORDER_NAMES:
+        raise LookupRefused(_("order_by takes at most %(n)d names") % {"n": MAX_ORDER_NAMES})
     paths = []
     for name in names:
         if not isinstance(name, str):
