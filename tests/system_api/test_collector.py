@@ -166,6 +166,20 @@ def test_malformed_nas_ip(call_api, network, arg1, text):
     assert db_state() == before
 
 
+def test_error_with_format_xml_is_xml(call_api, network):
+    # As the list itself: text only when no format (or format=text) is asked for.
+    response = call_api("collector_manager.users_negbal", {"nas_ip": "nas1"},
+                        context="collector", fmt="xml")
+    assert (response.status_code, response["Content-Type"]) == (
+        200, "application/xml; charset=utf-8")
+    assert response.content.decode() == (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        "<response><error>nas_ip: nas1 is not an IP address</error></response>\n")
+    text = call_api("collector_manager.users_negbal", {"nas_ip": "nas1"},
+                    context="collector", fmt="text")
+    assert (text.status_code, text.content) == (400, b"error: nas_ip: nas1 is not an IP address\n")
+
+
 def test_ipv4_mapped_nas_ip_is_the_ipv4_nas(call_api, network):
     # NAS addresses are stored as IPv4 (network.services.normalize_ip); a dual-stack
     # script may name its own address in the mapped form.

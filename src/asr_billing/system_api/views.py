@@ -141,7 +141,7 @@ def _application_error(entry, exc: ApplicationError, fmt: str) -> HttpResponse:
     body = entry.errors(exc)
     if fmt == "json":
         return render.json_response(body)
-    if entry.plain_errors == "text":
+    if entry.plain_errors == "text" and fmt in ("", "text"):
         # A NAS script reads every 200 line as a login; an error must not look like a list.
         return render.text_response(f"error: {exc.message}\n", status=400)
     return render.xml_response(body)
