@@ -280,6 +280,29 @@ def test_createadmin(home):
         assert db.execute("SELECT count(*) FROM auth_user").fetchone() == (1,)
 
 
+def test_createadmin_refuses_bad_names_and_a_closed_terminal(home):
+    args = ("createadmin", "--home", str(home))
+    ok("config", "set", "app", "language", "en", "--home", str(home))  # Django's own texts
+    for extra, message in [
+        (["--username", "bad name!"], "--username: Enter a valid username. This value may "
+         "contain only letters, numbers, and @/./+/-/_ characters."),
+        (["--username", "x" * 151], "--username is longer than 150 characters"),
+        (["--username", "boss", "--email", "not-an-address"],
+         "--email: Enter a valid email address."),
+    ]:
+        result = run(*args, *extra, "--password", "Correct-Horse-9")
+        assert (result.returncode, result.stderr) == (1, f"error: {message}\n"), extra
+    # No terminal to ask the password on (stdin at its end): an error, not a traceback.
+    result = run(*args, "--username", "boss", stdin="")
+    assert result.returncode == 1
+    assert result.stderr.endswith(  # after getpass's prompt and warnings
+        "error: no password given (--password, or type it on a terminal)\n"
+    )
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(home / "var" / "billing.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM auth_user").fetchone() == (0,)
+
+
 def test_manage_passes_through(initialised):
     out = ok("manage", "showmigrations", "finance", "--home", str(initialised))
     assert out.startswith("finance\n [X] 0001_initial\n")
