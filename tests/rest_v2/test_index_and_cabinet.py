@@ -75,6 +75,10 @@ def test_unknown_web_cabinet_function(rest):
     assert status == 200
     assert json.loads(body["result"][0]) == {
         "error": "web_cabinet.no_such_function is not available"}
+    # The name is not echoed whole (a 2 MB method name used to come back in the answer).
+    status, body = rest("Users", ("web_cabinet." + "x" * 100_000, {}))
+    assert json.loads(body["result"][0]) == {
+        "error": "web_cabinet." + "x" * 47 + "… is not available"}
 
 
 def test_web_cabinet_needs_post(rest):

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError
+from asr_billing.rest_v2.values import short
 
 # The cabinet's session store provides ``dynamic_session(*, login, source_ip) -> str`` (the
 # session id); looked up lazily so this adapter does not import the cabinet at start.
@@ -67,7 +68,7 @@ def web_cabinet(*, name: str, args: dict, source_ip: str, model: str) -> list[st
     registry = _registry()
     entry = registry.lookup(name) if registry is not None else None
     if entry is None or entry.context != "web":
-        return _as_wire({"error": _("%(name)s is not available") % {"name": name}})
+        return _as_wire({"error": _("%(name)s is not available") % {"name": short(name)}})
     from asr_billing.system_api.params import Args, Call
 
     suid = args.get("suid")
