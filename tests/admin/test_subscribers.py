@@ -343,3 +343,64 @@ def test_1c_fields_go_through_the_audited_service(admin_client, isp):
     assert "1C-000123" in str(response.context["adminform"].form.errors["code1c"])
     target.refresh_from_db()
     assert target.code1c == "1C-777"
+
+
+def services_inline(target, rows):
+    """The services inline of change_form_data with ``rows`` (dicts of the row's fields)."""
+    initial = sum(1 for row in rows if row.get("id"))
+    data = {"services-TOTAL_FORMS": str(len(rows)), "services-INITIAL_FORMS": str(initial)}
+    for i, row in enumerate(rows):
+        data.update({f"services-{i}-{name}": value for name, value in
+                     {"id": "", "subscriber": target.pk, "service": "", "enabled_on": "",
+                      "disabled_on": "", "comment": "", **row}.items()})
+    return data
+
+
+def test_services_connect_and_disconnect_through_the_audited_services(admin_client, isp):
+    from datetime import date
+
+    from asr_billing.subscribers.models import SubscriberService
+
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    data = change_form_data(target, **services_inline(target, [
+        {"service": isp.service.pk, "enabled_on": "2031-05-10", "comment": "on request"},
+    ]))
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link = SubscriberService.objects.get(subscriber=target)
+    assert (link.service, link.enabled_on, link.disabled_on, link.comment) == (
+        isp.service, date(2031, 5, 10), None, "on request")
+    entry = AuditEntry.objects.get(action="service_connect", subscriber=target)
+    assert entry.new == {"service": isp.service.pk, "enabled_on": "2031-05-10"}
+
+    # The start of a link is history: a changed date is ignored; the end goes through the
+    # disconnect service (the service runs through the day before disabled_on).
+    data = change_form_data(target, **services_inline(target, [
+        {"id": link.pk, "service": isp.service.pk, "enabled_on": "2031-01-01",
+         "disabled_on": "2031-06-01", "comment": "on request"},
+    ]))
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link.refresh_from_db()
+    assert (link.enabled_on, link.disabled_on) == (date(2031, 5, 10), date(2031, 6, 1))
+    entry = AuditEntry.objects.get(action="service_disconnect", subscriber=target)
+    assert entry.new == {"service": isp.service.pk, "disabled_on": "2031-06-01"}
+
+
+def test_services_inline_refusal_is_a_form_error_and_changes_nothing(admin_client, isp):
+    from asr_billing.subscribers.models import SubscriberService
+
+    target = isp.paid_online
+    isp.service.is_active = False
+    isp.service.save()
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    data = change_form_data(target, name="Renamed", **services_inline(target, [
+        {"service": isp.service.pk, "enabled_on": "2031-05-10"},
+    ]))
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Static IP" in str(response.context["adminform"].form.non_field_errors())
+    assert not SubscriberService.objects.filter(subscriber=target).exists()
+    target.refresh_from_db()
+    assert target.name == "Иванов Иван Иванович"

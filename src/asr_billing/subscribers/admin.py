@@ -38,6 +38,7 @@ from asr_billing.subscribers.admin_saving import (
     attribute_values_save,
     subscriber_admin_create,
     subscriber_admin_update,
+    subscriber_services_save,
 )
 from asr_billing.subscribers.models import (
     Attribute,
@@ -314,6 +315,8 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is AttributeValue:
             attribute_values_save(request, formset)
+        elif formset.model is SubscriberService:
+            subscriber_services_save(request, formset)
         else:
             super().save_formset(request, form, formset, change)
 

@@ -84,9 +84,25 @@ class SubscriberChangeForm(SubscriberFormBase):
 
 
 class SubscriberServiceInlineForm(forms.ModelForm):
+    """A new row connects a service (subscriber_service_connect); on a saved row only the
+    end can be set, once (subscriber_service_disconnect): the billing has charged by the
+    dates already there, so they are history."""
+
     class Meta:
         model = SubscriberService
         fields = ("service", "enabled_on", "disabled_on", "comment")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            fixed = ["service", "enabled_on"]
+            if self.instance.disabled_on is not None:
+                fixed.append("disabled_on")
+            for name in fixed:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+        elif "disabled_on" in self.fields:
+            self.fields["disabled_on"].disabled = True  # connect first, then disconnect
 
     def clean(self):
         cleaned = super().clean()

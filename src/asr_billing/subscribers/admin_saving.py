@@ -5,16 +5,19 @@ are) with state that other parts of the billing depend on, each with its own ser
 contacts (subscriber_contacts_update), the tariff now (billing's tariff_change_now, which
 records the change for charging and refunds unused prepaid days), a scheduled tariff
 (subscriber_tariff_schedule), the credit limit (subscriber_credit_set), the 1C side
-(subscriber_sync_1c) and attribute values (attribute_value_create/update).
+(subscriber_sync_1c), attribute values (attribute_value_create/update) and services
+(subscriber_service_connect/disconnect).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
 from asr_billing.billing.services import tariff_change_now
 from asr_billing.core.admin_mixins import ServiceRefused, adopt_instance, service_call
-from asr_billing.subscribers.models import Subscriber
+from asr_billing.subscribers.models import Subscriber, SubscriberService
 from asr_billing.subscribers.services import (
     subscriber_create,
     subscriber_credit_set,
@@ -25,6 +28,10 @@ from asr_billing.subscribers.services_profile import (
     attribute_value_create,
     attribute_value_update,
     subscriber_contacts_update,
+)
+from asr_billing.subscribers.services_uslugi import (
+    subscriber_service_connect,
+    subscriber_service_disconnect,
 )
 
 # Descriptive fields saved as they are: nothing else depends on them.
@@ -104,3 +111,31 @@ def attribute_values_save(request, formset) -> None:
         updated = service_call(attribute_value_update, attribute_value=form.instance,
                                value=data.get("value", ""), actor=request.user)
         formset.changed_objects.append((updated, form.changed_data))
+
+
+def subscriber_services_save(request, formset) -> None:
+    """Save the services inline through the connect/disconnect services (locked, audited).
+    A new row connects from its "connected on" day; a disconnection date D on a saved row
+    disconnects it after the day before D (the service runs through that day)."""
+    subscriber = formset.instance
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        if not form.has_changed() or form in formset.deleted_forms:
+            continue
+        data, changed = form.cleaned_data, form.changed_data
+        if form.instance.pk is None:
+            link = service_call(subscriber_service_connect, subscriber=subscriber,
+                                service=data["service"], actor=request.user,
+                                on=data.get("enabled_on"))
+            formset.new_objects.append(link)
+        else:
+            link = form.instance
+            end = data.get("disabled_on")
+            if "disabled_on" in changed and end is not None:
+                link = service_call(subscriber_service_disconnect, link=link,
+                                    actor=request.user, on=end - timedelta(days=1))
+            formset.changed_objects.append((link, changed))
+        if "comment" in changed:
+            # Free text, not part of what the billing charges by.
+            SubscriberService.objects.filter(pk=link.pk).update(comment=data.get("comment", ""))
+            link.comment = data.get("comment", "")
