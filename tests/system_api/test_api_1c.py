@@ -226,6 +226,7 @@ def test_create_abonent_in_a_group_and_errors(call_api, books):
         ({"code1c": "Z2"}, "Argument name is required"),
         ({"code1c": "Z2", "name": "Z", "parent_id": 999999}, "Group 999999 not found"),
         ({"code1c": "Z" * 65, "name": "Z"}, "1C code is longer than 64 characters"),
+        ({"code1c": True, "name": "Z"}, "Argument code1c must be a string"),  # not "1"
     ]:
         assert c1(call_api, "api_1c_create_abonent", arg1).json()["error_text"] == text
     assert db_state() == before

@@ -91,6 +91,14 @@ def test_act_is_case_insensitive(call_api, payee):
     ({"sum_in": "1000000000000"}, "Неверно введена сумма платежа"),
     ({"pay_id_str": None}, "The payment has no pay_id_str (the operator's payment id)"),
     ({"pay_id_str": "x" * 101}, "The payment id is longer than 100 characters"),
+    # JSON true is not a sum nor an id: it used to be read as "1" (a payment of 1.00,
+    # or the id "1" of another payment).
+    ({"sum_in": True}, "Неверно введена сумма платежа"),
+    ({"sum_in": ["5"]}, "Неверно введена сумма платежа"),
+    ({"sum_in": {"a": 5}}, "Неверно введена сумма платежа"),
+    ({"pay_id_str": True}, "Argument pay_id_str must be a string"),
+    ({"contract_number": True}, "Argument contract_number must be a string"),
+    ({"pay_operator": False}, "Argument pay_operator must be a string"),
 ])
 def test_errors_change_nothing(call_api, payee, arg1, text):
     before = db_state()
@@ -99,6 +107,12 @@ def test_errors_change_nothing(call_api, payee, arg1, text):
     body = response.json()
     assert body["result"] == "error" and body["error"] == text
     assert db_state() == before
+
+
+@pytest.mark.parametrize("arg1", [{"sum_in": True}, {"pay_id_str": [1]}, {"act": "pay",
+                                                                     "contract_number": {}}])
+def test_argument_errors_name_the_act(call_api, payee, arg1):
+    assert pay(call_api, **arg1).json()["act"] == "PAY"
 
 
 def test_disabled_operator_is_unknown(call_api, payee, operator):

@@ -40,7 +40,7 @@ from asr_billing.finance.models import Operation, PaymentOperator
 from asr_billing.finance.services import payment_register
 from asr_billing.subscribers.selectors import subscriber_find
 from asr_billing.system_api import selectors
-from asr_billing.system_api.params import Call
+from asr_billing.system_api.params import ArgumentError, Call
 from asr_billing.system_api.registry import api_function
 
 # The product's texts (Carbon's admin_billing.po); not translated, clients compare them.
@@ -96,10 +96,9 @@ def _subscriber(call: Call, act: str):
 def _amount(call: Call, act: str):
     if not call.args.present("sum_in"):
         raise FiscalError(NO_SUM, act=act, code="no_sum")
-    raw = call.args.text("sum_in")
     try:
-        amount = parse_amount(raw, positive=False)
-    except (MoneyError, TypeError):
+        amount = parse_amount(call.args.text("sum_in"), positive=False)
+    except (MoneyError, TypeError, ArgumentError):  # true, [..], {..} are no sums either
         raise FiscalError(BAD_SUM, act=act, code="bad_sum") from None
     if amount == 0:
         raise FiscalError(ZERO_SUM, act=act, code="bad_sum")
@@ -200,6 +199,9 @@ def act_pay(call: Call) -> dict:
     if act not in ACTS:
         raise FiscalError(UNKNOWN_ACT.format(_shown(call.args.text("act"))), act=act,
                           code="unknown_act")
-    if act == "PAY":
-        return _pay(call)
-    return _check(call, act)
+    try:
+        if act == "PAY":
+            return _pay(call)
+        return _check(call, act)
+    except ArgumentError as exc:  # an argument of the wrong type: answered under its act
+        raise FiscalError(str(exc.message), act=act, code=exc.code) from None

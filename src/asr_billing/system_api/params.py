@@ -182,10 +182,10 @@ class Args(Mapping):
                 raise self._missing(name)
             return default
         value = self._data[name]
-        if isinstance(value, (dict, list)):
+        # A number is taken as its digits (ids, sums); true/false is never a text: read as
+        # "1" it was a sum of 1.00 or the id "1" of another payment. Flags use flag().
+        if isinstance(value, (dict, list, bool)):
             raise ArgumentError(_("Argument %(name)s must be a string") % {"name": name})
-        if isinstance(value, bool):
-            return "1" if value else "0"
         return str(value).strip()
 
     def integer(
