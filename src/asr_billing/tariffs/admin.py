@@ -1,5 +1,6 @@
-"""Tariffs and services: plain admin (a tariff's assignment to a subscriber is audited by
-billing.services.tariff_change_now, called from the subscriber's page)."""
+"""Tariffs and services, saved through tariffs.services (validated, audited; a new
+disconnect threshold applies to the tariff's subscribers at once). A tariff's assignment
+to a subscriber is billing.services.tariff_change_now, called from the subscriber's page."""
 
 from __future__ import annotations
 
@@ -7,11 +8,36 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from asr_billing.core.admin_mixins import ServiceFormAdminMixin, adopt_instance, service_call
 from asr_billing.tariffs.models import Service, Tariff
+from asr_billing.tariffs.services import (
+    service_create,
+    service_update,
+    tariff_create,
+    tariff_update,
+)
+
+
+class AuditedSaveMixin(ServiceFormAdminMixin):
+    """Saves through a create and an update service; a refusal comes back as a form error.
+    ``services`` = (create, update, the update's keyword for the object)."""
+
+    services: tuple = ()
+
+    def save_model(self, request, obj, form, change):
+        create, update, key = self.services
+        data = form.cleaned_data
+        if change:
+            fields = {name: data[name] for name in form.changed_data if name in data}
+            service_call(update, **{key: obj}, actor=request.user, **fields)
+        else:
+            fields = {name: data[name] for name in form.fields if name in data}
+            adopt_instance(obj, service_call(create, actor=request.user, **fields))
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    services = (tariff_create, tariff_update, "tariff")
     list_display = (
         "name",
         "fee",
@@ -58,7 +84,8 @@ class TariffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
+    services = (service_create, service_update, "service")
     list_display = (
         "name",
         "fee",
