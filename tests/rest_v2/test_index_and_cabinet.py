@@ -19,8 +19,9 @@ def test_index_lists_models_and_fields(client):
     body = response.json()
     assert body["call"] == "/rest_api/v2/"
     models = body["result"]
-    assert list(models) == ["Abonents", "Users", "AdminAccounts", "FinanceOperations", "Tarif",
-                            "Usluga", "UsersUsluga", "AttributeValues", "Nas", "Version"]
+    assert list(models) == ["Abonents", "Users", "AdminAccounts", "FinanceOperations",
+                            "ArchAccountStack", "Tarif", "Usluga", "UsersUsluga",
+                            "AttributeValues", "Nas", "Version"]
     assert models["Users"]["fields"]["login"] == {
         "type": "str", "doc": "Login name.", "writable": False, "default": True,
         "lookups": ["exact", "in", "range", "gt", "gte", "lt", "lte", "icontains", "isnull"],

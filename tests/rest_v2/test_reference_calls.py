@@ -322,6 +322,32 @@ def test_payment_history(rest, subscriber):
     ]
 
 
+def test_balance_history(rest, subscriber):
+    # CODE C-NETSP getArches: ArchAccountStack objects.filter
+    # {"abonent_id", "change_balance_time__range": [start, end], "storno": 0}
+    tz = timezone.get_current_timezone()
+    first = payment_register(subscriber=subscriber, amount=Decimal("100.00"), actor=ACTOR,
+                             op_date=dt.datetime(2023, 3, 5, 10, 0, tzinfo=tz)).operation
+    second = payment_register(subscriber=subscriber, amount=Decimal("250.00"), actor=ACTOR,
+                              op_date=dt.datetime(2023, 3, 20, 18, 30, tzinfo=tz)).operation
+    third = payment_register(subscriber=subscriber, amount=Decimal("70.00"), actor=ACTOR,
+                             op_date=dt.datetime(2023, 4, 2, 9, 0, tzinfo=tz)).operation
+    operation_reverse(operation=second, actor=ACTOR)
+    status, body = rest("ArchAccountStack", ("objects.filter", {
+        "abonent_id": str(subscriber.pk), "storno": 0,
+        "change_balance_time__range": ["2023-03-01", "2023-04-30"]}))
+    assert status == 200, body
+    assert [(r["pk"], r["model"], r["fields"]["change_balance_time"], r["fields"]["balance_before"],
+             r["fields"]["balance_change"], r["fields"]["balance"], r["fields"]["storno"])
+            for r in body["result"]] == [
+        (third.pk, "ArchAccountStack", "2023-04-02T09:00:00", "350.00", "70.00", "420.00", 0),
+        (first.pk, "ArchAccountStack", "2023-03-05T10:00:00", "0.00", "100.00", "100.00", 0),
+    ]
+    status, body = rest("ArchAccountStack", ("objects.filter", {"abonent_id": subscriber.pk}),
+                        ("count", None))
+    assert body["result"] == 4  # with the reversed payment and its reversal
+
+
 def test_services_with_usluga_name(rest, subscriber):
     # CODE C-PYH abon_usluga: UsersUsluga objects.filter {"abonent_id"}
     # fields ["usluga__name","usluga__comments","comment"] -> result[i].fields.usluga.fields.name

@@ -4,24 +4,22 @@ Field names are Carbon's where a known client reads or sends them (reference §4
 fields marked "ours" are additions with our own names. Secrets (login passwords, NAS
 RADIUS secrets) are not declared, so no request can read, filter on or write them.
 
+The money models (AdminAccounts, FinanceOperations, ArchAccountStack) are declared in
+``models_money.py``, which this module imports.
+
 Decisions a client may notice (also in docs/rest-api-v2.md):
 
 - Carbon keeps groups and subscribers in one table ``Abonents`` told apart by
   ``is_folder``. Ours are two tables, so ``objects.filter``/``get``/``exclude`` on
   ``Abonents`` with ``is_folder=1`` work on groups and otherwise (``is_folder=0`` or not
   given) on subscribers. A subscriber's ``parent`` is its group.
-- ``FinanceOperations.op_summa`` is positive, as in Carbon where ``op_type_id`` gives the
-  direction (1 charge, 2 payment); ``balance_change`` (ours) carries the sign.
-  ``storno`` is 1 for an operation that was reversed and for the reversal itself, so
-  ``storno: 0`` lists what really happened.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
-from django.db.models.functions import Abs
+from django.db.models import Q
 from django.utils import timezone
 
 from asr_billing.core.money import ZERO
@@ -266,86 +264,9 @@ register(ModelSpec(
 ))
 
 
-# --- Money
+# --- Money: models_money.py (registered here, to keep this order in GET /rest_api/v2/)
 
-
-register(ModelSpec(
-    name="AdminAccounts",
-    model="finance.Account",
-    doc="Accounts: one per subscriber, sharing its id.",
-    fields=(
-        _id("Primary key; equals the subscriber's id."),
-        Field("account_id_abonents", "int", "subscriber_id", "Id of the subscriber."),
-        Field("abonent_id", "int", "subscriber_id", "Id of the subscriber."),
-        Field("balance", "decimal", "balance", "Balance, roubles (read-only: see add_payment)."),
-        Field("credit", "decimal", "credit_limit", writer="credit", nullable=False,
-              doc="Credit limit: how far below zero before the cut-off."),
-        Field("promised_amount", "decimal", "promised_amount",
-              "Active promised payments, roubles (ours)."),
-        Field("update_date", "datetime", "updated_at", "Last change (ours)."),
-    ),
-    relations=(Relation("abonent", "Abonents", "subscriber", doc="The subscriber."),),
-    order=("pk",),
-    writers={"credit": methods.write_credit},
-))
-
-
-def _reversed_exists():
-    from asr_billing.finance.models import Operation
-
-    return Exists(Operation.objects.filter(reverses=OuterRef("pk")))
-
-
-def _storno_alias():
-    return Case(
-        When(Q(type=21) | Q(_reversed_exists()), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-register(ModelSpec(
-    name="FinanceOperations",
-    model="finance.Operation",
-    doc="The ledger: payments, charges, corrections and reversals. Newest first.",
-    fields=(
-        _id(),
-        Field("op_id", "int", "pk", "Operation id (same as id)."),
-        Field("abonent_id", "int", "account_id", "Id of the subscriber."),
-        Field("account_id", "int", "account_id", "Id of the account (equals abonent_id)."),
-        Field("op_date", "datetime", "op_date", "When the operation happened."),
-        Field("op_summa", "decimal", value=lambda o: abs(o.amount), alias=lambda: Abs("amount"),
-              doc="Amount, always positive; op_type_id gives the direction."),
-        Field("balance_change", "decimal", "amount",
-              "Signed change of the balance: + payment, − charge (ours)."),
-        Field("balance_after", "decimal", "balance_after", "Balance after it (ours)."),
-        Field("op_type_id", "int", "type",
-              "1 charge (act), 2 payment, 11 agent invoice, 20 correction, 21 reversal."),
-        Field("storno", "flag", value=lambda o: o.type == 21 or o.is_reversed,
-              select=("reversed_by",), alias=_storno_alias,
-              doc="1: reversed, or the reversal itself. storno: 0 lists what stands."),
-        Field("storno_op_id", "int", "reverses_id", "For a reversal: the operation it cancels."),
-        Field("descr", "str", "description", "Description."),
-        Field("operator_pay_id", "int", "pay_operator_id", "Payment operator id."),
-        Field("operator_name", "str", "pay_operator__code", "Payment operator code."),
-        Field("operator_pay_id_str", "str", "external_id", "The operator's payment id."),
-        Field("code1c", "str", "code1c", "1C document code."),
-        Field("sync1c", "flag", "synced_1c", "1 when synced with 1C."),
-        Field("tarif_id", "int", "tariff_id", "Charges: the tariff."),
-        Field("usluga_id", "int", "service_id", "Charges: the service."),
-        Field("period_start", "date", "period_start", "Charges: first day paid for (ours)."),
-        Field("period_end", "date", "period_end", "Charges: last day paid for (ours)."),
-        Field("create_date", "datetime", "created_at", "When it was posted."),
-    ),
-    relations=(
-        Relation("abonent", "Abonents", "account__subscriber", doc="The subscriber."),
-        Relation("account", "AdminAccounts", "account", doc="The account."),
-        Relation("tarif", "Tarif", "tariff", doc="Charges: the tariff."),
-        Relation("usluga", "Usluga", "service", doc="Charges: the service."),
-    ),
-    order=("-op_date", "-pk"),
-))
-
+from asr_billing.rest_v2 import models_money  # noqa: E402, F401
 
 # --- Catalogue
 
