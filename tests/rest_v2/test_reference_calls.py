@@ -267,9 +267,6 @@ def test_add_payment_exactly_once_with_operator_and_id(rest, subscriber, operato
 
 def test_voluntary_block(rest, subscriber):
     # CODE C-LARA changeBlocking: set {"own_disabled_start","own_disabled_end"} + save
-    services = pytest.importorskip("asr_billing.billing.services")
-    if not hasattr(services, "voluntary_block_create"):
-        pytest.skip("the billing engine's voluntary block service is not there yet")
     payment_register(subscriber=subscriber, amount=Decimal("1000.00"), actor=ACTOR)
     start = timezone.localdate() + dt.timedelta(days=1)
     end = start + dt.timedelta(days=9)

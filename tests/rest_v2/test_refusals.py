@@ -389,9 +389,6 @@ def test_other_http_methods(client):
 
 
 def test_voluntary_block_in_the_past(rest, world):
-    services = pytest.importorskip("asr_billing.billing.services")
-    if not hasattr(services, "voluntary_block_create"):
-        pytest.skip("the billing engine's voluntary block service is not there yet")
     yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     text = refused(rest, "Abonents", ("objects.get", {"id": world.pk}),
                            ("set", {"own_disabled_start": yesterday,

@@ -103,19 +103,6 @@ def write_contacts(ctx, subscriber, changes: dict):
     return subscriber_contacts_update(subscriber=subscriber, actor=ctx.actor, **values)
 
 
-def _billing_service(*names: str):
-    """A service of the billing engine (billing/services.py), if it is there yet."""
-    try:
-        from asr_billing.billing import services
-    except ImportError:
-        return None
-    for candidate in names:
-        found = getattr(services, candidate, None)
-        if found is not None:
-            return found
-    return None
-
-
 def write_tariff_schedule(ctx, subscriber, changes: dict):
     """tarif_next_id + tarif_next_date: a scheduled tariff change, checked and audited by
     the service; tarif_next_id null cancels it."""
@@ -143,10 +130,9 @@ def write_voluntary_block(ctx, subscriber, changes: dict):
             _("own_disabled_start and own_disabled_end are both dates, or both null to lift "
               "the block")
         )
+    from asr_billing.billing.services import voluntary_block_create, voluntary_block_end
+
     if start is None:
-        lift = _billing_service("voluntary_block_end")
-        if lift is None:
-            raise cabinet_bridge.Unavailable(_("Voluntary blocks are not available yet"))
         from asr_billing.billing.models import VoluntaryBlock
 
         block = (
@@ -158,12 +144,9 @@ def write_voluntary_block(ctx, subscriber, changes: dict):
         )
         if block is None:
             raise Conflict(_("The subscriber has no voluntary block to lift"))
-        lift(block=block, actor=ctx.actor)
+        voluntary_block_end(block=block, actor=ctx.actor)
         return subscriber
-    take = _billing_service("voluntary_block_create")
-    if take is None:
-        raise cabinet_bridge.Unavailable(_("Voluntary blocks are not available yet"))
-    take(subscriber=subscriber, start_date=start, end_date=end, actor=ctx.actor)
+    voluntary_block_create(subscriber=subscriber, start_date=start, end_date=end, actor=ctx.actor)
     return subscriber
 
 
