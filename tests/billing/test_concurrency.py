@@ -83,7 +83,8 @@ def test_two_runs_at_once_in_threads(group):
     assert all(isinstance(r, BillingRun) for r in results), results
     assert sorted(r.charges_made for r in results)[1] <= 300
     assert sum(r.charges_made for r in results) == 300  # each charge made by one of them
-    assert all(r.status == RunStatus.DONE and r.errors == 0 for r in results)
+    assert all(r.status == RunStatus.DONE and r.errors == r.fallback_batches == 0
+               for r in results)
     assert_each_charged_once(ids)
 
 
@@ -149,7 +150,8 @@ def test_killed_run_and_rerun(group, cli_home):
     rerun = billing_run(batch_size=10)
     killed.refresh_from_db()
     assert killed.status == RunStatus.INTERRUPTED and killed.finished_at <= timezone.now()
-    assert (rerun.status, rerun.charges_made, rerun.errors) == (RunStatus.DONE, 300, 0)
+    assert (rerun.status, rerun.charges_made, rerun.errors, rerun.fallback_batches) == (
+        RunStatus.DONE, 300, 0, 0)
     assert_each_charged_once(ids)
     again = billing_run(batch_size=10)
     assert again.charges_made == 0

@@ -121,8 +121,8 @@ def test_run_record(make_subscriber, make_tariff):
             make_subscriber(tariff=tariff, connected_on=MARCH)
     with at(MARCH, 12):
         run = billing_run(batch_size=2)
-    assert (run.status, run.subscribers_seen, run.charges_made, run.amount, run.errors) == (
-        RunStatus.DONE, 3, 3, D("30.00"), 0)
+    assert (run.status, run.subscribers_seen, run.charges_made, run.amount, run.errors,
+            run.fallback_batches) == (RunStatus.DONE, 3, 3, D("30.00"), 0, 0)
     assert run.started_at <= run.heartbeat_at <= run.finished_at
     assert run.first_date == run.date == MARCH
 
@@ -189,8 +189,8 @@ def test_a_batch_the_sql_cannot_post_goes_one_by_one(make_subscriber, make_tarif
     Account.objects.filter(pk=subs[1].pk).update(balance=D("-999999999995.00"))
     with at(MARCH, 12):
         run = billing_run(strategy="sql")
-    assert (run.status, run.charges_made, run.amount, run.errors) == (
-        RunStatus.DONE, 2, D("20.00"), 1)
+    assert (run.status, run.charges_made, run.amount, run.errors, run.fallback_batches) == (
+        RunStatus.DONE, 2, D("20.00"), 1, 1)
     error = run.error_rows.get()
     assert (error.subscriber_id, error.stage) == (subs[1].pk, "post")
     assert "numeric field overflow" in error.message

@@ -27,6 +27,7 @@ def run_days(first: date, last: date, hour: int = 12):
     for day in daterange(first, last):
         with at(day, hour):
             run = billing_run()
+        assert run.fallback_batches == 0
         assert run.status == RunStatus.DONE and run.errors == 0, list(
             run.error_rows.values_list("stage", "message")
         )

@@ -59,6 +59,7 @@ class BillingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "charges_made",
         "amount",
         "errors",
+        "fallback_batches",
         "host",
         "pid",
         "actor",

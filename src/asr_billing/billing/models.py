@@ -201,6 +201,14 @@ class BillingRun(models.Model):
     charges_made = models.PositiveIntegerField(_("charges made"), default=0)
     amount = MoneyField(_("amount charged"), default=ZERO, help_text=_("Positive roubles."))
     errors = models.PositiveIntegerField(_("errors"), default=0)
+    fallback_batches = models.PositiveIntegerField(
+        _("batches posted one by one"),
+        default=0,
+        help_text=_(
+            "PostgreSQL: batches the set-based statement refused (see the error log), "
+            "posted subscriber by subscriber instead."
+        ),
+    )
     host = models.CharField(_("host"), max_length=255, blank=True)
     pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
     actor = models.CharField(_("started by"), max_length=100, blank=True)

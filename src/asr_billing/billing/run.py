@@ -12,6 +12,7 @@ at the same days again, so nothing is skipped either.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -43,6 +44,8 @@ from asr_billing.billing.services import (
 from asr_billing.core.errors import InvalidInput
 from asr_billing.finance.models import Account
 from asr_billing.tariffs.models import Service, Tariff
+
+logger = logging.getLogger("asr_billing.billing")
 
 DEFAULT_BATCH = 10_000
 STALE_AFTER = timedelta(minutes=30)
@@ -163,6 +166,9 @@ def _batch(run, today: _Day, options, lo: int, hi: int, use_sql: bool, count_see
             except DatabaseError:
                 # Something in this batch the set-based statement cannot post (say, a
                 # balance out of range): take the batch one subscriber at a time.
+                logger.warning("billing run #%s: batch %s-%s posted one by one", run.pk, lo,
+                               hi, exc_info=True)
+                totals.fallbacks += 1
                 ids = None
             contexts = load_contexts(
                 day=today.day,
@@ -203,6 +209,7 @@ def _count(run: BillingRun, totals: BatchTotals, now, *, count_seen: bool = True
         charges_made=F("charges_made") + totals.charges,
         amount=F("amount") + totals.amount,
         errors=F("errors") + totals.errors,
+        fallback_batches=F("fallback_batches") + totals.fallbacks,
         heartbeat_at=now,
     )
 

@@ -44,6 +44,7 @@ class BatchTotals:
     charges: int = 0
     amount: Decimal = ZERO  # positive roubles charged
     errors: int = 0
+    fallbacks: int = 0
     error_rows: list = field(default_factory=list)
 
     def add(self, other: BatchTotals) -> None:
@@ -51,6 +52,7 @@ class BatchTotals:
         self.charges += other.charges
         self.amount += other.amount
         self.errors += other.errors
+        self.fallbacks += other.fallbacks
         self.error_rows += other.error_rows
 
 

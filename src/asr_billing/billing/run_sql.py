@@ -209,7 +209,7 @@ aud AS (
            id, 'subscriber', id::text, jsonb_build_object('negbal', NOT neg),
            jsonb_build_object('negbal', neg, 'balance', balance::text), ''
     FROM neg
-    ORDER BY id
+    ORDER BY neg.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins), coalesce(sum(n), 0), coalesce(sum(total), 0),
