@@ -36,12 +36,16 @@ def subscriber_find(identifier: str) -> Subscriber | None:
 
 
 def group_descendant_ids(group_id: int) -> list[int]:
-    """The group and every group below it (one query per level of the tree)."""
+    """The group and every group below it (one query per level of the tree). A cycle
+    written into the database by hand ends the walk instead of looping forever."""
     from asr_billing.subscribers.models import Group
 
     result = [group_id]
+    seen = {group_id}
     frontier = [group_id]
     while frontier:
-        frontier = list(Group.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        below = Group.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
+        frontier = [pk for pk in below if pk not in seen]
+        seen.update(frontier)
         result.extend(frontier)
     return result
