@@ -4,7 +4,9 @@ how argument values are read."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import translation
@@ -228,3 +230,18 @@ def test_excluding_folders_leaves_subscribers(rest, subscriber, group):
     assert [(r["pk"], r["fields"]["is_folder"]) for r in body["result"]] == [(subscriber.pk, 0)]
     _status, body = rest("Abonents", ("objects.exclude", {"is_folder": "0"}))
     assert [(r["pk"], r["fields"]["is_folder"]) for r in body["result"]] == [(group.pk, 1)]
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_the_body_wins_over_the_query_string(client, subscriber, make_subscriber, multipart):
+    # A multipart body's arg1 lost to an unencoded arg1 in the query string.
+    other = make_subscriber(name="Другой")
+    query = f'/rest_api/v2/Abonents/?arg1={{"id":{other.pk}}}'
+    data = {"method1": "objects.get", "arg1": json.dumps({"id": subscriber.pk}),
+            "fields": '["name"]'}
+    if multipart:
+        response = client.post(query, data)
+    else:
+        response = client.post(query, urlencode(data),
+                               content_type="application/x-www-form-urlencoded")
+    assert response.json()["result"]["pk"] == subscriber.pk

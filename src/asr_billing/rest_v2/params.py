@@ -97,12 +97,16 @@ def collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
     """(decoded parameters, raw values): query string first, the form body over it."""
     query = request.META.get("QUERY_STRING", "")
     raw: dict[str, bytes] = raw_values(query.encode("latin-1", errors="replace"))
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
-        raw.update(raw_values(request.body))
     params = {key: request.GET.get(key) for key in request.GET}
     if request.method == "POST":
-        params.update({key: request.POST.get(key) for key in request.POST})
+        posted = {key: request.POST.get(key) for key in request.POST}
+        params.update(posted)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        body_raw = (raw_values(request.body)
+                    if content_type.startswith("application/x-www-form-urlencoded") else {})
+        for key in posted:  # the body wins: the query string's raw text must not
+            raw.pop(key, None)
+        raw.update(body_raw)
     return params, raw
 
 
