@@ -404,3 +404,18 @@ def test_services_inline_refusal_is_a_form_error_and_changes_nothing(admin_clien
     assert not SubscriberService.objects.filter(subscriber=target).exists()
     target.refresh_from_db()
     assert target.name == "Иванов Иван Иванович"
+
+
+def test_details_change_goes_through_the_audited_service(admin_client, isp):
+    # connected_on is when charging starts: a change of it must leave a trace.
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, connected_on="2024-03-01",
+                                                       address="Lenina 1"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry = AuditEntry.objects.get(action="subscriber_update", subscriber=target)
+    assert (entry.actor, entry.old, entry.new) == (
+        "admin:admin",
+        {"connected_on": None, "address": ""},
+        {"connected_on": "2024-03-01", "address": "Lenina 1"},
+    )

@@ -19,6 +19,7 @@ from asr_billing.subscribers.services import (
     subscriber_credit_set,
     subscriber_tariff_set,
     subscriber_unblock,
+    subscriber_update,
 )
 from asr_billing.tariffs.models import Tariff
 from tests.conftest import ACTOR, db_state
@@ -177,6 +178,44 @@ def test_block_reason_too_long_is_refused(subscriber):
         subscriber_block(subscriber=subscriber, actor=ACTOR, reason="x" * 256)
     assert str(info.value) == "Reason is longer than 255 characters"
     assert db_state() == before
+
+
+# -- descriptive data ---------------------------------------------------------------------------
+
+
+def test_update_changes_and_audits_only_what_changed(subscriber, group):
+    from datetime import date
+
+    from asr_billing.subscribers.models import Group
+
+    other = Group.objects.create(name="Other")
+    subscriber_update(subscriber=subscriber, actor=ACTOR, name="  Иванов И. И. ", group=other,
+                      connected_on=date(2024, 3, 1), address="Lenina 1", comments="")
+    now = fresh(subscriber)
+    assert (now.name, now.group, now.connected_on, now.address) == (
+        "Иванов И. И.", other, date(2024, 3, 1), "Lenina 1")
+    [entry] = audit("subscriber_update")
+    assert entry.old == {"name": "Иванов Иван Иванович", "group": group.pk,
+                         "connected_on": None, "address": ""}
+    assert entry.new == {"name": "Иванов И. И.", "group": other.pk,
+                         "connected_on": "2024-03-01", "address": "Lenina 1"}
+    subscriber_update(subscriber=subscriber, actor=ACTOR, name="Иванов И. И.")  # no change
+    assert len(audit("subscriber_update")) == 1
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"name": "  "}, "Name is required"),
+    ({"group": None}, "Group is required"),
+    ({"address": "x" * 501}, "Address is longer than 500 characters"),
+    ({"connected_on": "2024-03-01"}, "The connection date must be a date"),
+])
+def test_update_refuses_bad_details_and_changes_nothing(subscriber, fields, message):
+    before = db_state()
+    with pytest.raises(InvalidInput) as info:
+        subscriber_update(subscriber=subscriber, actor=ACTOR, **fields)
+    assert str(info.value) == message
+    assert db_state() == before
+    assert fresh(subscriber).name == "Иванов Иван Иванович"
 
 
 # -- tariff and credit --------------------------------------------------------------------------

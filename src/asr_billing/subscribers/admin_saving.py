@@ -1,8 +1,8 @@
 """How the subscriber admin saves: every audited change goes through its service.
 
-A subscriber form mixes descriptive data (name, group, address, comments: saved as they
-are) with state that other parts of the billing depend on, each with its own service:
-contacts (subscriber_contacts_update), the tariff now (billing's tariff_change_now, which
+A subscriber form mixes descriptive data (name, group, connection date, address, comments:
+subscriber_update) with state that other parts of the billing depend on, each with its own
+service: contacts (subscriber_contacts_update), the tariff now (billing's tariff_change_now, which
 records the change for charging and refunds unused prepaid days), a scheduled tariff
 (subscriber_tariff_schedule), the credit limit (subscriber_credit_set), the 1C side
 (subscriber_sync_1c), attribute values (attribute_value_create/update) and services
@@ -22,6 +22,7 @@ from asr_billing.subscribers.services import (
     subscriber_create,
     subscriber_credit_set,
     subscriber_tariff_schedule,
+    subscriber_update,
 )
 from asr_billing.subscribers.services_1c import subscriber_sync_1c
 from asr_billing.subscribers.services_profile import (
@@ -34,8 +35,8 @@ from asr_billing.subscribers.services_uslugi import (
     subscriber_service_disconnect,
 )
 
-# Descriptive fields saved as they are: nothing else depends on them.
-PLAIN_FIELDS = ("name", "group", "is_company", "connected_on", "address", "comments")
+# Descriptive fields (subscriber_update); charging starts on connected_on.
+DETAIL_FIELDS = ("name", "group", "is_company", "connected_on", "address", "comments")
 CONTACT_FIELDS = ("sms_phone", "phone", "email", "apartment")
 
 
@@ -62,17 +63,17 @@ def subscriber_admin_create(request, obj: Subscriber, data: dict) -> None:
         created = service_call(subscriber_contacts_update, subscriber=created,
                                actor=request.user, apartment=data["apartment"])
     if data.get("comments"):
-        Subscriber.objects.filter(pk=created.pk).update(comments=data["comments"])
-        created.comments = data["comments"]
+        created = service_call(subscriber_update, subscriber=created, actor=request.user,
+                               comments=data["comments"])
     adopt_instance(obj, created)
 
 
 def subscriber_admin_update(request, obj: Subscriber, form) -> None:
     data, changed = form.cleaned_data, set(form.changed_data)
     actor = request.user
-    plain = [name for name in PLAIN_FIELDS if name in changed]
-    if plain:
-        obj.save(update_fields=plain)
+    details = {name: data.get(name) for name in DETAIL_FIELDS if name in changed}
+    if details:
+        service_call(subscriber_update, subscriber=obj, actor=actor, **details)
     contacts = {name: data.get(name, "") for name in CONTACT_FIELDS if name in changed}
     if contacts:
         service_call(subscriber_contacts_update, subscriber=obj, actor=actor, **contacts)

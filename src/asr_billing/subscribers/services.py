@@ -8,7 +8,7 @@ services_uslugi.py (connecting services). Shared checks are in service_common.py
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -50,6 +50,7 @@ __all__ = [
     "subscriber_tariff_schedule",
     "subscriber_tariff_set",
     "subscriber_unblock",
+    "subscriber_update",
 ]
 
 CONTRACT_COUNTER = "contract_number"
@@ -151,6 +152,63 @@ def subscriber_create(
     account.subscriber = subscriber
     subscriber_state_refresh(subscriber_id=subscriber.pk, actor=actor, account=account)
     return subscriber
+
+
+def _details(subscriber: Subscriber) -> dict:
+    on = subscriber.connected_on
+    return {
+        "name": subscriber.name,
+        "group": subscriber.group_id,
+        "is_company": subscriber.is_company,
+        "connected_on": on.isoformat() if on else None,
+        "address": subscriber.address,
+        "comments": subscriber.comments,
+    }
+
+
+@transaction.atomic
+def subscriber_update(
+    *, subscriber: Subscriber, actor: Actor, name=..., group=..., is_company=...,
+    connected_on=..., address=..., comments=...,
+) -> Subscriber:
+    """Change the descriptive data: name, group, legal-entity flag, connection date,
+    address, comments. Arguments left out stay as they are; each value is checked before
+    anything changes. Charging starts on the connection date (billing/rules.py), so the
+    changes are audited (the fields that changed, before and after)."""
+    locked = lock_subscriber(subscriber)
+    old = _details(locked)
+    if name is not ...:
+        locked.name = clean_text(name, _("Name"), required=True)
+    if group is not ...:
+        if not isinstance(group, Group):
+            raise InvalidInput(_("Group is required"))
+        locked.group = group
+    if is_company is not ...:
+        locked.is_company = bool(is_company)
+    if connected_on is not ...:
+        if connected_on is not None and (
+            not isinstance(connected_on, date) or isinstance(connected_on, datetime)
+        ):
+            raise InvalidInput(_("The connection date must be a date"))
+        locked.connected_on = connected_on
+    if address is not ...:
+        locked.address = clean_text(address, _("Address"), max_length=500)
+    if comments is not ...:
+        locked.comments = comments or ""
+    new = _details(locked)
+    changed = [key for key in new if new[key] != old[key]]
+    if not changed:
+        return locked
+    locked.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action="subscriber_update",
+        obj=locked,
+        subscriber=locked,
+        old={key: old[key] for key in changed},
+        new={key: new[key] for key in changed},
+    )
+    return locked
 
 
 @transaction.atomic
