@@ -29,3 +29,14 @@ def test_the_refusals_of_the_parser_are_documented():
     assert str(info.value) == "cfg/config:1: '~' would be expanded by bash; quote the value with '"
     assert "unquoted `~`" in text
     assert "names the line" in text  # config set's errors, like the reader's
+
+
+def test_the_readme_lists_every_command():
+    import argparse
+
+    from asr_billing.cli import _parser
+
+    readme = (CONFIGURATION.parents[1] / "README.md").read_text(encoding="utf-8")
+    [commands] = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [name for name in commands.choices if f"| `asr-billing {name}" not in readme]
+    assert missing == []
