@@ -438,3 +438,9 @@ def test_order_by_takes_at_most_ten_names(rest, world):
     assert text == "method2 order_by: order_by takes at most 10 names"
     status, body = rest("Users", ("objects.all", None), ("order_by", ["-id"] * 10))
     assert status == 200 and len(body["result"]) == 1
+
+
+def test_lifting_a_voluntary_block_that_is_not_there(rest, world):
+    text = refused(rest, "Abonents", ("objects.get", {"id": world.pk}),
+                   ("set", {"own_disabled_start": None, "own_disabled_end": None}), ("save", {}))
+    assert text == "method3 save: The subscriber has no voluntary block to lift"

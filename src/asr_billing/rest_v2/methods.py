@@ -133,15 +133,9 @@ def write_voluntary_block(ctx, subscriber, changes: dict):
     from asr_billing.billing.services import voluntary_block_create, voluntary_block_end
 
     if start is None:
-        from asr_billing.billing.models import VoluntaryBlock
+        from asr_billing.cabinet.selectors import voluntary_block_current
 
-        block = (
-            VoluntaryBlock.objects.filter(
-                subscriber=subscriber, ended_at__isnull=True, end_date__gte=timezone.localdate()
-            )
-            .order_by("start_date", "pk")
-            .first()
-        )
+        block = voluntary_block_current(subscriber.pk, timezone.localdate())
         if block is None:
             raise Conflict(_("The subscriber has no voluntary block to lift"))
         voluntary_block_end(block=block, actor=ctx.actor)
