@@ -161,6 +161,27 @@ def test_not_integers(value):
             args.integer("n")
 
 
+@pytest.mark.parametrize("value, shown", [
+    # int(Decimal("1E+999999")) takes minutes (a gunicorn worker was killed by its
+    # timeout on {"op_id": 1e999999}); 1E+99999 is as wrong and fails fast without the fix.
+    (Decimal("1E+99999"), "1E+99999"),
+    (Decimal("-1E+99999"), "-1E+99999"),
+    (10**40, "1" + "0" * 40),
+])
+def test_integers_with_too_many_digits(value, shown):
+    with pytest.raises(ArgumentError) as caught:
+        Args({"n": value}).integer("n")
+    assert caught.value.message == f"Argument n must be a whole number, not {shown[:59]}…" \
+        if len(shown) > 60 else f"Argument n must be a whole number, not {shown}"
+
+
+def test_huge_exponent_over_http(call_api, db):
+    response = call_api("api_1c_manager.api_1c_get_fin_detail", '{"op_id": 1e99999}',
+                        context="api_1c", fmt="json")
+    text = "Argument op_id must be a whole number, not 1E+99999"
+    assert response.json() == {"error_text": text, "error": text}
+
+
 @pytest.mark.parametrize("value", ["0", "-1", str(2**63)])
 def test_object_ids_are_bounded(value):
     with pytest.raises(ArgumentError, match="positive whole number"):

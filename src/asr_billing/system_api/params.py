@@ -43,6 +43,7 @@ _ONE_C_DATE = re.compile(
 )
 _GROUPING = str.maketrans("", "", "\u00a0\u202f \t")
 MAX_ID = 2**63 - 1  # BigAutoField; larger values would overflow the database driver
+MAX_DIGITS = 30  # of a whole number argument; more is never an id, a count or a page
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
@@ -204,10 +205,18 @@ class Args(Mapping):
         if isinstance(value, (bool, dict, list)):
             raise error
         if isinstance(value, (int, Decimal)):
+            # Bounded before int(): int(Decimal("1E+999999")) runs for minutes and a larger
+            # exponent exhausts memory (JSON numbers arrive as Decimals, any exponent).
+            if isinstance(value, Decimal) and (
+                not value.is_finite() or value.adjusted() >= MAX_DIGITS
+            ):
+                raise error
+            if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+                raise error
             number = value
         else:
             text = str(value).translate(_GROUPING)
-            if not re.fullmatch(r"[+-]?[0-9]{1,30}(\.0*)?", text):
+            if not re.fullmatch(rf"[+-]?[0-9]{{1,{MAX_DIGITS}}}(\.0*)?", text):
                 raise error
             number = Decimal(text)
         if number != int(number):
