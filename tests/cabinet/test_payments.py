@@ -54,6 +54,7 @@ def test_the_account_number_may_stand_for_the_contract(cab, suid, world):
 @pytest.mark.parametrize("extra, error", [
     ({"summa_in": "abc"}, "Неверно введена сумма платежа"),
     ({"summa_in": "1.234"}, "Неверно введена сумма платежа"),
+    ({"summa_in": "9" * 29}, "Неверно введена сумма платежа"),  # past Decimal's precision
     ({"summa_in": "-5"}, "Неверно введена сумма платежа"),
     ({"summa_in": None}, "Неверно введена сумма платежа"),
     ({"summa_in": "0"}, "Сумма платежа не должна быть нулевой"),

@@ -396,6 +396,8 @@ def test_sync_fin_oper_import_refusals(call_api, books):
         ({"abon_code1c": "nobody"}, "No subscriber has 1C code nobody"),
         ({"op_summa": "-3"},
          "op_summa must be a positive amount with at most 2 decimals, not -3"),
+        ({"op_summa": "9" * 29}, "op_summa must be a positive amount with at most 2 "
+                                  "decimals, not " + "9" * 29),  # past Decimal's precision
         ({"op_summa": None}, "Argument op_summa is required"),
         ({"code1c": None}, "Argument code1c is required"),
         ({"op_type_id": "1"}, "Only payments (op_type_id 2) can be imported from 1C, not 1"),

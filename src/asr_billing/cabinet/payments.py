@@ -35,7 +35,7 @@ def cabinet_amount(text) -> Decimal:
     """A sum the subscriber typed: positive, at most 2 decimal places (Carbon's texts)."""
     try:
         amount = parse_amount(str(text if text is not None else ""), positive=False)
-    except MoneyError:
+    except (MoneyError, ArithmeticError):  # 27+ digits: decimal.InvalidOperation
         raise InvalidInput(texts.PAYMENT_SUM_INVALID, code="sum_invalid") from None
     if amount == 0:
         raise InvalidInput(texts.PAYMENT_SUM_ZERO, code="sum_zero")

@@ -292,7 +292,7 @@ def _import_payment(call: Call) -> dict:
     raw_sum = call.args.text("op_summa", required=True)
     try:
         amount = parse_amount(raw_sum)  # 1C writes "1500,5": parse_amount takes the comma
-    except MoneyError:
+    except (MoneyError, ArithmeticError):  # 27+ digits: decimal.InvalidOperation
         raise InvalidInput(
             _("op_summa must be a positive amount with at most 2 decimals, not %(value)s")
             % {"value": raw_sum[:32]}

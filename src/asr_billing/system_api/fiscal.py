@@ -98,7 +98,9 @@ def _amount(call: Call, act: str):
         raise FiscalError(NO_SUM, act=act, code="no_sum")
     try:
         amount = parse_amount(call.args.text("sum_in"), positive=False)
-    except (MoneyError, TypeError, ArgumentError):  # true, [..], {..} are no sums either
+    # true, [..], {..} are no sums either; ArithmeticError: 27+ digits overflow Decimal's
+    # precision inside parse_amount (decimal.InvalidOperation, not a MoneyError).
+    except (MoneyError, TypeError, ArgumentError, ArithmeticError):
         raise FiscalError(BAD_SUM, act=act, code="bad_sum") from None
     if amount == 0:
         raise FiscalError(ZERO_SUM, act=act, code="bad_sum")
