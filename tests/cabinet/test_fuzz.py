@@ -25,7 +25,8 @@ scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), text,
     st.sampled_from(["testlogin", "testpsw", "10.20.30.41", "01.06.2024", "31.12.2999",
                      "2024-05-10", "01.01.0001", "100.00", "0", "-1", "1e400", "NaN",
-                     "SBERBANK_ACQ", "+79161234567", "a@b.ru", "1", "\x00", "null"]),
+                     "SBERBANK_ACQ", "+79161234567", "a@b.ru", "1", "\x00", "null",
+                     "9" * 29]),
 )
 values = st.one_of(scalars, st.lists(scalars, max_size=2),
                    st.dictionaries(text, scalars, max_size=2))

@@ -33,7 +33,7 @@ scalars = st.one_of(
     st.sampled_from(["10.0.0.1", "BILL0000001", "SBERBANK_OSMP", "PAY", "CHECK",
                      "CHECK_ABONENT", "100", "0.01", "1e400", "NaN", "01.03.2023 0:00:00",
                      "2023-03-01T00:00:00", "01.01.0001 0:00:00", "9999-12-31", "1\u00a0361",
-                     "\x00", "\\ud800", "K-1", "-1", "99999999999999999999999"]),
+                     "\x00", "\\ud800", "K-1", "-1", "99999999999999999999999", "9" * 29]),
 )
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(text, inner, max_size=3), max_leaves=6)
@@ -42,7 +42,8 @@ arg1_texts = st.one_of(
     arg1_objects.map(lambda d: json.dumps(d, ensure_ascii=False)),
     text,
     st.sampled_from(["{}", "", "null", "[]", "{", '{"a":', '{"nas_ip":"10.0.0.1"',
-                     '{"a":"\\ud800"}', '{"a":1e999}', "[" * 50]),
+                     '{"a":"\\ud800"}', '{"a":1e999}', "[" * 50, '{"op_id":1e99999}',
+                     '{"abonent_id":1e99999,"parent_id":-1e99999,"op_type":1e-99999}']),
 )
 
 
