@@ -121,7 +121,8 @@ def cabinet_session_open(
     *, login: Login, method: str, src_ip: str | None, now: datetime | None = None
 ) -> OpenedSession:
     """Open a session for ``login`` (already authenticated by the caller). Sessions of
-    this login that ended or went idle are deleted on the way, so they do not pile up."""
+    this login unused for longer than the idle time (ended or not) are deleted on the way,
+    so they do not pile up; a session ended recently stays listed in the admin until then."""
     now = now or timezone.now()
     token = secrets.token_hex(16)
     with transaction.atomic():
