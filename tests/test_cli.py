@@ -104,6 +104,31 @@ def test_init_refuses_a_bad_db_url(tmp_path):
     assert not (tmp_path / "h").exists()
 
 
+def test_init_where_no_folder_can_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run("init", "--home", str(blocker))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: cannot create the home folder {blocker}: "
+        f"[Errno 20] Not a directory: '{blocker}/cfg'\n"
+    )
+
+
+@pytest.mark.parametrize("args", [
+    ["serve", "--workers", "0"],  # gunicorn would start and serve nothing
+    ["serve", "--workers", "-1"],
+    ["bill", "run", "--batch-size", "0"],
+])
+def test_counts_below_one_are_refused_by_the_parser(args, capsys):
+    from asr_billing.cli import _parser
+
+    with pytest.raises(SystemExit) as info:
+        _parser().parse_args(args)
+    assert info.value.code == 2
+    assert "must be a whole number of at least 1" in capsys.readouterr().err
+
+
 def test_no_home_is_a_clear_error(tmp_path):
     for args in (["init"], ["config", "show"], ["check"], ["manage", "showmigrations"]):
         result = run(*args)

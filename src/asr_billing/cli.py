@@ -36,6 +36,17 @@ def _take_home_option(args: list[str]) -> tuple[str | None, list[str]]:
     return home, rest
 
 
+def _positive(text: str) -> int:
+    """argparse type of counts: workers, batch sizes (0 workers would serve nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -56,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
     p.add_argument("--bind", default=DEFAULT_BIND, help=f"address:port (default {DEFAULT_BIND})")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
     p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
 
     p = sub.add_parser("demo", parents=[common], help="add demo data to an existing home")
@@ -85,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="bill_command", required=True, metavar="ACTION")
     run = bsub.add_parser("run", parents=[common], help="charge everything due up to a date")
     run.add_argument("--date", help="YYYY-MM-DD (default: today in app['time_zone'])")
-    run.add_argument("--batch-size", type=int, default=10000, help="subscribers per transaction")
+    run.add_argument("--batch-size", type=_positive, default=10000,
+                     help="subscribers per transaction")
 
     sub.add_parser(
         "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
@@ -134,7 +146,10 @@ def cmd_init(args) -> int:
             check_db_url(args.db_url)
         except ValueError as exc:
             raise SystemExit(f"error: --db-url {exc}") from None
-    create_home(home, demo=args.demo, db_url=args.db_url)
+    try:
+        create_home(home, demo=args.demo, db_url=args.db_url)
+    except OSError as exc:  # a file in the way, no permission, a read-only disk
+        raise HomeError(f"cannot create the home folder {home.root}: {exc}") from None
     _start_django(home)
     from django.core.management import call_command
 
