@@ -210,6 +210,13 @@ def test_try_auto_login(cab, world_may10):
     assert (session.method, session.src_ip) == (SessionMethod.AUTO_IP, "10.20.30.41")
 
 
+def test_try_auto_login_by_the_ipv4_mapped_form(cab, world):
+    # A dual-stack cabinet web server sees IPv4 clients as ::ffff:a.b.c.d.
+    answer = cab("try_auto_login", {"src_ip": "::ffff:" + IP})
+    session = CabinetSession.objects.get(key_hash=digest(answer["session_id"]))
+    assert (answer["user"]["login"], session.src_ip) == (LOGIN, IP)
+
+
 @pytest.mark.parametrize("src_ip, error", [
     ("10.20.30.300", "Не задан ip, либо имеет неверный формат: 10.20.30.300"),
     ("", "Не задан ip, либо имеет неверный формат: "),

@@ -19,7 +19,6 @@ Python API for other adapters (REST v2): ``cabinet_login``, ``cabinet_auto_login
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound
 from asr_billing.network.models import Login
 from asr_billing.network.selectors import login_check_password
+from asr_billing.network.services import login_set_password, normalize_ip
 
 # A session's last use is written at most this often: a page of several calls costs one
 # UPDATE, and expiry stays accurate to a minute.
@@ -90,17 +90,12 @@ def digest(secret: str) -> str:
 
 
 def canonical_ip(value) -> str | None:
-    """The address in canonical form (IPv4-mapped IPv6 as IPv4); None when not an IP."""
+    """The address as logins store it (IPv4-mapped IPv6 as IPv4, network.services
+    .normalize_ip); None when it is not one (a zone id, fe80::1%eth0, is not)."""
     try:
-        address = ipaddress.ip_address(str(value).strip())
-    except ValueError:
+        return normalize_ip(value, "IP")
+    except InvalidInput:
         return None
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.scope_id is not None:
-            return None
-        if address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-    return str(address)
 
 
 def session_actor(login: Login) -> str:
@@ -296,7 +291,6 @@ def cabinet_profile_update(
     """Change the login password, the SMS phone or the e-mail, as the subscriber.
     Every value is checked before anything changes. A new password ends the login's
     other sessions. Returns the names of what was given."""
-    from asr_billing.network.services import login_set_password
     from asr_billing.subscribers.services import subscriber_contacts_update
 
     now = now or timezone.now()
