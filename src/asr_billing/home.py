@@ -71,7 +71,10 @@ class Home:
     def ensure_dirs(self) -> None:
         for folder in (self.cfg_dir, self.var_dir, self.log_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        # Private: cfg/ holds the keys; var/ the database (admin sessions, password hashes,
+        # personal data) and the logs.
         os.chmod(self.cfg_dir, 0o700)
+        os.chmod(self.var_dir, 0o700)
 
 
 def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Home:

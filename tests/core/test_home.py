@@ -66,6 +66,17 @@ def test_create_home(tmp_path):
     assert home.config_file.read_bytes() == text
 
 
+def test_var_is_private_too(tmp_path):
+    """var/ holds the SQLite database (admin sessions, password hashes, subscribers'
+    personal data) and the logs: other local users must not read them."""
+    home = Home(tmp_path / "h")
+    create_home(home)
+    assert mode(home.var_dir) == 0o700
+    os.chmod(home.var_dir, 0o755)
+    home.ensure_dirs()  # every start (settings.py) puts it back
+    assert mode(home.var_dir) == 0o700
+
+
 def test_demo_home_has_the_operator_notes_passwords(tmp_path):
     home = Home(tmp_path)
     create_home(home, demo=True, db_url="postgresql://postgres@127.0.0.1:5432/x")
