@@ -419,3 +419,31 @@ def test_details_change_goes_through_the_audited_service(admin_client, isp):
         {"connected_on": None, "address": ""},
         {"connected_on": "2024-03-01", "address": "Lenina 1"},
     )
+
+
+def test_change_page_query_count_does_not_grow_with_inline_rows(admin_client, isp):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from asr_billing.subscribers.models import Attribute, AttributeValue, SubscriberService
+    from asr_billing.tariffs.models import Service
+
+    target = isp.offline  # one attribute value (INN)
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    SubscriberService.objects.create(subscriber=target, service=isp.service,
+                                     enabled_on="2025-01-01")
+    queries()  # warm the caches a first request fills (content types...)
+    few = queries()
+    for n in range(4):
+        kind = Attribute.objects.create(id=100 + n, name=f"Extra {n}", code=f"extra{n}")
+        AttributeValue.objects.create(subscriber=target, attribute=kind, value=str(n))
+        service = Service.objects.create(name=f"Service {n}", fee=Decimal("1.00"))
+        SubscriberService.objects.create(subscriber=target, service=service,
+                                         enabled_on="2025-01-01")
+    assert queries() == few

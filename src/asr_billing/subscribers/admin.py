@@ -113,20 +113,40 @@ class LoginInline(ReadOnlyInline):
         return getattr(obj, "is_online", None)
 
 
-class AttributeValueInline(admin.TabularInline):
+class ChoicesOnceInline(admin.TabularInline):
+    """An inline whose foreign-key selects (``choice_fields``) read their options once per
+    page, not once per row, and whose rows come with those objects joined."""
+
+    choice_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.choice_fields)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        for name in self.choice_fields:
+            field = formset.form.base_fields.get(name)
+            if field is not None:
+                field.choices = list(field.choices)  # a new form class per request
+        return formset
+
+
+class AttributeValueInline(ChoicesOnceInline):
     model = AttributeValue
     extra = 0
     fields = ("attribute", "value")
+    choice_fields = ("attribute",)
     can_delete = False  # written through audited services, which have no delete: clear it
 
 
-class SubscriberServiceInline(admin.TabularInline):
+class SubscriberServiceInline(ChoicesOnceInline):
     model = SubscriberService
     form = SubscriberServiceInlineForm
     formset = SubscriberServiceFormSet
     extra = 0
     can_delete = False  # history: a service is disconnected (a date), not deleted
     fields = ("service", "enabled_on", "disabled_on", "comment")
+    choice_fields = ("service",)
 
 
 @admin.register(Subscriber)
