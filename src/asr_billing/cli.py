@@ -199,6 +199,10 @@ def cmd_serve(args) -> int:
         str(args.workers),
         "--timeout",
         "120",
+        # Load the app once in the master: a worker that gunicorn replaces (after a crash
+        # or a timeout) forks from it instead of reading cfg/config again at boot. With a
+        # broken file that boot would fail, and gunicorn stops the whole server then.
+        "--preload",
         "--access-logfile",
         "-",
         # The path without the query string: system API calls carry psw= and passwords there.

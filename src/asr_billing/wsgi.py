@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn (``asr-billing serve`` starts it)."""
+"""WSGI entry point for gunicorn (``asr-billing serve`` starts it with --preload: this
+module runs once in the master, and workers are forked from it)."""
 
 import os
 
@@ -6,3 +7,14 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asr_billing.settings")
 application = get_wsgi_application()
+
+# The live config starts from the version the settings were made from, so a worker forked
+# after cfg/config broke keeps that one (core/runtime.py) instead of failing every request.
+from asr_billing.core import runtime  # noqa: E402 - needs the settings above
+
+runtime.runtime()
+
+# Forked workers must not share a database connection opened here.
+from django.db import connections  # noqa: E402
+
+connections.close_all()

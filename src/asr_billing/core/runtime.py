@@ -88,10 +88,16 @@ class Snapshot:
 
 
 class RuntimeConfig:
-    def __init__(self, path: str):
+    def __init__(self, path: str, initial: ConfigFile | None = None):
+        """``initial``: the version the process started with (settings.ASR_CONFIG). It is
+        the last good one for a process whose first read finds the file broken: a worker
+        that gunicorn forks after the file was broken must keep serving."""
         self.path = path
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        if initial is not None:
+            self._snapshot = Snapshot(initial)
+            apply_log_level(self._snapshot.loglevel)
         # The version last read (applied or refused): its stat, its bytes, and whether
         # the stat alone cannot prove that the file still holds those bytes.
         self._stamp: object = None
@@ -159,7 +165,9 @@ _runtime: RuntimeConfig | None = None
 def runtime() -> RuntimeConfig:
     global _runtime
     if _runtime is None or _runtime.path != str(settings.ASR_HOME.config_file):
-        _runtime = RuntimeConfig(str(settings.ASR_HOME.config_file))
+        _runtime = RuntimeConfig(
+            str(settings.ASR_HOME.config_file), initial=getattr(settings, "ASR_CONFIG", None)
+        )
     return _runtime
 
 
