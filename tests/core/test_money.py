@@ -190,3 +190,9 @@ def test_split_adds_up_and_each_part_is_within_a_kopeck(cents, weights):
         assert part.as_tuple().exponent == -2
         if weight == 0:
             assert part == 0
+
+
+@pytest.mark.parametrize("text", ["1" * 27, "1" * 29 + ".5", "9" * 40])
+def test_parse_amount_beyond_decimal_precision_is_too_large(text):
+    with pytest.raises(MoneyError, match="too large"):
+        parse_amount(text)

@@ -66,10 +66,11 @@ def parse_amount(text: str | int | Decimal, *, positive: bool = True) -> Decimal
     if not _MONEY_TEXT.fullmatch(raw):
         raise MoneyError(f"{text!r} is not an amount")
     value = Decimal(raw)
-    if value != value.quantize(CENT):
-        raise MoneyError(f"{text!r} has more than 2 decimal places")
+    # Size first: quantize() itself fails past Decimal's 28 digits of precision.
     if abs(value) >= TOO_LARGE:
         raise MoneyError(f"{text!r} is too large")
+    if value != value.quantize(CENT):
+        raise MoneyError(f"{text!r} has more than 2 decimal places")
     if positive and value <= 0:
         raise MoneyError(f"{text!r} must be greater than zero")
     return value.quantize(CENT)
