@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from asr_billing.core import runtime
+from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import InvalidInput
 from asr_billing.subscribers.models import Subscriber
 
@@ -58,3 +59,21 @@ def local_today() -> date:
     from asr_billing.billing.periods import local_today as today_in
 
     return today_in(runtime.current().time_zone)
+
+
+def save_changed(locked: Subscriber, *, old: dict, new: dict, action: str, actor: Actor) -> None:
+    """Save the fields whose value in ``new`` differs from ``old`` (the keys are field
+    names, the values as the audit shows them) with one audit row of those; nothing when
+    none differs."""
+    changed = [name for name in new if new[name] != old[name]]
+    if not changed:
+        return
+    locked.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=locked,
+        subscriber=locked,
+        old={name: old[name] for name in changed},
+        new={name: new[name] for name in changed},
+    )

@@ -21,7 +21,12 @@ from asr_billing.core.models import Counter
 from asr_billing.core.money import ZERO, MoneyError, money
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Group, Subscriber
-from asr_billing.subscribers.service_common import clean_email, clean_text, lock_subscriber
+from asr_billing.subscribers.service_common import (
+    clean_email,
+    clean_text,
+    lock_subscriber,
+    save_changed,
+)
 from asr_billing.subscribers.services_1c import subscriber_create_from_1c, subscriber_sync_1c
 from asr_billing.subscribers.services_profile import (
     attribute_value_create,
@@ -195,19 +200,7 @@ def subscriber_update(
         locked.address = clean_text(address, _("Address"), max_length=500)
     if comments is not ...:
         locked.comments = comments or ""
-    new = _details(locked)
-    changed = [key for key in new if new[key] != old[key]]
-    if not changed:
-        return locked
-    locked.save(update_fields=changed)
-    audit_record(
-        actor=actor,
-        action="subscriber_update",
-        obj=locked,
-        subscriber=locked,
-        old={key: old[key] for key in changed},
-        new={key: new[key] for key in changed},
-    )
+    save_changed(locked, old=old, new=_details(locked), action="subscriber_update", actor=actor)
     return locked
 
 

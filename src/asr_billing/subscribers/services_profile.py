@@ -14,6 +14,7 @@ from asr_billing.subscribers.service_common import (
     clean_phone,
     clean_text,
     lock_subscriber,
+    save_changed,
 )
 
 
@@ -35,18 +36,7 @@ def subscriber_contacts_update(
     if apartment is not ...:
         locked.apartment = clean_text(apartment, _("Apartment"), max_length=32)
     new = {name: getattr(locked, name) for name in fields}
-    changed = [name for name in fields if new[name] != old[name]]
-    if not changed:
-        return locked
-    locked.save(update_fields=changed)
-    audit_record(
-        actor=actor,
-        action="contacts_change",
-        obj=locked,
-        subscriber=locked,
-        old={name: old[name] for name in changed},
-        new={name: new[name] for name in changed},
-    )
+    save_changed(locked, old=old, new=new, action="contacts_change", actor=actor)
     return locked
 
 
