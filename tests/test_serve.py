@@ -103,3 +103,33 @@ def test_a_broken_config_survives_a_worker_restart(tmp_path):
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_server_logs_never_show_passwords(tmp_path):
+    """gunicorn prints a refused request line whole and the access log a path: neither
+    may carry psw= (the system API's clients send it in the URL)."""
+    home = tmp_path / "home"
+    argv = [sys.executable, "-m", "asr_billing"]
+    subprocess.run([*argv, "init", "--home", str(home)], env=_env(home), check=True,  # noqa: S603
+                   capture_output=True, timeout=300)
+    port = _free_port()
+    log = home / "serve.out"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [*argv, "serve", "--home", str(home), "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--no-migrate"],
+            env=_env(home), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait(lambda: _answers(port), "the server did not start", process, log)
+            _get(port, "/system_api/?context=collector&psw=secretInQuery1")
+            for line in (b"GET /system_api/?psw=secretBadLine2&x=a b HTTP/1.1",
+                         "GET /system_api/?psw=secretBadLine3&x=Иван HTTP/1.1".encode()):
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                    sock.sendall(line + b"\r\nHost: x\r\n\r\n")
+                    assert sock.recv(100).startswith(b"HTTP/1.1 400")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert "Invalid" in text and '"GET /system_api/" 403' in text
+    assert "secret" not in text

@@ -203,8 +203,9 @@ def cmd_serve(args) -> int:
         # or a timeout) forks from it instead of reading cfg/config again at boot. With a
         # broken file that boot would fail, and gunicorn stops the whole server then.
         "--preload",
-        "--access-logfile",
-        "-",
+        # Log handlers with the redaction filter (gunicorn logs refused request lines whole).
+        "--config",
+        "python:asr_billing.gunicorn_conf",
         # The path without the query string: system API calls carry psw= and passwords there.
         "--access-logformat",
         '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
