@@ -14,9 +14,6 @@ comes from the cabinet's session store, ``cabinet.services.dynamic_session``.
 from __future__ import annotations
 
 import importlib
-import json
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError
 from asr_billing.rest_v2.values import short
+from asr_billing.system_api.render import json_text
 
 # The cabinet's session store provides ``dynamic_session(*, login, source_ip) -> str`` (the
 # session id); looked up lazily so this adapter does not import the cabinet at start.
@@ -34,19 +32,9 @@ class Unavailable(ApplicationError):
     code = "unavailable"
 
 
-def _json_default(value: Any):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    rows = getattr(value, "rows", None)  # system_api.render.Lines
-    if rows is not None:
-        return rows
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _as_wire(answer: Any) -> list[str]:
-    return [json.dumps(answer, ensure_ascii=False, default=_json_default)]
+    # The function's JSON exactly as the system API would answer it, as one string.
+    return [json_text(answer)]
 
 
 def _optional_module(name: str):

@@ -14,16 +14,15 @@ import json
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
+from asr_billing.core.wire import MAX_JSON_DEPTH, nesting_depth, url_decode
 from asr_billing.rest_v2.chain import MAX_STEPS
 
 _PARAM = re.compile(rb"(?:^|&)(method\d+|arg\d+|fields|limit|offset|get_version)=")
 _METHOD_KEY = re.compile(r"method(\d+)")
-MAX_JSON_DEPTH = 20
 
 
 class ParamError(InvalidInput):
@@ -41,30 +40,11 @@ def raw_values(raw: bytes) -> dict[str, bytes]:
     return values
 
 
-def _decode(raw: bytes, *, plus_is_space: bool) -> str:
-    data = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
-    return data.decode("utf-8", errors="replace")
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > MAX_JSON_DEPTH:
-            break
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
-
-
 def parse_json(name: str, decoded: str | None, raw: bytes | None) -> Any:
     """A JSON parameter; floats are read as Decimal (money never goes through float)."""
     candidates = []
     if raw is not None and (b"{" in raw or b"[" in raw or b'"' in raw):
-        candidates.append(_decode(raw, plus_is_space=False))
+        candidates.append(url_decode(raw, plus_is_space=False))
     if decoded is not None:
         candidates.append(decoded)
     if not candidates:
@@ -77,7 +57,7 @@ def parse_json(name: str, decoded: str | None, raw: bytes | None) -> Any:
             value = json.loads(text, parse_float=Decimal)
         except (ValueError, RecursionError):
             continue
-        if _depth(value) > MAX_JSON_DEPTH:
+        if nesting_depth(value) > MAX_JSON_DEPTH:
             raise ParamError(_("%(name)s is nested too deeply") % {"name": name})
         return value
     raise ParamError(_("%(name)s is not valid JSON") % {"name": name})

@@ -14,13 +14,9 @@ the request must carry ``Authorization: Bearer <key>``.
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import re
 import time
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from asr_billing.core import runtime
 from asr_billing.core.config import networks_contain
 from asr_billing.core.errors import ApplicationError
+from asr_billing.core.wire import json_text, same_secret, utf8
 from asr_billing.rest_v2 import chain, models_map  # noqa: F401  (models_map registers)
 from asr_billing.rest_v2.describe import describe_models
 from asr_billing.rest_v2.params import chain_steps, collect, fields_param, paging
@@ -57,14 +54,6 @@ JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_MAX_RESULTS = 1000
 
 
-def _default(value: Any):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _answer(call: str, *, result: Any = None, error: str | None = None,
             status: int = 200) -> HttpResponse:
     body: dict[str, Any] = {"call": call}
@@ -72,17 +61,9 @@ def _answer(call: str, *, result: Any = None, error: str | None = None,
         body["error"] = error
     else:
         body["result"] = result
-    text = json.dumps(body, ensure_ascii=False, default=_default)
-    # Lone surrogates from \ud800 escapes in a client's JSON cannot be UTF-8: replace them.
-    response = HttpResponse(text.encode("utf-8", errors="replace"), status=status,
-                            content_type=JSON_TYPE)
+    response = HttpResponse(utf8(json_text(body)), status=status, content_type=JSON_TYPE)
     response.rest_v2_error = error  # for the call log
     return response
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
-                               expected.encode("utf-8", "surrogatepass"))
 
 
 def _refusal(request, snapshot) -> tuple[str, str | None]:
@@ -95,7 +76,7 @@ def _refusal(request, snapshot) -> tuple[str, str | None]:
     key = snapshot.get("network", "api.rest.key")
     if key:
         scheme, _sep, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() != "bearer" or not _same(given.strip(), key):
+        if scheme.lower() != "bearer" or not same_secret(given.strip(), key):
             return source_ip, _("Access denied: send the API key as Authorization: Bearer <key>")
     return source_ip, None
 

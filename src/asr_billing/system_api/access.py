@@ -17,13 +17,13 @@ after the function is looked up.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 
 from django.utils.translation import gettext as _
 
 from asr_billing.core.config import networks_contain
 from asr_billing.core.runtime import Snapshot
+from asr_billing.core.wire import same_secret
 
 # Contexts whose clients may omit psw (accepted only from an allowed IP).
 CONTEXTS_WITHOUT_PSW = frozenset({"web"})
@@ -77,14 +77,6 @@ def check_context(context: str, snapshot: Snapshot) -> None:
         raise Refusal(f"Context={context[:64]} is not defined", "context")
 
 
-def _same(given: str, expected: str) -> bool:
-    # Bytes, because compare_digest refuses non-ASCII str; surrogatepass keeps every
-    # distinct input distinct.
-    return hmac.compare_digest(
-        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
-    )
-
-
 def check_password(context: str, psw: str | None, snapshot: Snapshot) -> None:
     expected = snapshot.passwords.get(context, "")
     if not psw:
@@ -92,7 +84,7 @@ def check_password(context: str, psw: str | None, snapshot: Snapshot) -> None:
             return
         raise Refusal(_("Access denied: psw is required for context=%(c)s") % {"c": context}, "psw")
     # An empty configured password never matches: a context is not opened by a blank line.
-    if not expected or not _same(psw, expected):
+    if not expected or not same_secret(psw, expected):
         raise Refusal(_("Access denied: wrong psw for context=%(c)s") % {"c": context}, "psw")
 
 

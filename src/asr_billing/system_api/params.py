@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
+from asr_billing.core.wire import MAX_JSON_DEPTH, nesting_depth, url_decode
 
 PARAM_NAMES = ("model", "method1", "arg1", "context", "psw", "format", "fields1", "suid")
 # Where an un-encoded arg1 ends: at "&" followed by a parameter name the API knows.
@@ -35,7 +35,9 @@ _NEXT_PARAM = re.compile(
     rb"&(?=(?:model|method\d+|arg\d+|context|psw|format|fields\d*|suid|hash_key)=)"
 )
 _ARG1_START = re.compile(rb"(?:^|&)arg1=")
-MAX_DEPTH = 20  # arg1 nesting; real clients send flat objects
+MAX_DEPTH = MAX_JSON_DEPTH  # arg1 nesting; real clients send flat objects
+# 1C's URLEncode percent-encodes Cyrillic as cp1251 bytes: read so what is not UTF-8.
+ONE_C_ENCODING = "cp1251"
 # Characters PostgreSQL text cannot hold (NUL) and lone surrogates (not encodable).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _ONE_C_DATE = re.compile(
@@ -80,38 +82,16 @@ def raw_arg1(raw: bytes) -> bytes | None:
     return found
 
 
-def _decode(raw: bytes, *, plus_is_space: bool) -> str:
-    data = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # 1C's URLEncode percent-encodes Cyrillic as cp1251 bytes.
-        return data.decode("cp1251", errors="replace")
-
-
-def nesting_depth(value: Any) -> int:
-    """Nesting depth, iteratively (a recursive walk could itself overflow the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > MAX_DEPTH:
-            break
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
-
-
 def parse_arg1(decoded: str | None, raw: bytes | None) -> dict:
     """arg1 as a dict. ``decoded`` is Django's value, ``raw`` the undecoded text if known."""
     candidates: list[str] = []
     if raw is not None:
         if b"{" in raw or b'"' in raw:
             # Sent un-encoded: a literal "+" is a plus (phone numbers), not a space.
-            candidates.append(_decode(raw, plus_is_space=False))
-        candidates.append(_decode(raw, plus_is_space=True))
+            candidates.append(
+                url_decode(raw, plus_is_space=False, fallback_encoding=ONE_C_ENCODING)
+            )
+        candidates.append(url_decode(raw, plus_is_space=True, fallback_encoding=ONE_C_ENCODING))
     if decoded is not None:
         candidates.append(decoded)
     if not candidates:

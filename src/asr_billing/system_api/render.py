@@ -16,15 +16,16 @@ true/false for booleans; null is an empty element with ``null="true"``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from django.http import HttpResponse
+
+from asr_billing.core import wire
+from asr_billing.core.wire import utf8
 
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -74,30 +75,24 @@ class Lines:
         return "".join([line(item) + "\n" for item in self.items])
 
 
-def _default(value: Any):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
+def json_default(value: Any) -> Any:
+    """``json.dumps``'s ``default`` for system API answers: a Lines answer as its rows,
+    else as every adapter's (core.wire: Decimals as strings, dates in ISO 8601)."""
     if isinstance(value, Lines):
         return value.rows
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return wire.json_default(value)
 
 
-def _encode(text: str) -> bytes:
-    # Lone surrogates from \\ud800 escapes in a client's JSON cannot be UTF-8: replace.
-    return text.encode("utf-8", errors="replace")
+def json_text(value: Any) -> str:
+    return wire.json_text(value, default=json_default)
 
 
 def json_response(value: Any, status: int = 200) -> HttpResponse:
-    body = json.dumps(value, ensure_ascii=False, default=_default)
-    return HttpResponse(_encode(body), status=status, content_type=JSON_TYPE)
+    return HttpResponse(utf8(json_text(value)), status=status, content_type=JSON_TYPE)
 
 
 def text_response(text: str, status: int = 200) -> HttpResponse:
-    return HttpResponse(_encode(text), status=status, content_type=TEXT_TYPE)
+    return HttpResponse(utf8(text), status=status, content_type=TEXT_TYPE)
 
 
 def _xml_text(value: Any) -> str:
@@ -142,7 +137,7 @@ def to_xml(value: Any) -> str:
 
 
 def xml_response(value: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(_encode(to_xml(value)), status=status, content_type=XML_TYPE)
+    return HttpResponse(utf8(to_xml(value)), status=status, content_type=XML_TYPE)
 
 
 def answer_response(value: Any, fmt: str) -> HttpResponse:

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
+from asr_billing.core.wire import nesting_depth
 from asr_billing.system_api import render
 from asr_billing.system_api.access import Refusal, check_access, check_ip, client_ip
 from asr_billing.system_api.params import (
@@ -33,7 +34,6 @@ from asr_billing.system_api.params import (
     Call,
     checked_arg1,
     clean_text,
-    nesting_depth,
     parse_arg1,
     parse_fields,
     raw_arg1,

@@ -1,0 +1,78 @@
+"""Wire helpers the HTTP adapters share (system_api, rest_v2, the cabinet bridge): reading
+what clients send (percent-decoding, JSON nesting), writing JSON answers, and comparing
+secrets. The quirks of one adapter stay in that adapter; what is here is the same for all.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+# How deep a client's JSON may nest (objects and lists). Real clients send flat objects;
+# a deeper value is refused before anything walks it recursively.
+MAX_JSON_DEPTH = 20
+
+
+def url_decode(raw: bytes, *, plus_is_space: bool, fallback_encoding: str | None = None) -> str:
+    """Percent-decode ``raw`` (bytes as received) to text. A ``+`` becomes a space only
+    when ``plus_is_space`` (a client that did not URL-encode meant a plus). The bytes are
+    UTF-8; when they are not, ``fallback_encoding`` (if given) reads them, else the bad
+    bytes become U+FFFD."""
+    data = unquote_to_bytes(raw.replace(b"+", b" ") if plus_is_space else raw)
+    if fallback_encoding is None:
+        return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(fallback_encoding, errors="replace")
+
+
+def nesting_depth(value: Any, *, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 1), iteratively: a recursive walk
+    could itself overflow the stack. The walk stops past ``limit``, so the answer is exact
+    up to ``limit + 1`` and only says "deeper" beyond."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > limit:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps``'s ``default`` for answers: a Decimal leaves as its string (money
+    keeps its places, never a float), a date or datetime in ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_text(value: Any, *, default: Callable[[Any], Any] = json_default) -> str:
+    """An answer as JSON text, non-ASCII kept as it is."""
+    return json.dumps(value, ensure_ascii=False, default=default)
+
+
+def utf8(text: str) -> bytes:
+    """Text as UTF-8 bytes for a response. Lone surrogates (from ``\\ud800`` escapes in a
+    client's JSON) cannot be UTF-8 and become ``?``."""
+    return text.encode("utf-8", errors="replace")
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Compare a password or key in constant time. As bytes, because compare_digest
+    refuses non-ASCII str; surrogatepass keeps every distinct input distinct."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
