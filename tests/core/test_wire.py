@@ -14,6 +14,8 @@ from asr_billing.core.wire import (
     json_text,
     nesting_depth,
     same_secret,
+    short,
+    storable_text,
     url_decode,
     utf8,
 )
@@ -56,3 +58,10 @@ def test_same_secret():
     assert same_secret("пароль", "пароль")
     assert not same_secret("пароль", "парол")
     assert not same_secret("\ud800", "\udc00")
+
+
+def test_storable_text_and_short():
+    assert storable_text("a\x00b\ud800c") == "a\ufffdb\ufffdc"
+    assert short("x" * 60) == "x" * 60
+    assert short("x" * 61) == "x" * 59 + "…"
+    assert short(12345, 4) == "123…"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +17,24 @@ from urllib.parse import unquote_to_bytes
 # How deep a client's JSON may nest (objects and lists). Real clients send flat objects;
 # a deeper value is refused before anything walks it recursively.
 MAX_JSON_DEPTH = 20
+# Years a date from a client may have; outside them it is a typo (or 1C's empty date,
+# 01.01.0001, which the system API reads before this bound).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+# Characters no database text column accepts (NUL: PostgreSQL) and lone surrogates
+# (not encodable), which JSON's \u escapes let a client send.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """``value`` with NUL and lone surrogates replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A client's value as text for an error message, cut to ``limit`` characters (a
+    2 MB argument is not echoed back whole)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def url_decode(raw: bytes, *, plus_is_space: bool, fallback_encoding: str | None = None) -> str:

@@ -85,7 +85,8 @@ LIST_METHODS = ("filter", "exclude", "get", "all", "order_by", "count", "first")
 OBJECT_ORM = ("set", "save")
 
 
-def _kwargs(arg: Any, method: str) -> dict:
+def object_arg(arg: Any, method: str) -> dict:
+    """A method's argument that must be a JSON object (none: an empty one)."""
     if arg is None:
         return {}
     if not isinstance(arg, dict):
@@ -139,7 +140,7 @@ def _require_post(ctx: Context, method: str) -> None:
 def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
     spec = state.spec
     if method in MODEL_ORM and spec.model is not None:
-        kwargs = _kwargs(arg, method) if method in ("objects.filter", "objects.exclude",
+        kwargs = object_arg(arg, method) if method in ("objects.filter", "objects.exclude",
                                                     "objects.get") else {}
         spec = _switched(spec, kwargs, exclude=method == "objects.exclude")
         qs = _ordered(spec)
@@ -169,10 +170,10 @@ def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
 def _on_list(ctx: Context, state: ListState, method: str, arg: Any) -> State:
     spec, qs = state.spec, state.qs
     if method in ("filter", "exclude"):
-        return ListState(spec, apply_filter(spec, qs, _kwargs(arg, method),
+        return ListState(spec, apply_filter(spec, qs, object_arg(arg, method),
                                             exclude=method == "exclude"))
     if method == "get":
-        return _get(spec, apply_filter(spec, qs, _kwargs(arg, method)))
+        return _get(spec, apply_filter(spec, qs, object_arg(arg, method)))
     if method == "all":
         return state
     if method == "order_by":
@@ -186,7 +187,7 @@ def _on_list(ctx: Context, state: ListState, method: str, arg: Any) -> State:
 
 
 def _create_values(spec: ModelSpec, arg: Any) -> dict:
-    kwargs = _kwargs(arg, "objects.create")
+    kwargs = object_arg(arg, "objects.create")
     values = {}
     for key, value in kwargs.items():
         if key not in spec.create_fields:
@@ -206,7 +207,7 @@ def _create_values(spec: ModelSpec, arg: Any) -> dict:
 
 def _set(state: ObjectState, arg: Any) -> ObjectState:
     spec = state.spec
-    kwargs = _kwargs(arg, "set")
+    kwargs = object_arg(arg, "set")
     if not kwargs:
         raise MethodRefused(_("set needs at least one field"))
     pending = dict(state.pending)

@@ -9,7 +9,6 @@ group, already in Python types.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,17 +17,9 @@ import asr_billing
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound
 from asr_billing.core.money import MoneyError, parse_amount
 from asr_billing.rest_v2 import cabinet_bridge
-from asr_billing.rest_v2.chain import ObjectState
+from asr_billing.rest_v2.chain import ObjectState, object_arg
 from asr_billing.rest_v2.registry import spec_named
 from asr_billing.rest_v2.values import parse_value, short
-
-
-def _args(arg: Any, name: str) -> dict:
-    if arg is None:
-        return {}
-    if not isinstance(arg, dict):
-        raise InvalidInput(_("%(method)s expects a JSON object") % {"method": name})
-    return arg
 
 
 def _text_arg(args: dict, key: str, name: str) -> str:
@@ -45,7 +36,7 @@ def check_pass(ctx, spec, login, arg, name) -> bool:
     """True when ``passwd`` is the login's password (constant-time comparison)."""
     from asr_billing.network.selectors import login_check_password
 
-    return login_check_password(login, _text_arg(_args(arg, name), "passwd", name))
+    return login_check_password(login, _text_arg(object_arg(arg, name), "passwd", name))
 
 
 def set_password(ctx, spec, login, arg, name) -> bool:
@@ -53,7 +44,7 @@ def set_password(ctx, spec, login, arg, name) -> bool:
     show passwords anyway."""
     from asr_billing.network.services import login_set_password
 
-    password = _text_arg(_args(arg, name), "psw", name)
+    password = _text_arg(object_arg(arg, name), "psw", name)
     login_set_password(login=login, password=password, actor=ctx.actor)
     return True
 
@@ -66,7 +57,7 @@ def get_or_create_dynamic_session(ctx, spec, login, arg, name) -> dict:
 
 def web_cabinet(ctx, spec, _obj, arg, name) -> list[str]:
     return cabinet_bridge.web_cabinet(
-        name=name, args=_args(arg, name), source_ip=ctx.source_ip, model=spec.name
+        name=name, args=object_arg(arg, name), source_ip=ctx.source_ip, model=spec.name
     )
 
 
@@ -151,7 +142,7 @@ def add_payment(ctx, spec, subscriber, arg, name) -> ObjectState:
     from asr_billing.finance.models import Account
     from asr_billing.finance.services import payment_register
 
-    args = _args(arg, name)
+    args = object_arg(arg, name)
     raw = args.get("SUM_IN", args.get("sum_in"))
     if raw is None:
         raise InvalidInput(_('add_payment needs "SUM_IN"'))

@@ -34,27 +34,20 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.money import MoneyError, fmt, parse_amount
+from asr_billing.core.wire import MAX_YEAR, MIN_YEAR, short, storable_text
 
 TYPES = ("int", "str", "flag", "decimal", "date", "datetime", "ip")
 MAX_INT = 2**63 - 1  # BigAutoField; a larger value would overflow the database driver
 MAX_TEXT = 1000
-MIN_YEAR, MAX_YEAR = 1900, 2999
 _INT = re.compile(r"[+-]?\d{1,19}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
-# Characters a database text column cannot hold (NUL) and lone surrogates.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 TRUE_TEXTS = {"1", "true", "yes", "on"}
 FALSE_TEXTS = {"0", "false", "no", "off", ""}
 
 
 class ValueRefused(InvalidInput):
     """An argument value does not fit the declared type."""
-
-
-def short(value: Any, limit: int = 60) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _refuse(name: str, kind: str, value: Any) -> ValueRefused:
@@ -97,7 +90,7 @@ def _as_flag(value: Any, name: str) -> bool:
 def _as_text(value: Any, name: str) -> str:
     if isinstance(value, (bool, dict, list)):
         raise _refuse(name, _("a string"), value)
-    text = _UNSTORABLE.sub("\ufffd", str(value))
+    text = storable_text(str(value))
     if len(text) > MAX_TEXT:
         raise ValueRefused(
             _("%(name)s is longer than %(n)d characters") % {"name": name, "n": MAX_TEXT}

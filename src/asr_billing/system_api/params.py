@@ -27,7 +27,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
-from asr_billing.core.wire import MAX_JSON_DEPTH, nesting_depth, url_decode
+from asr_billing.core.wire import (
+    MAX_JSON_DEPTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    nesting_depth,
+    short,
+    storable_text,
+    url_decode,
+)
 
 PARAM_NAMES = ("model", "method1", "arg1", "context", "psw", "format", "fields1", "suid")
 # Where an un-encoded arg1 ends: at "&" followed by a parameter name the API knows.
@@ -38,33 +46,25 @@ _ARG1_START = re.compile(rb"(?:^|&)arg1=")
 MAX_DEPTH = MAX_JSON_DEPTH  # arg1 nesting; real clients send flat objects
 # 1C's URLEncode percent-encodes Cyrillic as cp1251 bytes: read so what is not UTF-8.
 ONE_C_ENCODING = "cp1251"
-# Characters PostgreSQL text cannot hold (NUL) and lone surrogates (not encodable).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _ONE_C_DATE = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{1,4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII
 )
 _GROUPING = str.maketrans("", "", "\u00a0\u202f \t")
 MAX_ID = 2**63 - 1  # BigAutoField; larger values would overflow the database driver
 MAX_DIGITS = 30  # of a whole number argument; more is never an id, a count or a page
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class ArgumentError(InvalidInput):
     """arg1 (or one of its values) cannot be used."""
 
 
-def clean_text(value: str) -> str:
-    """Replace what no database text column accepts (NUL, lone surrogates) with U+FFFD."""
-    return _UNSTORABLE.sub("\ufffd", value)
-
-
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return clean_text(value)
+        return storable_text(value)
     if isinstance(value, list):
         return [_clean(v) for v in value]
     if isinstance(value, dict):
-        return {clean_text(str(k)): _clean(v) for k, v in value.items()}
+        return {storable_text(str(k)): _clean(v) for k, v in value.items()}
     return value
 
 
@@ -130,7 +130,7 @@ def parse_fields(text: str | None) -> list[str] | None:
         value = [value]
     if not isinstance(value, list):
         return None
-    names = [clean_text(str(v)).strip() for v in value if str(v).strip()]
+    names = [storable_text(str(v)).strip() for v in value if str(v).strip()]
     return names or None
 
 
@@ -180,7 +180,7 @@ class Args(Mapping):
         value = self._data[name]
         error = ArgumentError(
             _("Argument %(name)s must be a whole number, not %(value)s")
-            % {"name": name, "value": _short(value)}
+            % {"name": name, "value": short(value)}
         )
         if isinstance(value, (bool, dict, list)):
             raise error
@@ -227,7 +227,7 @@ class Args(Mapping):
             return False
         raise ArgumentError(
             _("Argument %(name)s must be 1 or 0, not %(value)s")
-            % {"name": name, "value": _short(value)}
+            % {"name": name, "value": short(value)}
         )
 
     def moment(self, name: str, *, end_of_day: bool = False) -> datetime | None:
@@ -246,7 +246,7 @@ class Args(Mapping):
                     "Argument %(name)s must be a date such as 2023-03-01, 2023-03-01T00:00:00 "
                     "or 01.03.2023 0:00:00, not %(value)s"
                 )
-                % {"name": name, "value": _short(value)}
+                % {"name": name, "value": short(value)}
             )
         if parsed is EMPTY_DATE:
             return None
@@ -291,11 +291,6 @@ def parse_moment(text: str):
     if not MIN_YEAR <= result.year <= MAX_YEAR:
         return None
     return result, has_time
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
-from asr_billing.core.wire import nesting_depth
+from asr_billing.core.wire import nesting_depth, storable_text
 from asr_billing.system_api import render
 from asr_billing.system_api.access import Refusal, check_access, check_ip, client_ip
 from asr_billing.system_api.params import (
@@ -33,7 +33,6 @@ from asr_billing.system_api.params import (
     ArgumentError,
     Call,
     checked_arg1,
-    clean_text,
     parse_arg1,
     parse_fields,
     raw_arg1,
@@ -81,7 +80,7 @@ def _collect(request) -> tuple[dict[str, str], bytes | None, dict | None]:
                         params[name] = form.get(name, "")
     except (SuspiciousOperation, MultiPartParserError, UnicodeError) as exc:
         raise BadRequest(str(exc)) from None
-    return {k: clean_text(v) for k, v in params.items()}, raw, body_arg1
+    return {k: storable_text(v) for k, v in params.items()}, raw, body_arg1
 
 
 def _json_body(body: bytes, params: dict) -> dict | None:
