@@ -107,11 +107,6 @@ def next_charge_date(tariff, day: date) -> date | None:
     return None  # unreachable: next month's charge day is always after today
 
 
-def in_block(subscriber) -> bool:
-    """The Internet is off: cut off by balance, blocked by the admin or by the subscriber."""
-    return subscriber.negbal or subscriber.admin_blocked or subscriber.voluntary_blocked
-
-
 # --- Payments ----------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from asr_billing.cabinet import selectors
 from asr_billing.core import runtime
 from asr_billing.core.money import fmt
+from asr_billing.subscribers.selectors import subscriber_in_block
 from asr_billing.tariffs.models import ChargeMethod
 
 # app['currency'] -> (NAME, SHORT_NAME) as the cabinet shows them.
@@ -121,7 +122,7 @@ def abonent(subscriber, *, money: selectors.MoneyState, block) -> dict:
         "recomend_pay_sum": fmt(money.recommended_pay),
         "minimal_pay_sum": fmt(money.minimal_pay),
         "abon_pay_for_today": fmt(money.fee_today),
-        "allow_internet": flag(not selectors.in_block(subscriber)),
+        "allow_internet": flag(not subscriber_in_block(subscriber)),
         "own_disabled_start": ru_day(block.start_date if block else None),
         "own_disabled_end": ru_day(block.end_date if block else None),
         "account": {"pk": subscriber.pk, "__self": account, "balance": fmt(money.balance)},
@@ -162,7 +163,7 @@ def user_info(subscriber, *, money: selectors.MoneyState, day: date) -> dict:
         "balance": fmt(money.balance),
         "credit": fmt(money.credit),
         "promise_pay": fmt(money.promised),
-        "in_block": flag(selectors.in_block(subscriber)),
+        "in_block": flag(subscriber_in_block(subscriber)),
         "negbal": flag(subscriber.negbal),
         "admin_blocked": flag(subscriber.admin_blocked),
         "own_blocked": flag(subscriber.voluntary_blocked),

@@ -32,6 +32,7 @@ from asr_billing.rest_v2.registry import (
     Relation,
     register,
 )
+from asr_billing.subscribers.selectors import subscriber_in_block
 
 NO_FILTER = frozenset()
 
@@ -147,7 +148,7 @@ ABONENTS = register(ModelSpec(
         Field("minimal_pay_sum", "decimal", value=_minimal_pay, select=("account", "tariff"),
               doc="Least payment that lifts the balance cut-off; 0.00 when not cut off."),
         Field("allow_internet", "flag",
-              value=lambda s: not (s.admin_blocked or s.voluntary_blocked or s.negbal),
+              value=lambda s: not subscriber_in_block(s),
               doc="1 when neither blocked nor cut off by balance."),
         Field("a_home_number", "str", "apartment", writer="contacts", doc="Apartment."),
         Field("sms", "str", "sms_phone", writer="contacts", doc="Phone for SMS."),

@@ -49,3 +49,10 @@ def group_descendant_ids(group_id: int) -> list[int]:
         seen.update(frontier)
         result.extend(frontier)
     return result
+
+
+def subscriber_in_block(subscriber: Subscriber) -> bool:
+    """The Internet is off for the subscriber: cut off by balance (negbal), blocked by the
+    administrator, or on a voluntary block. Carbon's ``in_block``; its ``allow_internet``
+    is the negation. No query: the flags are the subscriber's own."""
+    return bool(subscriber.negbal or subscriber.admin_blocked or subscriber.voluntary_blocked)
