@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, Q
 from django.utils import timezone
 
-from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
+from asr_billing.billing.models import PromisedPayment
 from asr_billing.billing.periods import Month, local_today
 from asr_billing.core import runtime
 from asr_billing.core.money import ZERO
@@ -76,16 +76,6 @@ def money_state(subscriber, day: date) -> MoneyState:
         recommended_pay=recommended_payment(tariff=tariff, day=day, **values),
         lasts=money_lasts_until(tariff=tariff, today=day, **values),
         fee_today=tariff_day_cost(tariff, day) if tariff is not None else ZERO,
-    )
-
-
-def voluntary_block_current(subscriber_id: int, day: date) -> VoluntaryBlock | None:
-    """The voluntary block in force today, else the next planned one (one query)."""
-    return (
-        VoluntaryBlock.objects.filter(subscriber_id=subscriber_id, ended_at__isnull=True,
-                                      end_date__gte=day)
-        .order_by("start_date", "id")
-        .first()
     )
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from asr_billing.billing.selectors import voluntary_block_current
 from asr_billing.cabinet import selectors, texts, wire
 from asr_billing.cabinet.payments import pending_payment_create
 from asr_billing.cabinet.reset import cabinet_password_reset_request, cabinet_password_reset_submit
@@ -96,14 +97,19 @@ def _page_numbers(call) -> tuple[int, int]:
 # --- Logging in and out ---------------------------------------------------------------------
 
 
-def _login_answer(opened: OpenedSession) -> dict:
-    login = opened.session.login
+def _user(login) -> dict:
+    """The ``user`` object of login and get_user: the login, its subscriber's money and
+    voluntary block today."""
     day = selectors.today()
     money = selectors.money_state(login.subscriber, day)
-    block = selectors.voluntary_block_current(login.subscriber_id, day)
+    block = voluntary_block_current(login.subscriber_id, day)
+    return wire.user(login, money=money, block=block, day=day)
+
+
+def _login_answer(opened: OpenedSession) -> dict:
     return {
         "session_id": opened.session_id,
-        "user": wire.user(login, money=money, block=block, day=day),
+        "user": _user(opened.session.login),
         "currency": wire.currency(),
     }
 
@@ -152,10 +158,7 @@ def user_info(call):
 def get_user(call):
     """{"suid"} -> {"user": {... "abonent": {...}}, "__user"}."""
     login = _session(call).login
-    day = selectors.today()
-    money = selectors.money_state(login.subscriber, day)
-    block = selectors.voluntary_block_current(login.subscriber_id, day)
-    return {"user": wire.user(login, money=money, block=block, day=day), "__user": login.login}
+    return {"user": _user(login), "__user": login.login}
 
 
 @cabinet("get_pay_log")
@@ -291,7 +294,7 @@ def unblock_user(call):
     from asr_billing.billing.services import voluntary_block_end
 
     session = _session(call)
-    block = selectors.voluntary_block_current(session.login.subscriber_id, selectors.today())
+    block = voluntary_block_current(session.login.subscriber_id, selectors.today())
     if block is None:
         raise InvalidInput(_("There is no voluntary block to lift"), code="no_block")
     result = voluntary_block_end(block=block, actor=session_actor(session.login))

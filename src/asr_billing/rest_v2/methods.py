@@ -124,7 +124,7 @@ def write_voluntary_block(ctx, subscriber, changes: dict):
     from asr_billing.billing.services import voluntary_block_create, voluntary_block_end
 
     if start is None:
-        from asr_billing.cabinet.selectors import voluntary_block_current
+        from asr_billing.billing.selectors import voluntary_block_current
 
         block = voluntary_block_current(subscriber.pk, timezone.localdate())
         if block is None:

@@ -54,12 +54,9 @@ def _switch_q(matches: bool):
 
 
 def _blocks_queryset():
-    from asr_billing.billing.models import VoluntaryBlock
+    from asr_billing.billing.selectors import voluntary_blocks_current
 
-    today = timezone.localdate()
-    return VoluntaryBlock.objects.filter(ended_at__isnull=True, end_date__gte=today).order_by(
-        "start_date", "pk"
-    )
+    return voluntary_blocks_current(timezone.localdate())
 
 
 def _promised_queryset():
