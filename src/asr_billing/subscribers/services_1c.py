@@ -71,7 +71,8 @@ def subscriber_sync_1c(
     *, subscriber: Subscriber, actor: Actor, synced: bool, code1c: str | None = None
 ) -> Subscriber:
     """Record the 1C side of a subscriber: its code in 1C (when given) and whether it is
-    synced. A code that another subscriber holds is refused."""
+    synced. A code that another subscriber holds is refused, and so is marking synced a
+    subscriber left without a code (1C finds its contractor by that code)."""
     locked = lock_subscriber(subscriber)
     old = {"code1c": locked.code1c, "synced_1c": locked.synced_1c}
     if code1c is not None:
@@ -79,6 +80,10 @@ def subscriber_sync_1c(
         if code and Subscriber.objects.filter(code1c=code).exclude(pk=locked.pk).exists():
             raise Conflict(_("1C code %(c)s is taken") % {"c": code})
         locked.code1c = code
+    if synced and not locked.code1c:
+        # The text names this function's argument; api_1c_sync_abonent's is the same.
+        raise InvalidInput(_("Argument %(name)s is required") % {"name": "code1c"},
+                           code="code1c_required")
     locked.synced_1c = bool(synced)
     new = {"code1c": locked.code1c, "synced_1c": locked.synced_1c}
     if new == old:

@@ -143,8 +143,6 @@ def api_1c_sync_abonent(call: Call) -> dict:
     subscriber = _subscriber(call, "pk")
     synced = call.args.flag("sync1c", default=True)
     code = call.args.text("code1c") if call.args.present("code1c") else None
-    if synced and not (code or subscriber.code1c):
-        raise InvalidInput(_("Argument %(name)s is required") % {"name": "code1c"})
     subscriber = subscriber_sync_1c(subscriber=subscriber, actor=call.actor, synced=synced,
                                     code1c=code)
     return {"result": "ok", "pk": subscriber.pk, "code1c": subscriber.code1c,
