@@ -426,6 +426,20 @@ def voluntary_block_end(
     return BlockResult(current, texts.VBLOCK_LIFTED)
 
 
+def voluntary_block_lift(
+    *, subscriber: Subscriber, actor: Actor, now: datetime | None = None
+) -> BlockResult:
+    """Lift the subscriber's voluntary block in force today, else cancel the next planned
+    one (billing.selectors.voluntary_block_current), as voluntary_block_end does."""
+    from asr_billing.billing.selectors import voluntary_block_current
+
+    now = now or timezone.now()
+    block = voluntary_block_current(subscriber.pk, local_today(billing_options().time_zone, now))
+    if block is None:
+        raise InvalidInput(_("There is no voluntary block to lift"), code="no_block")
+    return voluntary_block_end(block=block, actor=actor, now=now)
+
+
 def voluntary_blocks_apply(*, now: datetime | None = None, actor: Actor = "billing") -> int:
     """Make every subscriber's block flag match the blocks' dates today: start the ones
     that begin, end the ones whose last day has passed. Returns how many flags moved."""

@@ -291,14 +291,12 @@ def block_user(call):
 @cabinet("unblock_user", writes=True)
 def unblock_user(call):
     """{"suid"} -> lifts the current (or cancels the planned) voluntary block."""
-    from asr_billing.billing.services import voluntary_block_end
+    from asr_billing.billing.services import voluntary_block_lift
 
     session = _session(call)
-    block = voluntary_block_current(session.login.subscriber_id, selectors.today())
-    if block is None:
-        raise InvalidInput(_("There is no voluntary block to lift"), code="no_block")
-    result = voluntary_block_end(block=block, actor=session_actor(session.login))
-    return {"status": "ok", "message": result.message, "block_id": str(block.pk)}
+    result = voluntary_block_lift(subscriber=session.login.subscriber,
+                                  actor=session_actor(session.login))
+    return {"status": "ok", "message": result.message, "block_id": str(result.block.pk)}
 
 
 @cabinet("set_promise_pay", writes=True)
