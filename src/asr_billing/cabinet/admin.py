@@ -5,12 +5,12 @@ cabinet services; the lists are read-only."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.cabinet.models import AuthThrottle, CabinetSession, PendingPayment
 from asr_billing.cabinet.payments import pending_payment_cancel, pending_payment_confirm
+from asr_billing.cabinet.services import cabinet_sessions_end, cabinet_throttles_clear
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link, money_html
 from asr_billing.core.errors import ApplicationError
 
@@ -35,7 +35,8 @@ class CabinetSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("End selected sessions"), permissions=["close"])
     def close_selected(self, request, queryset):
-        ended = queryset.filter(closed_at__isnull=True).update(closed_at=timezone.now())
+        ended = cabinet_sessions_end(session_ids=queryset.values_list("pk", flat=True),
+                                     actor=request.user)
         messages.success(request, gettext("Sessions ended: %(n)d.") % {"n": ended})
 
 
@@ -51,7 +52,8 @@ class AuthThrottleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Forget the failures (unlock)"), permissions=["unlock"])
     def unlock_selected(self, request, queryset):
-        count, _rows = queryset.delete()
+        count = cabinet_throttles_clear(throttle_ids=queryset.values_list("pk", flat=True),
+                                        actor=request.user)
         messages.success(request, gettext("Unlocked: %(n)d.") % {"n": count})
 
 

@@ -12,7 +12,8 @@ kept, so adapters answer it without rolling their transaction back.
 
 Python API for other adapters (REST v2): ``cabinet_login``, ``cabinet_auto_login``,
 ``cabinet_session_open``, ``cabinet_session_get``, ``cabinet_session_close`` and
-``dynamic_session`` (a session for a login without its password); to run a
+``dynamic_session`` (a session for a login without its password). For operators:
+``cabinet_sessions_end`` and ``cabinet_throttles_clear`` (audited). To run a
 ``web_cabinet.*`` function by name use ``asr_billing.cabinet.api.cabinet_call``.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,8 +32,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.cabinet import texts, throttle
-from asr_billing.cabinet.models import CabinetSession, SessionMethod
+from asr_billing.cabinet.models import AuthThrottle, CabinetSession, SessionMethod
 from asr_billing.core import runtime
+from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound
 from asr_billing.network.models import Login
 from asr_billing.network.selectors import login_check_password
@@ -173,6 +176,43 @@ def _close_other_sessions(login: Login, keep: CabinetSession | None, now: dateti
     if keep is not None:
         sessions = sessions.exclude(pk=keep.pk)
     return sessions.update(closed_at=now)
+
+
+def cabinet_sessions_end(
+    *, session_ids: Iterable[int], actor: Actor, now: datetime | None = None
+) -> int:
+    """An operator ends sessions: those of ``session_ids`` still open stop working at once,
+    each with an audit row; closed or unknown ids are passed over. Returns how many
+    were ended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        sessions = list(
+            CabinetSession.objects.select_for_update(of=("self",))
+            .select_related("login", "subscriber")
+            .filter(pk__in=list(session_ids), closed_at__isnull=True)
+            .order_by("pk")
+        )
+        CabinetSession.objects.filter(pk__in=[s.pk for s in sessions]).update(closed_at=now)
+        for session in sessions:
+            audit_record(actor=actor, action="cabinet_session_end", obj=session,
+                         subscriber=session.subscriber, message=session.login.login,
+                         old={"closed_at": None}, new={"closed_at": now.isoformat()})
+    return len(sessions)
+
+
+def cabinet_throttles_clear(*, throttle_ids: Iterable[int], actor: Actor) -> int:
+    """An operator forgets the failed attempts counted in ``throttle_ids`` (a login name
+    or an address locked out is unlocked), each with an audit row saying what was
+    counted; unknown ids are passed over. Returns how many were cleared."""
+    with transaction.atomic():
+        rows = list(AuthThrottle.objects.select_for_update()
+                    .filter(pk__in=list(throttle_ids)).order_by("pk"))
+        for row in rows:
+            audit_record(actor=actor, action="cabinet_throttle_clear", obj=row,
+                         old={"scope": row.scope, "key": row.key, "failures": row.failures,
+                              "window_start": row.window_start.isoformat()})
+        AuthThrottle.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
 
 
 def dynamic_session(*, login: Login, source_ip: str) -> str:
