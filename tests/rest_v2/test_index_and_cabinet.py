@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 
-from asr_billing.rest_v2 import cabinet_bridge
+from asr_billing.cabinet import services as cabinet_services
+from asr_billing.core.errors import InvalidInput
+from asr_billing.system_api import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +46,6 @@ def test_index_without_slash_and_wrong_method(client):
 
 @pytest.fixture
 def echo_function():
-    registry = pytest.importorskip("asr_billing.system_api.registry")
-    from asr_billing.core.errors import InvalidInput
-
     def echo(call):
         if call.args.get("fail"):
             raise InvalidInput("Неверный логин или пароль")
@@ -94,22 +91,13 @@ def test_web_cabinet_only_on_users(rest):
         "objects.exclude, objects.get, objects.all, objects.count)")
 
 
-def test_dynamic_session_pending(rest, subscriber, make_login, monkeypatch):
-    monkeypatch.setattr(cabinet_bridge, "SESSION_PROVIDERS", ("asr_billing.no_such_module",))
-    make_login(subscriber, "testlogin")
-    _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
-                        ("get_or_create_dynamic_session", {}))
-    assert body["error"] == ("method2 get_or_create_dynamic_session: "
-                             "get_or_create_dynamic_session is not available yet: "
-                             "cabinet sessions are not set up")
-
-
-def test_dynamic_session_through_a_provider(rest, subscriber, make_login, monkeypatch):
-    # CODE C-NETSP GetOrCreateUserSession: result.fields.suid
-    module = types.ModuleType("rest_v2_fake_sessions")
-    module.dynamic_session = lambda *, login, source_ip: f"suid-{login.login}-{source_ip}"
-    monkeypatch.setitem(sys.modules, "rest_v2_fake_sessions", module)
-    monkeypatch.setattr(cabinet_bridge, "SESSION_PROVIDERS", ("rest_v2_fake_sessions",))
+def test_dynamic_session_answer_is_the_cabinet_session(rest, subscriber, make_login,
+                                                       monkeypatch):
+    # CODE C-NETSP GetOrCreateUserSession: result.fields.suid. The session id is what the
+    # cabinet's dynamic_session gives for that login and the caller's address.
+    monkeypatch.setattr(
+        cabinet_services, "dynamic_session",
+        lambda *, login, source_ip: f"suid-{login.login}-{source_ip}")
     login = make_login(subscriber, "testlogin")
     _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
                         ("get_or_create_dynamic_session", "{}"))
@@ -152,7 +140,6 @@ def test_unexpected_failure_is_a_short_500_with_the_traceback_in_error_log(
 
 def test_cabinet_login_and_user_info_through_rest(rest, subscriber, make_login):
     # CODE C-LARA CarbonClient: getProfile (web_cabinet.login), getWebCabinetUserInfo
-    pytest.importorskip("asr_billing.cabinet.system_api_functions")
     make_login(subscriber, "testlogin", password="testpsw")
     status, body = rest("Users", ("web_cabinet.login", {"login": "testlogin",
                                                         "passwd": "testpsw"}))
@@ -172,7 +159,6 @@ def test_cabinet_login_and_user_info_through_rest(rest, subscriber, make_login):
 
 def test_dynamic_session_opens_a_cabinet_session(rest, subscriber, make_login):
     # CODE C-NETSP: get_or_create_dynamic_session -> result.fields.suid, then cabinet calls
-    pytest.importorskip("asr_billing.cabinet.services")
     login = make_login(subscriber, "testlogin")
     _status, body = rest("Users", ("objects.get", {"login": "testlogin"}),
                          ("get_or_create_dynamic_session", "{}"))

@@ -51,7 +51,9 @@ def set_password(ctx, spec, login, arg, name) -> bool:
 
 def get_or_create_dynamic_session(ctx, spec, login, arg, name) -> dict:
     """A cabinet session for the login: the NetSpace client reads ``result.fields.suid``."""
-    suid = cabinet_bridge.dynamic_session(login=login, source_ip=ctx.source_ip)
+    from asr_billing.cabinet.services import dynamic_session
+
+    suid = dynamic_session(login=login, source_ip=ctx.source_ip)
     return {"pk": suid, "model": "DynamicSession", "fields": {"suid": suid, "user_id": login.pk}}
 
 
