@@ -89,6 +89,21 @@ def pending_payment_create(
     return pending
 
 
+def _locked_order(payment_id: int) -> PendingPayment:
+    """Order ``payment_id`` with its row locked (subscriber and operator joined), else
+    NotFound. Call inside the transaction that changes it."""
+    pending = (
+        PendingPayment.objects.select_for_update(of=("self",))
+        .select_related("subscriber", "operator")
+        .filter(pk=payment_id)
+        .first()
+    )
+    if pending is None:
+        raise NotFound(_("Online payment %(id)s does not exist") % {"id": payment_id},
+                       code="order_not_found")
+    return pending
+
+
 def pending_payment_confirm(
     *,
     payment_id: int,
@@ -102,15 +117,7 @@ def pending_payment_confirm(
     (``created=False``)."""
     now = now or timezone.now()
     with transaction.atomic():
-        pending = (
-            PendingPayment.objects.select_for_update(of=("self",))
-            .select_related("subscriber", "operator")
-            .filter(pk=payment_id)
-            .first()
-        )
-        if pending is None:
-            raise NotFound(_("Online payment %(id)s does not exist") % {"id": payment_id},
-                           code="order_not_found")
+        pending = _locked_order(payment_id)
         if amount is not None and money(amount) != pending.amount:
             raise PaymentMismatch(
                 _("Online payment %(id)s is for %(expected)s, not %(amount)s")
@@ -142,11 +149,7 @@ def pending_payment_cancel(
     """The bank says the order failed or it expired: mark it cancelled (no money moves)."""
     now = now or timezone.now()
     with transaction.atomic():
-        pending = (PendingPayment.objects.select_for_update(of=("self",))
-                   .select_related("subscriber").filter(pk=payment_id).first())
-        if pending is None:
-            raise NotFound(_("Online payment %(id)s does not exist") % {"id": payment_id},
-                           code="order_not_found")
+        pending = _locked_order(payment_id)
         if pending.status == PendingStatus.PAID:
             raise Conflict(_("Online payment %(id)s is paid already") % {"id": pending.pk},
                            code="order_paid")
