@@ -69,6 +69,17 @@ def test_positive_charge_is_rejected(account, tariff):
     refused(account, type=OperationType.AGENT_INVOICE, amount=D("1.00"))
 
 
+def test_charge_without_its_exactly_once_key_is_rejected(account, tariff):
+    service = Service.objects.create(name="Static IP", fee=D("150.00"))
+    charge = {"type": OperationType.CHARGE, "amount": D("-10.00"), "period_end": MARCH}
+    refused(account, **charge, period_start=MARCH)  # neither tariff nor service
+    refused(account, **charge, period_start=MARCH, tariff=tariff, service=service)  # both
+    refused(account, **charge, tariff=tariff)  # no period: would escape the unique index
+    insert(account, **charge, period_start=MARCH, tariff=tariff)
+    insert(account, **charge, period_start=MARCH, service=service)
+    assert Operation.objects.count() == 2
+
+
 def test_negative_payment_is_rejected(account):
     refused(account, type=OperationType.PAYMENT, amount=D("-100.00"))
 
