@@ -80,9 +80,13 @@ def config_edit():
 
 
 @pytest.fixture(autouse=True)
-def english(config_edit):
-    """Our own texts are compared in English; Carbon's Russian ones are constants."""
+def english(config_edit, settings):
+    """Our own texts are compared in English; Carbon's Russian ones are constants. The
+    config sets the language of requests; LANGUAGE_CODE that of services a test calls
+    directly (pending_payment_confirm...). An override would not do: each request's
+    middleware deactivates the language when it ends."""
     config_edit("app", "language", "en")
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
