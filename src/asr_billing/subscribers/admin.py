@@ -2,7 +2,8 @@
 
 Money, tariff, credit, contact and block changes go through services (locked and audited):
 see admin_saving.py for the form, admin_views.py for blocks, finance/admin_views.py for
-payments and corrections. The changelist runs a fixed
+payments and corrections, admin_billing_views.py for promised payments and voluntary
+blocks. The changelist runs a fixed
 number of queries whatever the page size (list_select_related + an EXISTS annotation).
 """
 
@@ -26,7 +27,7 @@ from asr_billing.core.admin_mixins import (
 from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
 from asr_billing.finance.models import Operation
 from asr_billing.network.models import Login, OnlineSession
-from asr_billing.subscribers import admin_views
+from asr_billing.subscribers import admin_billing_views, admin_views
 from asr_billing.subscribers.admin_forms import (
     GroupAdminForm,
     SubscriberAddForm,
@@ -322,6 +323,8 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="",
                            obj=None):
         context["can_post_money"] = can_post_money(request)
+        if change and obj is not None:
+            context.update(admin_billing_views.billing_buttons(self, request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- writes (through services) -------------------------------------------------------
@@ -366,8 +369,18 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             return wrap(lambda request, object_id: admin_views.subscriber_block_view(
                 self, request, object_id, block=flag))
 
+        def billing(view):
+            return wrap(lambda request, object_id: view(self, request, object_id))
+
         prefix = "{}_{}_".format(*info)
+        views = admin_billing_views
         return [
+            path("<path:object_id>/promised-payment/", billing(views.promised_payment_view),
+                 name=prefix + "promised"),
+            path("<path:object_id>/voluntary-block/", billing(views.voluntary_block_view),
+                 name=prefix + "vblock"),
+            path("<path:object_id>/voluntary-block/lift/",
+                 billing(views.voluntary_block_lift_view), name=prefix + "vblock_lift"),
             path("<path:object_id>/payment/", money("payment"), name=prefix + "payment"),
             path("<path:object_id>/correction/", money("correction"), name=prefix + "correction"),
             path("<path:object_id>/block/", block(True), name=prefix + "block"),
