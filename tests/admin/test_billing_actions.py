@@ -439,3 +439,21 @@ def test_each_page_needs_its_billing_permission(client, django_user_model, debto
     assert client.post(url("promised", debtor), {}).status_code == 302
     assert Account.objects.get(pk=debtor.pk).promised_amount == D("300.00")
     assert len(state()["promised"]) == len(before["promised"]) + 1
+
+
+# --- In Russian (the admin's default) ----------------------------------------------------
+
+
+def test_russian_page_buttons_and_carbon_refusal(admin_client, debtor, payer, cfg):
+    cfg("app", "language", "ru")
+    html = change_page(admin_client, debtor)
+    assert f'href="{url("promised", debtor)}">Обещанный платёж</a>' in html
+    assert f'href="{url("vblock", debtor)}">Добровольная блокировка</a>' in html
+    cfg("billing", "promised.only_when_cut_off", "yes")
+    before = state()
+    response = admin_client.post(url("promised", payer), {"amount": "", "days": ""})
+    assert state() == before
+    assert "Обещанный платеж доступен только для разблокировки" in response.content.decode()
+    response = admin_client.post(url("promised", debtor), {}, follow=True)
+    assert messages_of(response) == [
+        "Обещанный платёж на сумму 300.00 предоставлен до 17.03.2026 12:00."]
