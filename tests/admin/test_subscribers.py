@@ -136,7 +136,14 @@ def test_unblock_action(admin_client, isp):
 def test_block_and_unblock_buttons_on_the_subscriber_page(admin_client, isp):
     target = isp.offline
     url = reverse("admin:subscribers_subscriber_block", args=[target.pk])
-    assert admin_client.get(url).status_code == 200
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'value="Block"' in text or 'value="Заблокировать"' in text
+    unblock_page = admin_client.get(reverse("admin:subscribers_subscriber_unblock",
+                                            args=[isp.blocked.pk])).content.decode()
+    # The submit button says what it does ("block" is also the template's {% block %}).
+    assert 'value="Unblock"' in unblock_page or 'value="Разблокировать"' in unblock_page
     response = admin_client.post(url, {"reason": ""})
     assert response.status_code == 200  # the reason is required
     assert response.context["form"].errors["reason"]

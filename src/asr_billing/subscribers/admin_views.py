@@ -43,7 +43,7 @@ def _context(model_admin, request, *, form, block: bool, subscribers, action: st
         **model_admin.admin_site.each_context(request),
         "opts": opts,
         "form": form,
-        "block": block,
+        "blocking": block,  # not "block": inside {% block %} that name is the block itself
         "subscribers": subscribers,
         "action": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
