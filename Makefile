@@ -40,7 +40,7 @@ messages: $(VENV)/.test
 	  cd src/asr_billing && ASR_BILLING_HOME="$$tmp" ../../$(VENV)/bin/django-admin makemessages \
 	  --settings=asr_billing.settings -l ru -l en --no-obsolete && \
 	  ASR_BILLING_HOME="$$tmp" ../../$(VENV)/bin/django-admin compilemessages --settings=asr_billing.settings; \
-	  rm -rf "$$tmp"
+	  status=$$?; rm -rf "$$tmp"; exit $$status
 
 clean-demo:
 	rm -rf "$(BILLING_HOME)"
