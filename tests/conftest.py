@@ -125,21 +125,46 @@ def db_state() -> dict:
 
 
 @pytest.fixture
-def home_config(settings):
-    """Edit the test home's cfg/config the way an operator does (a running process sees
-    it through core.runtime); the file is put back afterwards.
-    ``home_config("app", "contract.prefix", "ACME")`` sets one value."""
+def config_edit(settings):
+    """Set cfg/config values for one test (restored afterwards), the way an operator edits
+    the file of a running server: ``config_edit("app", "contract.prefix", "ACME")``;
+    ``config_edit.write_raw(text)`` replaces the whole file."""
+    import os
+
     from asr_billing.core import runtime
     from asr_billing.core.config import ConfigFile
 
     path = settings.ASR_HOME.config_file
     original = path.read_bytes()
+    stat = os.stat(path)
 
-    def set_value(section: str, key: str, value: str) -> None:
+    def bump() -> None:
+        # The server notices edits by (mtime, size); make sure the stamp really moves
+        # even when two edits land within the file system's clock resolution.
+        now = max(os.stat(path).st_mtime_ns, stat.st_mtime_ns, bump.last) + 1_000_000_000
+        os.utime(path, ns=(now, now))
+        bump.last = now
+
+    bump.last = stat.st_mtime_ns
+
+    def edit(section: str, key: str, value: str) -> None:
         config = ConfigFile.load(path)
         config.set(section, key, value)
         config.save()
+        bump()
 
-    yield set_value
+    def write_raw(text: str) -> None:
+        path.write_text(text, encoding="utf-8")
+        bump()
+
+    edit.write_raw = write_raw
+    yield edit
     path.write_bytes(original)
+    bump()
     runtime.current()  # apply the original again (log level and all)
+
+
+@pytest.fixture
+def home_config(config_edit):
+    """The older name of config_edit."""
+    return config_edit

@@ -4,14 +4,10 @@ fingerprint of everything a request could change."""
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 
-from asr_billing.core import runtime
-from asr_billing.core.config import ConfigFile
 from asr_billing.subscribers.models import Attribute
 
 ACTOR = "test"
@@ -43,32 +39,6 @@ def rest(client):
         return response.status_code, response.json()
 
     return call
-
-
-@pytest.fixture
-def config_edit():
-    """Set cfg/config values for one test, restored afterwards, as an operator edits the
-    file of a running server."""
-    path = settings.ASR_HOME.config_file
-    original = path.read_bytes()
-    stamp = {"last": os.stat(path).st_mtime_ns}
-
-    def bump() -> None:
-        # The server notices edits by (mtime, size): make the stamp move for sure.
-        now = max(os.stat(path).st_mtime_ns, stamp["last"]) + 1_000_000_000
-        os.utime(path, ns=(now, now))
-        stamp["last"] = now
-
-    def edit(section: str, key: str, value: str) -> None:
-        config = ConfigFile.load(path)
-        config.set(section, key, value)
-        config.save()
-        bump()
-
-    yield edit
-    path.write_bytes(original)
-    bump()
-    runtime.current()
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,12 @@ and a fingerprint of the database to prove that a refusal changed nothing."""
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db.models import Sum
 
-from asr_billing.core import runtime
-from asr_billing.core.config import ConfigFile
 from asr_billing.core.models import AuditEntry
 from asr_billing.finance.models import Account, Operation
 from asr_billing.network.models import Login
@@ -56,41 +52,6 @@ def call_api(client):
                           headers=headers)
 
     return call
-
-
-@pytest.fixture
-def config_edit():
-    """Set cfg/config values for one test (restored afterwards), the way an operator edits
-    the file of a running server."""
-    path = settings.ASR_HOME.config_file
-    original = path.read_bytes()
-    stat = os.stat(path)
-
-    def bump() -> None:
-        # The server notices edits by (mtime, size); make sure the stamp really moves
-        # even when two edits land within the file system's clock resolution.
-        now = max(os.stat(path).st_mtime_ns, stat.st_mtime_ns) + 1_000_000_000
-        os.utime(path, ns=(now, now))
-        bump.last = now
-
-    bump.last = stat.st_mtime_ns
-
-    def edit(section: str, key: str, value: str) -> None:
-        config = ConfigFile.load(path)
-        config.set(section, key, value)
-        config.save()
-        bump()
-
-    def write_raw(text: str) -> None:
-        path.write_text(text, encoding="utf-8")
-        bump()
-
-    edit.write_raw = write_raw
-    yield edit
-    path.write_bytes(original)
-    now = bump.last + 1_000_000_000
-    os.utime(path, ns=(now, now))
-    runtime.current()
 
 
 def db_state() -> tuple:
