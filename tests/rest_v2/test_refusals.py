@@ -444,3 +444,13 @@ def test_lifting_a_voluntary_block_that_is_not_there(rest, world):
     text = refused(rest, "Abonents", ("objects.get", {"id": world.pk}),
                    ("set", {"own_disabled_start": None, "own_disabled_end": None}), ("save", {}))
     assert text == "method3 save: The subscriber has no voluntary block to lift"
+
+
+@pytest.mark.parametrize("lookup", ["nas_type__icontains", "name__icontains", "id__gte"])
+def test_null_with_a_comparing_lookup_is_refused(rest, world, lookup):
+    """Found by the fuzz test: icontains with null reached Django, which raises (a 500)."""
+    before = db_state()
+    status, body = rest("Nas", ("objects.filter", {lookup: None}))
+    assert status == 200
+    assert body["error"] == f"{lookup}: null is not a value to compare with"
+    assert db_state() == before

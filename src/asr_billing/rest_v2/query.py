@@ -138,12 +138,12 @@ def _coerce(resolved: Resolved, key: str, value: Any) -> tuple[str, Any]:
         if any(item is None for item in items):
             raise LookupRefused(_("%(key)s: null is not a value to compare with") % {"key": key})
         return lookup, items
-    if lookup == "icontains":
-        return lookup, parse_value("str", value, name=key)
-    if value is None:
+    if value is None:  # before icontains: Django refuses None for every lookup but exact
         if lookup != "exact":
             raise LookupRefused(_("%(key)s: null is not a value to compare with") % {"key": key})
         return "isnull", True
+    if lookup == "icontains":
+        return lookup, parse_value("str", value, name=key)
     return lookup, parse_value(field.type, value, name=key)
 
 
