@@ -3,10 +3,12 @@ PostgreSQL (see asr_billing/test_settings.py)."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from asr_billing.finance.models import PaymentOperator
 from asr_billing.network.services import login_create, nas_create
@@ -15,6 +17,13 @@ from asr_billing.subscribers.services import subscriber_create
 from asr_billing.tariffs.models import ChargeMethod, Tariff
 
 ACTOR = "test"
+
+# Property tests: no per-example deadline (a loaded 2-core machine is slow, not wrong).
+# In CI the examples are derived from each test's name (derandomize), so a landing never
+# depends on luck; run without CI=true to explore new random examples locally.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def on_postgres() -> bool:
