@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,15 +21,18 @@ from asr_billing.core.audit import Actor, actor_fields, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.money import CENT, TOO_LARGE
 from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
+from asr_billing.finance.posting import Outcome, payment_post
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Subscriber
-from asr_billing.subscribers.selectors import subscriber_find
+from asr_billing.subscribers.selectors import SubscriberRef, subscriber_ref_find
 
 
 @dataclass(frozen=True)
 class PostResult:
     operation: Operation
     created: bool  # False: an earlier identical request already made it (a replay)
+    # The subscriber's contract number, for answers that name it (payments fill it in).
+    contract_number: str = ""
 
 
 def account_lock(subscriber_id: int) -> Account:
@@ -66,6 +69,8 @@ def _post(account: Account, *, actor: Actor, **fields) -> Operation:
     """Append one row to a locked account and move the balance. Raises IntegrityError
     (inside its own savepoint) when a uniqueness constraint says it exists already."""
     amount = fields["amount"]
+    if abs(account.balance + amount) >= TOO_LARGE:  # the column would refuse it (a 500)
+        raise InvalidInput(_("The balance would be too large"))
     with transaction.atomic():
         operation = Operation.objects.create(
             account=account,
@@ -79,10 +84,10 @@ def _post(account: Account, *, actor: Actor, **fields) -> Operation:
     return operation
 
 
-def _resolve_subscriber(subscriber: Subscriber | str) -> Subscriber:
-    if isinstance(subscriber, Subscriber):
+def _resolve_subscriber(subscriber: Subscriber | SubscriberRef | str):
+    if isinstance(subscriber, Subscriber | SubscriberRef):
         return subscriber
-    found = subscriber_find(subscriber)
+    found = subscriber_ref_find(subscriber)
     if found is None:
         raise NotFound(_("Subscriber not found: %(id)s") % {"id": subscriber})
     return found
@@ -90,7 +95,7 @@ def _resolve_subscriber(subscriber: Subscriber | str) -> Subscriber:
 
 def _replay(operator: PaymentOperator, external_id: str, subscriber_id: int, amount: Decimal):
     original = (
-        Operation.objects.select_related("account")
+        Operation.objects.select_related("account__subscriber", "pay_operator")
         .filter(pay_operator=operator, external_id=external_id)
         .first()
     )
@@ -102,12 +107,14 @@ def _replay(operator: PaymentOperator, external_id: str, subscriber_id: int, amo
             % {"id": external_id},
             extra={"operation": original},
         )
-    return PostResult(original, created=False)
+    return PostResult(
+        original, created=False, contract_number=original.account.subscriber.contract_number
+    )
 
 
 def payment_register(
     *,
-    subscriber: Subscriber | str,
+    subscriber: Subscriber | SubscriberRef | str,
     amount: Decimal,
     actor: Actor,
     operator: PaymentOperator | str | None = None,
@@ -116,11 +123,16 @@ def payment_register(
     description: str = "",
     code1c: str = "",
 ) -> PostResult:
-    """Credit a payment to a subscriber found by object or by contract number, login or IP.
+    """Credit a payment to a subscriber given as an object or found by contract number,
+    login or IP.
 
     With an ``external_id`` the payment happens exactly once per (operator, external id):
     a replay returns the original (``created=False``); a replay with another amount or
     subscriber raises PaymentMismatch. ``amount`` is positive roubles, 2 places at most.
+
+    The result holds everything an answer needs without another query: the operation's
+    id, date, amount, balance after, account (= subscriber) id and the contract number.
+    A new operation is built from what was written, its relations are not loaded.
     """
     amount = _check_amount(amount)
     external_id = (external_id or "").strip()
@@ -136,49 +148,58 @@ def payment_register(
     if external_id and operator is None:
         raise InvalidInput(_("A payment id needs a payment operator"))
     target = _resolve_subscriber(subscriber)
-    if external_id:
-        # Fast path for retries; correctness comes from the unique constraint below.
-        replay = _replay(operator, external_id, target.pk, amount)
-        if replay is not None:
-            return replay
-    with transaction.atomic():
-        account = account_lock(target.pk)
-        try:
-            operation = _post(
-                account,
-                actor=actor,
-                type=OperationType.PAYMENT,
-                amount=amount,
-                op_date=op_date or timezone.now(),
-                description=description,
-                pay_operator=operator,
-                external_id=external_id,
-                code1c=code1c,
-                synced_1c=bool(code1c),
-            )
-        except IntegrityError:
-            if external_id:
-                replay = _replay(operator, external_id, target.pk, amount)
-                if replay is not None:
-                    return replay
-            if code1c and Operation.objects.filter(code1c=code1c).exists():
-                raise Conflict(
-                    _("An operation with 1C code %(code)s exists already") % {"code": code1c}
-                ) from None
-            raise
-        audit_record(
+    now = timezone.now()
+    op_date = op_date or now
+    # No savepoint (two round trips, a tenth of a payment): the posting answers a duplicate
+    # or a refusal with an outcome, not a database error, so the caller's transaction
+    # stays usable; the errors below are raised after the block for the same reason.
+    with transaction.atomic(savepoint=False):
+        posted = payment_post(
+            subscriber_id=target.pk,
+            amount=amount,
+            op_date=op_date,
+            now=now,
+            description=description,
             actor=actor,
-            action="payment",
-            obj=operation,
-            subscriber=account.subscriber,
-            new={
-                "amount": str(amount),
-                "operator": operator.code if operator else None,
-                "external_id": external_id,
-                "balance": str(account.balance),
-            },
+            operator_id=operator.pk if operator else None,
+            operator_code=operator.code if operator else None,
+            external_id=external_id,
+            code1c=code1c,
         )
-    return PostResult(operation, created=True)
+    if posted.outcome is Outcome.NO_ACCOUNT:
+        raise NotFound(_("Subscriber not found: %(id)s") % {"id": target.contract_number})
+    if posted.outcome is Outcome.TOO_LARGE:
+        raise InvalidInput(_("The balance would be too large"))
+    if posted.outcome is Outcome.EXISTS:
+        if external_id:
+            replay = _replay(operator, external_id, target.pk, amount)
+            if replay is not None:
+                return replay
+        if code1c and Operation.objects.filter(code1c=code1c).exists():
+            raise Conflict(
+                _("An operation with 1C code %(code)s exists already") % {"code": code1c}
+            )
+        raise RuntimeError("a payment was neither posted nor found")  # pragma: no cover
+    who = actor_fields(actor)
+    operation = Operation(
+        pk=posted.operation_id,
+        account_id=target.pk,
+        type=OperationType.PAYMENT,
+        amount=amount,
+        balance_after=posted.balance_after,
+        op_date=op_date,
+        created_at=posted.created_at,
+        description=description,
+        created_by=who["actor_user"],
+        actor=who["actor"],
+        pay_operator=operator,
+        external_id=external_id,
+        code1c=code1c,
+        synced_1c=bool(code1c),
+    )
+    operation._state.adding = False  # it is in the database: save() would update it
+    operation._state.db = connection.alias
+    return PostResult(operation, created=True, contract_number=target.contract_number)
 
 
 def charge_post(

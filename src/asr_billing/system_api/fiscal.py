@@ -36,9 +36,9 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.money import MoneyError, fmt, parse_amount
-from asr_billing.finance.models import Operation, PaymentOperator
-from asr_billing.finance.services import payment_register
-from asr_billing.subscribers.selectors import subscriber_find
+from asr_billing.finance.models import PaymentOperator
+from asr_billing.finance.services import PostResult, payment_register
+from asr_billing.subscribers.selectors import subscriber_ref_find
 from asr_billing.system_api import selectors
 from asr_billing.system_api.params import ArgumentError, Call
 from asr_billing.system_api.registry import api_function
@@ -87,7 +87,7 @@ def _subscriber(call: Call, act: str):
         raise FiscalError(
             NO_SEARCH_PARAMETER.format(SEARCH_PARAMETER), act=act, code="no_search_parameter"
         )
-    found = subscriber_find(key)
+    found = subscriber_ref_find(key)
     if found is None:
         raise FiscalError(SUBSCRIBER_NOT_FOUND.format(_shown(key)), act=act, code="not_found")
     return found
@@ -109,21 +109,22 @@ def _amount(call: Call, act: str):
     return amount
 
 
-def _payment_answer(operation: Operation, *, replay: bool) -> dict:
-    account = operation.account
+def _payment_answer(result: PostResult, operator: PaymentOperator) -> dict:
+    """Built from what payment_register returns: no query after the posting."""
+    operation = result.operation
     return {
         "result": "ok",
         "act": "PAY",
-        "replay": replay,
+        "replay": not result.created,
         "operation_id": operation.pk,
-        "abonent_id": account.subscriber_id,
-        "contract_number": account.subscriber.contract_number,
+        "abonent_id": operation.account_id,
+        "contract_number": result.contract_number,
         "sum": fmt(operation.amount),
         "balance": fmt(operation.balance_after),
-        "pay_operator": operation.pay_operator.code,
+        "pay_operator": operator.code,
         "pay_id_str": operation.external_id,
         "op_date": timezone.localtime(operation.op_date).isoformat(),
-        "message": REPLAY if replay else "",
+        "message": "" if result.created else REPLAY,
     }
 
 
@@ -166,8 +167,7 @@ def _pay(call: Call) -> dict:
         raise FiscalError(text, act="PAY", code="payment_mismatch") from None
     except (InvalidInput, NotFound) as exc:
         raise FiscalError(str(exc.message), act="PAY", code=exc.code) from None
-    operation = selectors.payment_with_subscriber(result.operation.pk)
-    return _payment_answer(operation, replay=not result.created)
+    return _payment_answer(result, operator)
 
 
 def _check(call: Call, act: str) -> dict:
