@@ -68,6 +68,17 @@ def test_web_cabinet_through_rest(rest, echo_function):
     assert json.loads(body["result"][0]) == {"error": "Неверный логин или пароль"}
 
 
+def test_web_cabinet_with_an_empty_list_arg(rest, echo_function):
+    # Carbon's PHP helpers (billing_api_tools) send json_encode(array()) = "[]" for "no
+    # arguments"; a non-empty list is still refused.
+    status, body = rest("Users", (echo_function, []))
+    assert status == 200
+    assert json.loads(body["result"][0]) == {"echo": {}, "ip": "127.0.0.1", "model": "Users"}
+    _status, body = rest("Users", (echo_function, ["x"]))
+    assert body == {"call": "/rest_api/v2/Users/",
+                    "error": f"{echo_function} expects a JSON object"}
+
+
 def test_unknown_web_cabinet_function(rest):
     status, body = rest("Users", ("web_cabinet.no_such_function", {"suid": "x"}))
     assert status == 200

@@ -371,6 +371,14 @@ def test_bad_requests(client, world, data, error):
     assert db_state() == before
 
 
+def test_empty_list_argument_means_no_arguments(rest, world):
+    # PHP's json_encode(array()) is "[]" (Carbon's billing_api_tools send it).
+    _status, listed = rest("Abonents", ("objects.filter", []), ("count", None))
+    _status, everyone = rest("Abonents", ("objects.filter", {}), ("count", None))
+    assert listed == everyone == {"call": "/rest_api/v2/Abonents/", "result": everyone["result"]}
+    assert everyone["result"] > 0
+
+
 def test_unknown_model(rest):
     status, body = rest("Secrets", ("objects.all", {}))
     assert (status, body) == (200, {"call": "/rest_api/v2/Secrets/", "error":

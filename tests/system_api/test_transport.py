@@ -14,7 +14,7 @@ from asr_billing.subscribers.services import subscriber_block
 from asr_billing.system_api.params import Args, ArgumentError, parse_arg1, raw_arg1
 from asr_billing.system_api.render import to_xml
 
-from .conftest import url
+from .conftest import db_state, url
 
 NEGBAL = "collector_manager.users_blocked"
 MSK = ZoneInfo("Europe/Moscow")
@@ -45,16 +45,37 @@ def test_broken_json_is_an_error(call_api, blocked, arg1):
     assert response.json() == {"error": "arg1 is not valid JSON"}
 
 
-@pytest.mark.parametrize("arg1", [None, "", "{}", "null"])
+@pytest.mark.parametrize("arg1", [None, "", "{}", "null", "[]", "[ ]", "%5B%5D"])
 def test_no_arguments(call_api, blocked, arg1):
     response = call_api(NEGBAL, arg1, context="collector", fmt="json")
     assert response.json() == {"error": "Argument nas_ip is required"}
 
 
-def test_arg1_must_be_an_object(call_api, blocked):
-    response = call_api(NEGBAL, '["10.0.0.1"]', context="collector", fmt="json")
+@pytest.mark.parametrize("arg1", ['["10.0.0.1"]', "[{}]", "[[]]", '"x"', "1"])
+def test_arg1_must_be_an_object(call_api, blocked, arg1):
+    before = db_state()
+    response = call_api(NEGBAL, arg1, context="collector", fmt="json")
     assert response.json() == {
         "error": 'arg1 must be a JSON object such as {"nas_ip": "10.0.0.1"}'}
+    assert db_state() == before
+
+
+def test_carbon_php_helper_sends_an_empty_list(client):
+    # carbonsoft/billing_api_tools web.php: call_func('web_cabinet.get_vpn_const', array(),
+    # 'Users') -> arg1=json_encode(array()) = "[]", URL-encoded by http_build_query.
+    response = client.get(
+        "/system_api/?model=Users&arg1=%5B%5D&method1=web_cabinet.get_vpn_const"
+        "&format=json&context=web"
+    )
+    assert response.status_code == 200
+    assert response.json()["own_block_max_days"] == 90
+
+
+def test_json_body_with_an_empty_list_arg1(client, blocked):
+    body = {"method1": NEGBAL, "arg1": [], "context": "collector", "psw": "collectortestpsw",
+            "format": "json"}
+    response = client.post("/system_api/", json.dumps(body), content_type="application/json")
+    assert response.json() == {"error": "Argument nas_ip is required"}
 
 
 def test_post_form_body(client, blocked):

@@ -86,8 +86,9 @@ OBJECT_ORM = ("set", "save")
 
 
 def object_arg(arg: Any, method: str) -> dict:
-    """A method's argument that must be a JSON object (none: an empty one)."""
-    if arg is None:
+    """A method's argument that must be a JSON object (none, or an empty list: an empty
+    one; PHP's json_encode of an empty array is ``[]``, as Carbon's PHP helpers send)."""
+    if arg is None or arg == []:
         return {}
     if not isinstance(arg, dict):
         raise MethodRefused(_("%(method)s expects a JSON object") % {"method": method})

@@ -7,7 +7,8 @@ Quirks handled here, each needed by a known client (reference carbon-api.md §2-
 - ``arg1`` is often **not URL-encoded** (JS, 1C and C clients glue the JSON into the URL),
   so a literal ``+`` stays a plus and a ``&`` inside a value must not end it;
 - 1C's own ``URLEncode`` writes Cyrillic as **cp1251** bytes (``%CE%EF...``), not UTF-8;
-- ``{}``, an empty or a missing ``arg1`` mean "no arguments";
+- ``{}``, ``[]``, an empty or a missing ``arg1`` mean "no arguments" (``[]``: PHP's
+  ``json_encode(array())``, which Carbon's own helper web.php sends);
 - 1C sends every value as a string (``"1361"``), numbers may carry NBSP group separators,
   dates come as ISO (``2023-03-01T00:00:00``, ``2023-03-01``) or as 1C prints them
   (``01.03.2023 0:00:00``), and 1C's empty date is ``01.01.0001 0:00:00``.
@@ -106,6 +107,10 @@ def parse_arg1(decoded: str | None, raw: bytes | None) -> dict:
             continue
         if isinstance(value, dict):
             return checked_arg1(value)
+        if value == []:
+            # PHP's json_encode of an empty array is a list: Carbon's billing_api_tools
+            # (web.php's get_vpn_const) sends arg1=[] for "no arguments".
+            return {}
         raise ArgumentError(_("arg1 must be a JSON object such as {\"nas_ip\": \"10.0.0.1\"}"))
     raise ArgumentError(_("arg1 is not valid JSON"))
 
