@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import quote_from_bytes
 
 import pytest
+import time_machine
 
 from asr_billing.finance.models import Operation
 from asr_billing.finance.services import charge_post, operation_reverse, payment_register
@@ -313,6 +314,79 @@ def test_old_get_fin_opers(call_api, books):
               {"abonent_id": str(books["company"].pk), "op_type": "1"}).json()
     assert [(row["op_id"], row["op_type"], row["op_type_id"]) for row in rows] == [
         (books["c1"].pk, 1, 1)]
+
+
+def _sync(call_api, op, code):
+    # The module's ПровестиСинхронизацию(suid, 2): {"pk": op_id, "code1c": "<year>_<number>"}.
+    body = c1(call_api, "api_1c_sync_fin_oper", {"pk": str(op.pk), "code1c": code}).json()
+    assert body["result"] == "ok"
+
+
+def test_reversal_of_a_payment_1c_took_is_its_own_storno_row(call_api, books, operator):
+    """carbonsoft1c8 (ПрочитатьКонтрагентов): asks api_1c_get_fin_opers with op_type 2 per
+    subscriber, books every row with an empty code1c as a cash order whose sum is
+    Число(op_summa), then sends {"pk", "code1c"} back. A payment it booked and the billing
+    then reversed must reach it as a storno row of its own, or its books keep the money."""
+    p1, company = books["p1"], books["company"]
+    _sync(call_api, p1, "2023_00017")
+    with time_machine.travel(at(2023, 3, 20, 10, 0), tick=False):
+        reversal = operation_reverse(operation=p1, actor="t")
+    ask = {"abonent_id": str(company.pk), "op_type": "2"}
+    rows = c1(call_api, "api_1c_get_fin_opers", ask).json()
+    assert [row["op_id"] for row in rows] == [p1.pk, reversal.pk, books["p2"].pk,
+                                              books["p2"].pk + 1]
+    assert rows[0]["code1c"] == "2023_00017"  # the original: the module skips it
+    assert rows[1] == {
+        "op_id": reversal.pk, "op_type_id": 2, "op_type": 2,
+        "op_date": "2023-03-20 10:00:00", "op_summa": "-1500.00",
+        "op_card_id": "NULL", "number": "NULL", "balance_buh": "-392.50",
+        "descr": f"Reversal of operation #{p1.pk}", "operator_pay_id": "NULL",
+        "operator_name": "NULL", "operator_result": "NULL", "operator_pay_id_str": "NULL",
+        "code1c": "", "act_services": [],
+        "storno_op_id": p1.pk, "storno_code1c": "2023_00017",
+    }
+    # The newer module's call, by date: the storno falls on the reversal's own day.
+    march = c1(call_api, "api_1c_get_fin_opers_with_context",
+               {**ask, "sdate": "01.03.2023", "edate": "31.03.2023"}).json()
+    assert [(row["op_id"], row["op_summa"]) for row in march] == [
+        (p1.pk, "1500.00"), (reversal.pk, "-1500.00")]
+    assert [row["op_id"] for row in c1(call_api, "api_1c_get_fin_opers",
+                                       {**ask, "op_type": "1"}).json()] == [books["c1"].pk]
+    # 1C booked the storno: it is listed with its code, which the module skips.
+    _sync(call_api, reversal, "2023_00018")
+    rows = c1(call_api, "api_1c_get_fin_opers", ask).json()
+    assert [(row["op_id"], row["code1c"]) for row in rows[:2]] == [
+        (p1.pk, "2023_00017"), (reversal.pk, "2023_00018")]
+    detail = c1(call_api, "api_1c_get_fin_detail", {"op_id": reversal.pk}).json()
+    assert (detail["op_type_id"], detail["op_summa"], detail["storno_op_id"],
+            detail["storno"]) == (2, "-1500.00", p1.pk, 0)
+
+
+def test_reversal_of_an_act_1c_took_is_a_negative_act(call_api, books):
+    c, company = books["c1"], books["company"]
+    _sync(call_api, c, "2023_A001")
+    reversal = operation_reverse(operation=c, actor="t")
+    rows = c1(call_api, "api_1c_get_fin_opers",
+              {"abonent_id": company.pk, "op_type": "1"}).json()
+    assert [(row["op_id"], row["op_type"], row["op_summa"], row["act_services"])
+            for row in rows] == [
+        (c.pk, 1, "600.00", [{"name": "Home 100", "v": 1, "price": "600.00"}]),
+        (reversal.pk, 1, "-600.00", [{"name": "Home 100", "v": 1, "price": "-600.00"}]),
+    ]
+
+
+def test_reversals_1c_need_not_see(call_api, books):
+    """A row reversed before 1C took it: neither it nor its reversal (the fixture's 10.00
+    payment). A reversal of a correction: 1C has no such document."""
+    from asr_billing.finance.services import correction_post
+
+    company = books["company"]
+    correction = correction_post(subscriber=company, amount=Decimal("5.00"), actor="t",
+                                 description="fix")
+    operation_reverse(operation=correction, actor="t")
+    rows = c1(call_api, "api_1c_get_fin_opers", {"abonent_id": company.pk}).json()
+    assert [(row["op_type"], row["op_summa"]) for row in rows] == [
+        (1, "600.00"), (2, "1500.00"), (2, "200.50"), (2, "7.00")]
 
 
 def test_get_fin_detail(call_api, books, operator):

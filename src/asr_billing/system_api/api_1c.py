@@ -183,9 +183,23 @@ def _descr(operation: Operation) -> str:
     return ""
 
 
-def _act_services(operation: Operation) -> list[dict]:
+def _storno_of(operation: Operation) -> Operation | None:
+    """The original a reversal cancels, when 1C knows its kind of document (1, 2, 11)."""
+    if operation.type == OperationType.REVERSAL and operation.reverses.type in ONE_C_TYPES:
+        return operation.reverses
+    return None
+
+
+def document_type(operation: Operation) -> int:
+    """The 1C document type of a row: its own, or for a reversal its original's (the
+    module asks by type and files what it gets as that kind of document)."""
+    original = _storno_of(operation)
+    return (original or operation).type
+
+
+def _act_services(operation: Operation, sign: int) -> list[dict]:
     """The lines of an act: one per charge. ``v`` is a number (1C multiplies by it);
-    ``price`` a string the module converts with Число()."""
+    ``price`` a string the module converts with Число(), negative in a storno."""
     if operation.type not in (OperationType.CHARGE, OperationType.AGENT_INVOICE):
         return []
     if operation.tariff_id:
@@ -194,19 +208,29 @@ def _act_services(operation: Operation) -> list[dict]:
         name = operation.service.name
     else:
         name = operation.description or operation.get_type_display()
-    return [{"name": str(name), "v": 1, "price": fmt(abs(operation.amount))}]
+    return [{"name": str(name), "v": 1, "price": fmt(sign * abs(operation.amount))}]
 
 
 def fin_oper(operation: Operation) -> dict:
     """One operation as the 1C module reads it. ``op_summa`` is the document's amount,
     positive for acts as for payments (the type tells which); ``code1c`` is empty, not
-    "NULL", until 1C has the document — the module skips every row with a filled code."""
+    "NULL", until 1C has the document — the module skips every row with a filled code.
+
+    A reversal of a payment, an act or an agent invoice is a storno document: the
+    original's type, a negative ``op_summa`` (the module books Число(op_summa) as the
+    document's sum: a red storno), its own id, date, balance and code, and
+    ``storno_op_id``/``storno_code1c`` naming the document it cancels."""
     operator = operation.pay_operator
+    original = _storno_of(operation)
+    sign = -1 if original is not None else 1
+    extra = {}
+    if original is not None:
+        extra = {"storno_op_id": original.pk, "storno_code1c": original.code1c}
     return {
         "op_id": operation.pk,
-        "op_type_id": operation.type,
+        "op_type_id": document_type(operation),
         "op_date": _local(operation.op_date),
-        "op_summa": fmt(abs(operation.amount)),
+        "op_summa": fmt(sign * abs(operation.amount)),
         "op_card_id": NULL,
         "number": NULL,
         "balance_buh": fmt(operation.balance_after),
@@ -216,7 +240,8 @@ def fin_oper(operation: Operation) -> dict:
         "operator_result": NULL,
         "operator_pay_id_str": operation.external_id or NULL,
         "code1c": operation.code1c,
-        "act_services": _act_services(operation),
+        "act_services": _act_services(original or operation, sign),
+        **extra,
     }
 
 
@@ -236,11 +261,10 @@ def _operations(call: Call) -> list[Operation]:
     subscriber = _subscriber(call)
     start = call.args.moment("sdate")
     end = call.args.moment("edate", end_of_day=True)
-    rows = selectors.operations_for_1c(
+    # Without rows reversed before 1C took them; with reversals of rows 1C has.
+    return list(selectors.operations_for_1c(
         subscriber_id=subscriber.pk, types=_op_types(call), start=start, end=end
-    )
-    # A row reversed before 1C took it never reaches 1C; one 1C already has stays listed.
-    return [op for op in rows if op.code1c or not op.is_reversed]
+    ))
 
 
 @_api_1c("api_1c_get_fin_opers_with_context")
@@ -255,7 +279,7 @@ def api_1c_get_fin_opers_with_context(call: Call) -> list[dict]:
 def api_1c_get_fin_opers(call: Call) -> list[dict]:
     """The older module's call: ``{"abonent_id", "op_type"}``, dates optional. Same rows,
     plus ``op_type`` (that module reads the type of an act under this name)."""
-    return [{**fin_oper(op), "op_type": op.type} for op in _operations(call)]
+    return [{**fin_oper(op), "op_type": document_type(op)} for op in _operations(call)]
 
 
 @_api_1c("api_1c_get_fin_detail")

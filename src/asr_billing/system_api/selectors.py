@@ -183,11 +183,27 @@ def operations_for_1c(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> QuerySet:
-    """Ledger rows of one account, of the given types, with start <= op_date <= end
-    (either bound may be None), oldest first, with what the 1C answer names."""
+    """The ledger rows of one account 1C should see as documents of the given types,
+    with start <= op_date <= end (either bound may be None), oldest first, with what the
+    1C answer names. One query.
+
+    - Rows of those types, except one reversed before 1C took it (it never reaches 1C);
+      a row 1C has (a 1C code, or marked synced) stays listed, reversed or not.
+    - Reversals of rows of those types that 1C has: 1C booked the original as a document,
+      so the storno must reach it as a document of its own (by the reversal's own date,
+      code and synced flag), or 1C's books keep a payment or an act the billing cancelled.
+    """
+    types = [int(t) for t in types]
+    taken = Q(synced_1c=True) | ~Q(code1c="")
+    original_taken = Q(reverses__synced_1c=True) | ~Q(reverses__code1c="")
     rows = (
-        Operation.objects.filter(account_id=subscriber_id, type__in=list(types))
-        .select_related("pay_operator", "tariff", "service", "reversed_by")
+        Operation.objects.filter(account_id=subscriber_id)
+        .filter(
+            Q(type__in=types) & (taken | Q(reversed_by__isnull=True))
+            | Q(type=OperationType.REVERSAL, reverses__type__in=types) & original_taken
+        )
+        .select_related("pay_operator", "tariff", "service", "reverses__tariff",
+                        "reverses__service")
         .order_by("op_date", "id")
     )
     if start is not None:
@@ -200,7 +216,8 @@ def operations_for_1c(
 def operation_for_1c(op_id: int) -> Operation | None:
     return (
         Operation.objects.select_related(
-            "account__subscriber", "pay_operator", "tariff", "service", "reversed_by"
+            "account__subscriber", "pay_operator", "tariff", "service", "reversed_by",
+            "reverses__tariff", "reverses__service",
         )
         .filter(pk=op_id)
         .first()
