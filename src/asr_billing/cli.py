@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
     p.add_argument("--bind", default=DEFAULT_BIND, help=f"address:port (default {DEFAULT_BIND})")
     p.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--threads",
+        type=_positive,
+        default=1,
+        help="threads per worker (default 1: sync workers; more: gthread workers with keep-alive)",
+    )
     p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
 
     p = sub.add_parser("demo", parents=[common], help="add demo data to an existing home")
@@ -197,6 +203,8 @@ def cmd_serve(args) -> int:
         args.bind,
         "--workers",
         str(args.workers),
+        "--threads",
+        str(args.threads),
         "--timeout",
         "120",
         # Load the app once in the master: a worker that gunicorn replaces (after a crash

@@ -97,7 +97,14 @@ def database_from_url(url: str, home=ASR_HOME) -> dict:
     # JIT compiles big list queries (collector lists) for seconds and never pays back for
     # this short-query workload. Query parameters (?sslmode=require&connect_timeout=5) are
     # libpq connection parameters and pass through.
-    options = {"options": "-c jit=off", **dict(parse_qsl(parts.query))}
+    options = {
+        "options": "-c jit=off",
+        # Statements are prepared only where asked for (core.db.prepared_cursor, the
+        # payment path); psycopg's None would refuse even those. Django's own queries use
+        # client-side binding and are never prepared, whatever this says.
+        "prepare_threshold": 2**31 - 1,
+        **dict(parse_qsl(parts.query)),
+    }
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",

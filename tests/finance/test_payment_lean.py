@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound
 from asr_billing.core.models import AuditEntry
 from asr_billing.finance.models import Account, Operation, OperationType
+from asr_billing.finance.selectors import payment_target
 from asr_billing.finance.services import charge_post, correction_post, payment_register
 from asr_billing.network.services import login_create
 from asr_billing.subscribers.models import Subscriber
@@ -190,3 +191,36 @@ def test_a_new_payment_costs_few_queries(subscriber, operator):
     assert not any(q["sql"].startswith("SAVEPOINT") for q in queries.captured_queries
                    if connection.vendor == "postgresql")
     assert Operation.objects.filter(type=OperationType.PAYMENT).count() == 1
+
+
+def test_payment_target_finds_operator_and_subscriber_in_one_query(subscriber, operator):
+    with CaptureQueriesContext(connection) as queries:
+        target = payment_target(operator_code="SBERBANK_OSMP",
+                                subscriber_key=subscriber.contract_number)
+    assert len(queries.captured_queries) == 1
+    assert (target.operator.pk, target.operator.code, target.operator.enabled) == (
+        operator.pk, "SBERBANK_OSMP", True)
+    assert target.subscriber == SubscriberRef(subscriber.pk, subscriber.contract_number,
+                                              subscriber.name)
+
+
+@pytest.mark.parametrize(("code", "key", "has_operator", "has_subscriber"), [
+    ("SBERBANK_OSMP", "nobody", True, False),
+    ("SBERBANK_OSMP", "", True, False),
+    ("UNKNOWN", "contract", False, True),
+    ("", "contract", False, True),
+    ("DISABLED", "contract", False, True),  # a disabled operator counts as unknown
+])
+def test_payment_target_misses(subscriber, operator, code, key, has_operator, has_subscriber):
+    type(operator).objects.create(code="DISABLED", name="off", enabled=False)
+    target = payment_target(operator_code=code,
+                            subscriber_key=subscriber.contract_number if key == "contract" else key)
+    assert (target.operator is not None, target.subscriber is not None) == (
+        has_operator, has_subscriber)
+
+
+def test_the_prepared_statements_are_logged_like_any_query(subscriber):
+    with CaptureQueriesContext(connection) as queries:
+        subscriber_ref_find(subscriber.contract_number)
+    assert len(queries.captured_queries) == 1
+    assert "contract_number" in queries.captured_queries[0]["sql"]

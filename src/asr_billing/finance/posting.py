@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 
 from asr_billing.core.audit import Actor, actor_fields
+from asr_billing.core.db import prepared_cursor
 from asr_billing.core.models import AuditEntry
 from asr_billing.core.money import CENT, TOO_LARGE
 from asr_billing.finance.models import Account, Operation, OperationType
@@ -158,7 +159,7 @@ def payment_post(
 
 
 def _post_postgresql(fields: dict) -> Posted:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(POST_SQL, fields)
         row = cursor.fetchone()
         if row is None:

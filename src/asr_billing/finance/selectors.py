@@ -8,8 +8,43 @@ from decimal import Decimal
 from django.db.models import BigIntegerField, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
 
+from asr_billing.core.db import prepared_cursor
 from asr_billing.core.money import CENT, ZERO
-from asr_billing.finance.models import Account, Operation
+from asr_billing.finance.models import Account, Operation, PaymentOperator
+from asr_billing.subscribers.selectors import SubscriberRef, subscriber_ref_sql
+
+
+@dataclass(frozen=True)
+class PaymentTarget:
+    """Who pays and through whom. ``operator``: the ENABLED operator with the code (a
+    disabled one counts as unknown); ``subscriber``: found by contract, login or IP."""
+
+    operator: PaymentOperator | None
+    subscriber: SubscriberRef | None
+
+
+NO_SUBSCRIBER_SQL = "SELECT NULL AS id, NULL AS contract_number, NULL AS name, NULL AS rank"
+
+
+def payment_target(*, operator_code: str, subscriber_key: str) -> PaymentTarget:
+    """The payment operator and the subscriber of a payment in one query: the payment
+    intake's first round trip (DESIGN.md §5), before the posting."""
+    sql, params = subscriber_ref_sql(subscriber_key) or (NO_SUBSCRIBER_SQL, [])
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT o.id, o.code, o.name, s.* FROM (SELECT 1 AS one) AS one"  # noqa: S608
+            " LEFT JOIN finance_paymentoperator o ON o.code = %s AND o.enabled"
+            f" LEFT JOIN ({sql}) AS s ON 1 = 1",  # fixed SQL of ours; input is in params
+            [operator_code or "", *params],
+        )
+        op_id, op_code, op_name, sub_id, contract, name, _rank = cursor.fetchone()
+    return PaymentTarget(
+        operator=(
+            PaymentOperator(id=op_id, code=op_code, name=op_name, enabled=True)
+            if op_id is not None else None
+        ),
+        subscriber=SubscriberRef(sub_id, contract, name) if sub_id is not None else None,
+    )
 
 
 @dataclass(frozen=True)

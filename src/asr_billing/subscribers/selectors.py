@@ -5,8 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from django.db import connection
-
+from asr_billing.core.db import prepared_cursor
 from asr_billing.subscribers.models import Subscriber
 
 
@@ -31,10 +30,10 @@ def _login_ip(text: str) -> str | None:
     return str(address)
 
 
-def subscriber_ref_find(identifier: str) -> SubscriberRef | None:
+def subscriber_ref_sql(identifier: str) -> tuple[str, list] | None:
     """``subscriber_find``'s rule (contract number, then login, then the IP of an enabled
-    login) in one indexed query returning only what a payment answer needs: it is on the
-    payment intake's hot path (DESIGN.md §5)."""
+    login) as one indexed query of (id, contract number, name, rank), at most one row;
+    None for an empty identifier. Payments embed it (finance.selectors.payment_target)."""
     from asr_billing.network.models import Login
 
     text = str(identifier).strip()
@@ -56,8 +55,16 @@ def subscriber_ref_find(identifier: str) -> SubscriberRef | None:
             " WHERE l.ip = %s AND l.enabled"
         )
         params.append(ip)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(branches) + " ORDER BY 4 LIMIT 1", params)
+    return " UNION ALL ".join(branches) + " ORDER BY 4 LIMIT 1", params
+
+
+def subscriber_ref_find(identifier: str) -> SubscriberRef | None:
+    """``subscriber_find`` in one query, returning only what a payment answer needs."""
+    query = subscriber_ref_sql(identifier)
+    if query is None:
+        return None
+    with prepared_cursor() as cursor:
+        cursor.execute(*query)
         row = cursor.fetchone()
     return SubscriberRef(row[0], row[1], row[2]) if row is not None else None
 

@@ -37,8 +37,9 @@ from django.utils.translation import gettext as _
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound, PaymentMismatch
 from asr_billing.core.money import MoneyError, fmt, parse_amount
 from asr_billing.finance.models import PaymentOperator
+from asr_billing.finance.selectors import payment_target
 from asr_billing.finance.services import PostResult, payment_register
-from asr_billing.subscribers.selectors import subscriber_ref_find
+from asr_billing.subscribers.selectors import SubscriberRef
 from asr_billing.system_api import selectors
 from asr_billing.system_api.params import ArgumentError, Call
 from asr_billing.system_api.registry import api_function
@@ -73,24 +74,21 @@ def _shown(value: str, limit: int = 100) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _operator(call: Call, act: str) -> PaymentOperator:
+def _target(call: Call, act: str) -> tuple[PaymentOperator, SubscriberRef]:
+    """The enabled operator and the subscriber, in one query; refusals in Carbon's order
+    (the operator, then the search parameter, then the subscriber)."""
     code = call.args.text("pay_operator")
-    found = selectors.payment_operator_enabled(code)
-    if found is None:
-        raise FiscalError(UNKNOWN_OPERATOR.format(_shown(code)), act=act, code="unknown_operator")
-    return found
-
-
-def _subscriber(call: Call, act: str):
     key = call.args.text(SEARCH_PARAMETER)
+    target = payment_target(operator_code=code, subscriber_key=key)
+    if target.operator is None:
+        raise FiscalError(UNKNOWN_OPERATOR.format(_shown(code)), act=act, code="unknown_operator")
     if not key:
         raise FiscalError(
             NO_SEARCH_PARAMETER.format(SEARCH_PARAMETER), act=act, code="no_search_parameter"
         )
-    found = subscriber_ref_find(key)
-    if found is None:
+    if target.subscriber is None:
         raise FiscalError(SUBSCRIBER_NOT_FOUND.format(_shown(key)), act=act, code="not_found")
-    return found
+    return target.operator, target.subscriber
 
 
 def _amount(call: Call, act: str):
@@ -141,8 +139,7 @@ def _subscriber_answer(subscriber, act: str) -> dict:
 
 
 def _pay(call: Call) -> dict:
-    operator = _operator(call, "PAY")
-    subscriber = _subscriber(call, "PAY")
+    operator, subscriber = _target(call, "PAY")
     amount = _amount(call, "PAY")
     pay_id = call.args.text("pay_id_str")
     if not pay_id:
@@ -171,8 +168,7 @@ def _pay(call: Call) -> dict:
 
 
 def _check(call: Call, act: str) -> dict:
-    _operator(call, act)
-    subscriber = _subscriber(call, act)
+    _operator, subscriber = _target(call, act)
     answer = _subscriber_answer(subscriber, act)
     if act == "CHECK" and call.args.present("pay_id_str"):
         pay_id = call.args.text("pay_id_str")
