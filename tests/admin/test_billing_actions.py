@@ -273,6 +273,9 @@ def test_voluntary_block_planned_with_a_cost(admin_client, payer, cfg):
     (date(2026, 3, 13), date(2026, 3, 20), texts.VBLOCK_IN_PAST),
     (TODAY, date(2026, 6, 12), texts.VBLOCK_TOO_LONG % 90),  # 91 days
     (date(2026, 3, 20), date(2026, 3, 19), "The block ends before it starts"),
+    # billing['vblock.max_start_days'] = 60 by default
+    (date(2026, 5, 14), date(2026, 5, 20),
+     "A voluntary block can start at most 60 days from today, on 13.05.2026 at the latest"),
 ])
 def test_voluntary_block_bad_dates(admin_client, payer, start, end, text):
     assert refused(admin_client, "vblock", payer, block_data(start, end)) == [text]

@@ -13,7 +13,7 @@ def test_every_billing_key_is_documented_with_its_default():
     configuration = (DOCS / "configuration.md").read_text(encoding="utf-8")
     billing = (DOCS / "billing.md").read_text(encoding="utf-8")
     keys = [(k, spec) for (section, k), spec in SCHEMA.items() if section == "billing"]
-    assert len(keys) == 13
+    assert len(keys) == 14
     for key, spec in keys:
         row = f"| `billing['{key}']` | `{spec.default}` |"
         assert row in configuration, key

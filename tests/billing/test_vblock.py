@@ -64,6 +64,27 @@ def test_refusals(subscriber, cfg):
             date(2026, 3, 10), date(2026, 3, 20))
 
 
+def test_start_at_most_max_start_days_ahead(make_subscriber, cfg):
+    # Default billing['vblock.max_start_days'] = 60: 2026-05-04 is the last day to start on.
+    far = make_subscriber()
+    refused(far, InvalidInput,
+            "A voluntary block can start at most 60 days from today, on 04.05.2026 at the "
+            "latest", date(2026, 5, 5), date(2026, 5, 10))
+    with at(TODAY, 12):
+        block = voluntary_block_create(subscriber=far, start_date=date(2026, 5, 4),
+                                       end_date=date(2026, 5, 10), actor="cabinet")
+    assert (block.start_date, block.end_date) == (date(2026, 5, 4), date(2026, 5, 10))
+    cfg("billing", "vblock.max_start_days", "0")  # only today
+    today_only = make_subscriber()
+    refused(today_only, InvalidInput,
+            "A voluntary block can start at most 0 days from today, on 05.03.2026 at the "
+            "latest", date(2026, 3, 6), date(2026, 3, 10))
+    with at(TODAY, 12):
+        voluntary_block_create(subscriber=today_only, start_date=TODAY,
+                               end_date=date(2026, 3, 10), actor="cabinet")
+    assert Subscriber.objects.get(pk=today_only.pk).voluntary_blocked is True
+
+
 def test_already_blocked_and_month_limit(subscriber):
     with at(TODAY, 12):
         block = voluntary_block_create(subscriber=subscriber, start_date=date(2026, 3, 10),

@@ -177,6 +177,8 @@ def test_block_user_from_today_blocks_at_once_and_unblock(cab, w, sid):
     ("09.05.2024", "12.05.2024", "Невозможно взять добровольную блокировку в прошлом"),
     ("11.05.2024", "18.08.2024", "Превышено максимально возможное количество дней блокировки: 90"),
     ("12.05.2024", "11.05.2024", "The block ends before it starts"),
+    ("10.07.2024", "12.07.2024",  # billing['vblock.max_start_days'] = 60 by default
+     "A voluntary block can start at most 60 days from today, on 09.07.2024 at the latest"),
     ("31.02.2024", "11.05.2024", "Argument start_date must be a date such as 31.12.2024, "
                                  "not 31.02.2024"),
     ("", "11.05.2024", "Argument start_date is required"),

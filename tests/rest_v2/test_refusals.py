@@ -404,6 +404,19 @@ def test_voluntary_block_in_the_past(rest, world):
     assert text == "method3 save: Невозможно взять добровольную блокировку в прошлом"
 
 
+def test_voluntary_block_too_far_ahead(rest, world):
+    # The Laravel client (C-LARA) sets own_disabled_start/end and saves; the start is at
+    # most billing['vblock.max_start_days'] (60) days ahead, as in the cabinet and admin.
+    today = timezone.localdate()
+    start, latest = today + dt.timedelta(days=61), today + dt.timedelta(days=60)
+    text = refused(rest, "Abonents", ("objects.get", {"id": world.pk}),
+                   ("set", {"own_disabled_start": start.isoformat(),
+                            "own_disabled_end": (start + dt.timedelta(days=5)).isoformat()}),
+                   ("save", {}))
+    assert text == ("method3 save: A voluntary block can start at most 60 days from today, "
+                    f"on {latest:%d.%m.%Y} at the latest")
+
+
 @pytest.mark.parametrize("method", ["objects.filter", "objects.get", "objects.exclude"])
 def test_lookups_deeper_than_five_relations(rest, world, method):
     key = "abonent__users__abonent__users__abonent__users__login"

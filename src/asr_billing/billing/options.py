@@ -31,6 +31,7 @@ class BillingOptions:
     promised_only_when_cut_off: bool
     vblock_min_days: int
     vblock_max_days: int
+    vblock_max_start_days: int
     vblock_max_per_month: int
     vblock_cost: Decimal
 
@@ -68,6 +69,7 @@ def billing_options() -> BillingOptions:
         promised_only_when_cut_off=get("promised.only_when_cut_off") == "yes",
         vblock_min_days=int(get("vblock.min_days")),
         vblock_max_days=int(get("vblock.max_days")),
+        vblock_max_start_days=int(get("vblock.max_start_days")),
         vblock_max_per_month=int(get("vblock.max_per_month")),
         vblock_cost=money(get("vblock.cost")),
     )

@@ -333,9 +333,9 @@ def voluntary_block_create(
     now: datetime | None = None,
 ) -> VoluntaryBlock:
     """Pause the service from ``start_date`` to ``end_date`` inclusive (local dates; start
-    today or later). Checks min/max days, blocks per month and the one-time cost
-    (billing['vblock.*']) with Carbon's texts; charges the cost; sets the block flag now
-    when it starts today."""
+    today or later, at most billing['vblock.max_start_days'] ahead). Checks min/max days,
+    blocks per month and the one-time cost (billing['vblock.*']) with Carbon's texts;
+    charges the cost; sets the block flag now when it starts today."""
     now = now or timezone.now()
     options = billing_options()
     today = local_today(options.time_zone, now)
@@ -343,6 +343,17 @@ def voluntary_block_create(
         raise InvalidInput(_("The block ends before it starts"), code="vblock_dates")
     if start_date < today:
         raise InvalidInput(texts.VBLOCK_IN_PAST, code="vblock_in_past")
+    latest_start = today + timedelta(days=options.vblock_max_start_days)
+    if start_date > latest_start:
+        # A block planned years ahead would hold the subscriber's "one block" slot (and
+        # the month's count) for nothing, and a typo in the year would go unnoticed.
+        raise InvalidInput(
+            _("A voluntary block can start at most %(days)s days from today, on "
+              "%(latest)s at the latest")
+            % {"days": options.vblock_max_start_days,
+               "latest": latest_start.strftime("%d.%m.%Y")},
+            code="vblock_too_far",
+        )
     days = (end_date - start_date).days + 1
     if days > options.vblock_max_days:
         raise InvalidInput(texts.VBLOCK_TOO_LONG % options.vblock_max_days, code="vblock_too_long")

@@ -255,6 +255,10 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ("billing", "vblock.max_days"): KeySpec(
         "90", _int_range(1, 3660), "Longest voluntary block, days."
     ),
+    ("billing", "vblock.max_start_days"): KeySpec(
+        "60", _int_range(0, 3660),
+        "How many days ahead a voluntary block may start at the latest; 0: only today.",
+    ),
     ("billing", "vblock.max_per_month"): KeySpec(
         "1", _int_range(0, 31), "Voluntary blocks a subscriber may start per month; 0: unlimited."
     ),
