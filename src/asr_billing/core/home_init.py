@@ -16,6 +16,7 @@ DEMO_PASSWORDS = {
     "collector": "collectortestpsw",
     "asr_fiscal": "fiscalpsw123",
     "api_1c": "1ctestpsw",
+    "base": "basetestpsw",
 }
 
 

@@ -13,21 +13,21 @@ The chain moves through four kinds of state, and in each only the listed methods
 
 Nothing else is looked up: there is no getattr on user input, so ``delete``, ``update``,
 ``raw``, ``extra``, ``__class__``, ``_meta`` and every other name are refused with the
-list of what is allowed at that point. The view runs the whole chain in one transaction:
-when any step fails, the steps before it are undone.
+list of what is allowed at that point. The executor (``executor.py``) runs a chain that
+may write in one transaction: when any step fails, the steps before it are undone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError, InvalidInput, NotFound
 from asr_billing.rest_v2.query import apply_filter, check_tables, order_paths
-from asr_billing.rest_v2.registry import ModelSpec, spec_named
+from asr_billing.rest_v2.registry import ModelSpec, ReadCheck, spec_named
 from asr_billing.rest_v2.values import parse_flag, parse_value, short
 
 MAX_STEPS = 10
@@ -41,18 +41,42 @@ class PostRequired(MethodRefused):
     """A method that changes data, sent with GET."""
 
 
+class WriteRefused(MethodRefused):
+    """A method that changes data, through an adapter that only reads (the system API)."""
+
+
+class Guard(Protocol):
+    """Per-model permissions of the caller (the old REST API acts as an operator).
+    Both methods raise ``registry.AccessRefused``; ``action`` is "change" or "add"."""
+
+    def read(self, spec: ModelSpec) -> None: ...
+
+    def write(self, spec: ModelSpec, action: str) -> None: ...
+
+
 @dataclass
 class Context:
-    """Who calls and how; passed to every method."""
+    """Who calls and how; passed to every method.
+
+    ``api`` names the adapter in audit and ledger rows (``rest_v2:10.0.0.5``). ``writes``
+    False refuses every method that changes data (the system API's generic ORM calls only
+    read). ``guard``, when set, is asked before each model is read or changed."""
 
     source_ip: str
     http_method: str = "POST"
     request: Any = None
+    api: str = "rest_v2"
+    writes: bool = True
+    guard: Guard | None = None
 
     @property
     def actor(self) -> str:
         # Audit rows and ledger rows name the API and the caller's address.
-        return f"rest_v2:{self.source_ip}"[:100]
+        return f"{self.api}:{self.source_ip}"[:100]
+
+    @property
+    def read_check(self) -> ReadCheck | None:
+        return self.guard.read if self.guard is not None else None
 
 
 @dataclass
@@ -131,11 +155,28 @@ def _refuse(method: str, where: str, allowed: list[str]) -> MethodRefused:
     )
 
 
-def _require_post(ctx: Context, method: str) -> None:
+def _refuse_if_read_only(ctx: Context, method: str) -> None:
+    if not ctx.writes:
+        raise WriteRefused(
+            _("%(method)s changes data, and this API only reads; write through REST API v2")
+            % {"method": short(method)}
+        )
+
+
+def _require_write(ctx: Context, spec: ModelSpec, method: str, *, action: str = "change") -> None:
+    """Every method that changes data passes here first."""
+    _refuse_if_read_only(ctx, method)
     if ctx.http_method != "POST":
         raise PostRequired(
             _("%(method)s changes data: send the request with POST") % {"method": method}
         )
+    if ctx.guard is not None:
+        ctx.guard.write(spec, action)
+
+
+def _check_read(ctx: Context, spec: ModelSpec) -> None:
+    if ctx.guard is not None:
+        ctx.guard.read(spec)
 
 
 def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
@@ -144,23 +185,28 @@ def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
         kwargs = object_arg(arg, method) if method in ("objects.filter", "objects.exclude",
                                                     "objects.get") else {}
         spec = _switched(spec, kwargs, exclude=method == "objects.exclude")
+        _check_read(ctx, spec)
         qs = _ordered(spec)
+        check = ctx.read_check
         if method == "objects.get":
-            return _get(spec, apply_filter(spec, qs, kwargs))
+            return _get(spec, apply_filter(spec, qs, kwargs, read_check=check))
         if method == "objects.count":
             return ValueState(check_tables(qs).count())
         if method == "objects.all":
             return ListState(spec, qs)
-        return ListState(spec, apply_filter(spec, qs, kwargs, exclude=method == "objects.exclude"))
+        return ListState(spec, apply_filter(spec, qs, kwargs, exclude=method == "objects.exclude",
+                                            read_check=check))
     if method == "objects.create" and spec.create is not None:
-        _require_post(ctx, method)
+        _require_write(ctx, spec, method, action="add")
         return ObjectState(spec, spec.create(ctx, spec, _create_values(spec, arg)))
     declared = spec.model_method(method)
     if declared is None:
         declared = spec.model_method_for(method)
     if declared is not None:
         if declared.writes:
-            _require_post(ctx, method)
+            _require_write(ctx, spec, method)
+        else:
+            _check_read(ctx, spec)
         return _as_state(declared.func(ctx, spec, None, arg, method))
     allowed = list(MODEL_ORM) if spec.model is not None else []
     allowed += ["objects.create"] if spec.create else []
@@ -170,15 +216,16 @@ def _on_model(ctx: Context, state: ModelState, method: str, arg: Any) -> State:
 
 def _on_list(ctx: Context, state: ListState, method: str, arg: Any) -> State:
     spec, qs = state.spec, state.qs
+    check = ctx.read_check
     if method in ("filter", "exclude"):
         return ListState(spec, apply_filter(spec, qs, object_arg(arg, method),
-                                            exclude=method == "exclude"))
+                                            exclude=method == "exclude", read_check=check))
     if method == "get":
-        return _get(spec, apply_filter(spec, qs, object_arg(arg, method)))
+        return _get(spec, apply_filter(spec, qs, object_arg(arg, method), read_check=check))
     if method == "all":
         return state
     if method == "order_by":
-        return ListState(spec, qs.order_by(*order_paths(spec, arg)))
+        return ListState(spec, qs.order_by(*order_paths(spec, arg, read_check=check)))
     if method == "count":
         return ValueState(check_tables(qs).count())
     if method == "first":
@@ -249,16 +296,17 @@ def _save(ctx: Context, state: ObjectState) -> ObjectState:
 def _on_object(ctx: Context, state: ObjectState, method: str, arg: Any) -> State:
     spec = state.spec
     if method == "set":
+        _refuse_if_read_only(ctx, method)  # a set that could never be saved is a mistake
         return _set(state, arg)
     if method == "save":
-        _require_post(ctx, method)
+        _require_write(ctx, spec, method)
         return _save(ctx, state)
     declared = spec.method(method)
     if declared is None:
         allowed = (list(OBJECT_ORM) if spec.writers else []) + [m.name for m in spec.methods]
         raise _refuse(method, _("an object of %(model)s") % {"model": spec.name}, allowed)
     if declared.writes:
-        _require_post(ctx, method)
+        _require_write(ctx, spec, method)
     if state.pending:
         raise MethodRefused(
             _("Call save before %(method)s: set left unsaved changes") % {"method": method}

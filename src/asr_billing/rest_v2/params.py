@@ -29,10 +29,11 @@ class ParamError(InvalidInput):
     """A request parameter cannot be read."""
 
 
-def raw_values(raw: bytes) -> dict[str, bytes]:
+def raw_values(raw: bytes, names: re.Pattern = _PARAM) -> dict[str, bytes]:
     """Still-encoded values of the known parameters in a query string or form body. An
-    unencoded ``&`` inside a JSON value only ends it before another known parameter."""
-    found = list(_PARAM.finditer(raw))
+    unencoded ``&`` inside a JSON value only ends it before another known parameter;
+    ``names`` matches ``(?:^|&)<known name>=`` (another adapter knows other names)."""
+    found = list(names.finditer(raw))
     values: dict[str, bytes] = {}
     for index, match in enumerate(found):
         end = found[index + 1].start() if index + 1 < len(found) else len(raw)
@@ -40,11 +41,14 @@ def raw_values(raw: bytes) -> dict[str, bytes]:
     return values
 
 
-def parse_json(name: str, decoded: str | None, raw: bytes | None) -> Any:
-    """A JSON parameter; floats are read as Decimal (money never goes through float)."""
+def parse_json(name: str, decoded: str | None, raw: bytes | None, *,
+               fallback_encoding: str | None = None) -> Any:
+    """A JSON parameter; floats are read as Decimal (money never goes through float).
+    ``fallback_encoding`` reads percent-encoded bytes that are not UTF-8 (1C's cp1251)."""
     candidates = []
     if raw is not None and (b"{" in raw or b"[" in raw or b'"' in raw):
-        candidates.append(url_decode(raw, plus_is_space=False))
+        candidates.append(url_decode(raw, plus_is_space=False,
+                                     fallback_encoding=fallback_encoding))
     if decoded is not None:
         candidates.append(decoded)
     if not candidates:
@@ -90,7 +94,8 @@ def collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
     return params, raw
 
 
-def chain_steps(params: dict[str, str], raw: dict[str, bytes]) -> list[tuple[str, Any]]:
+def chain_steps(params: dict[str, str], raw: dict[str, bytes], *,
+                fallback_encoding: str | None = None) -> list[tuple[str, Any]]:
     numbers = sorted(
         int(m.group(1)) for key in params if (m := _METHOD_KEY.fullmatch(key))
     )
@@ -105,16 +110,19 @@ def chain_steps(params: dict[str, str], raw: dict[str, bytes]) -> list[tuple[str
         if not method:
             raise ParamError(_("method%(n)d is empty") % {"n": number})
         name = f"arg{number}"
-        steps.append((method, parse_json(name, params.get(name), raw.get(name))))
+        steps.append((method, parse_json(name, params.get(name), raw.get(name),
+                                         fallback_encoding=fallback_encoding)))
     return steps
 
 
-def fields_param(params: dict[str, str], raw: dict[str, bytes]) -> list | None:
-    if not (params.get("fields") or "").strip():
+def fields_param(params: dict[str, str], raw: dict[str, bytes],
+                 name: str = "fields") -> list | None:
+    if not (params.get(name) or "").strip():
         return None
+    # One text for fields and the system API's fieldsN (the same list, the same rules).
     refusal = ParamError(_('fields must be a JSON list of field names such as ["name"]'))
     try:
-        value = parse_json("fields", params.get("fields"), raw.get("fields"))
+        value = parse_json(name, params.get(name), raw.get(name))
     except ParamError:
         raise refusal from None
     if not isinstance(value, list):

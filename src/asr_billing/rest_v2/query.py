@@ -24,6 +24,7 @@ from asr_billing.rest_v2.registry import (
     MAX_TABLES,
     Field,
     ModelSpec,
+    ReadCheck,
     spec_named,
 )
 from asr_billing.rest_v2.values import parse_flag, parse_value, short
@@ -52,8 +53,10 @@ def _unknown(spec: ModelSpec, key: str) -> LookupRefused:
     )
 
 
-def resolve(spec: ModelSpec, key: Any, *, allow_lookup: bool = True) -> Resolved:
-    """Walk ``key`` through the declared relations to a declared field and a lookup."""
+def resolve(spec: ModelSpec, key: Any, *, allow_lookup: bool = True,
+            read_check: ReadCheck | None = None) -> Resolved:
+    """Walk ``key`` through the declared relations to a declared field and a lookup;
+    ``read_check`` sees every model a relation leads to."""
     if not isinstance(key, str) or not key:
         raise _unknown(spec, str(key))
     parts = key.split("__")
@@ -70,6 +73,8 @@ def resolve(spec: ModelSpec, key: Any, *, allow_lookup: bool = True) -> Resolved
                 )
             many = many or relation.many
             current = spec_named(relation.target)
+            if read_check is not None:
+                read_check(current)
             i += 1
             rest = parts[i:]
             if not rest:
@@ -147,9 +152,10 @@ def _coerce(resolved: Resolved, key: str, value: Any) -> tuple[str, Any]:
     return lookup, parse_value(field.type, value, name=key)
 
 
-def condition(spec: ModelSpec, key: str, value: Any) -> tuple[Q, dict, bool]:
+def condition(spec: ModelSpec, key: str, value: Any, *,
+              read_check: ReadCheck | None = None) -> tuple[Q, dict, bool]:
     """One filter argument -> (Q, aliases to add to the queryset, needs distinct)."""
-    resolved = resolve(spec, key)
+    resolved = resolve(spec, key, read_check=read_check)
     lookup, parsed = _coerce(resolved, key, value)
     field = resolved.field
     if field.q is not None:
@@ -161,14 +167,15 @@ def condition(spec: ModelSpec, key: str, value: Any) -> tuple[Q, dict, bool]:
     return Q(**{f"{path}__{lookup}": parsed}), {}, resolved.many
 
 
-def apply_filter(spec: ModelSpec, qs: QuerySet, kwargs: Any, *, exclude: bool = False) -> QuerySet:
+def apply_filter(spec: ModelSpec, qs: QuerySet, kwargs: Any, *, exclude: bool = False,
+                 read_check: ReadCheck | None = None) -> QuerySet:
     if not isinstance(kwargs, dict):
         raise LookupRefused(_("The argument must be a JSON object of field lookups"))
     if len(kwargs) > MAX_CONDITIONS:
         raise LookupRefused(_("At most %(n)d conditions") % {"n": MAX_CONDITIONS})
     combined, aliases, distinct = Q(), {}, False
     for key, value in kwargs.items():
-        q, alias, many = condition(spec, key, value)
+        q, alias, many = condition(spec, key, value, read_check=read_check)
         combined &= q
         aliases.update(alias)
         distinct = distinct or many
@@ -194,7 +201,7 @@ def check_tables(qs: QuerySet) -> QuerySet:
     return qs
 
 
-def order_paths(spec: ModelSpec, names: Any) -> list[str]:
+def order_paths(spec: ModelSpec, names: Any, *, read_check: ReadCheck | None = None) -> list[str]:
     """order_by arguments ("name", "-op_date", "tarif__name") -> ORM order paths."""
     if isinstance(names, str):
         names = [names]
@@ -213,7 +220,7 @@ def order_paths(spec: ModelSpec, names: Any) -> list[str]:
                                                              "name": short(key)}
         )
         try:
-            resolved = resolve(spec, key, allow_lookup=False)
+            resolved = resolve(spec, key, allow_lookup=False, read_check=read_check)
         except LookupRefused:
             raise refusal from None
         if resolved.many or resolved.field.path is None:

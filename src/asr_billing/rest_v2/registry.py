@@ -16,6 +16,7 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from asr_billing.core.errors import ApplicationError
 from asr_billing.rest_v2.values import TYPES
 
 # How many relations a name may cross with "__" (in lookups, order_by and fields), and how
@@ -198,6 +199,19 @@ class ModelSpec:
 
     def writable_fields(self) -> list[str]:
         return [f.name for f in self.fields if f.writer is not None]
+
+
+class AccessRefused(ApplicationError):
+    """The caller may not read (or change) a model the request reaches. Raised by a read
+    check (``ReadCheck``) that an adapter passes down; REST v2 itself passes none."""
+
+    code = "forbidden"
+
+
+# Called with every model a request reaches — the chain's model, each relation a lookup,
+# ``order_by`` or ``fields`` crosses, the model of the answer — and raises AccessRefused
+# when the caller may not read it (the old REST API's operator permissions).
+ReadCheck = Callable[["ModelSpec"], None]
 
 
 _SPECS: dict[str, ModelSpec] = {}

@@ -20,7 +20,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
-from asr_billing.rest_v2.registry import MAX_RELATION_DEPTH, Field, ModelSpec, spec_named
+from asr_billing.rest_v2.registry import (
+    MAX_RELATION_DEPTH,
+    Field,
+    ModelSpec,
+    ReadCheck,
+    spec_named,
+)
 from asr_billing.rest_v2.values import render_value, short
 
 DEFAULTS = "*"  # marker in a tree node: include the model's default fields
@@ -31,8 +37,9 @@ class FieldsRefused(InvalidInput):
     """The ``fields`` parameter names something that is not declared."""
 
 
-def parse_fields(spec: ModelSpec, names: Any) -> dict:
-    """The ``fields`` list -> a tree {name: None | subtree}; relations get subtrees."""
+def parse_fields(spec: ModelSpec, names: Any, *, read_check: ReadCheck | None = None) -> dict:
+    """The ``fields`` list -> a tree {name: None | subtree}; relations get subtrees.
+    ``read_check`` sees every model an embedded relation leads to."""
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise FieldsRefused(_('fields must be a JSON list of field names such as ["name"]'))
     if len(names) > MAX_FIELDS:
@@ -56,6 +63,8 @@ def parse_fields(spec: ModelSpec, names: Any) -> dict:
                 if last:
                     sub[DEFAULTS] = True
                 node, current = sub, spec_named(relation.target)
+                if read_check is not None:
+                    read_check(current)
                 continue
             field = current.field(part)
             if field is None or not last:

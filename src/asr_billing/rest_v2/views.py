@@ -26,7 +26,6 @@ from django.core.exceptions import (
     SuspiciousOperation,
     TooManyFieldsSent,
 )
-from django.db import transaction
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -36,12 +35,11 @@ from asr_billing.core import runtime
 from asr_billing.core.config import networks_contain
 from asr_billing.core.errors import ApplicationError
 from asr_billing.core.wire import json_text, same_secret, utf8
-from asr_billing.rest_v2 import chain, models_map  # noqa: F401  (models_map registers)
+from asr_billing.rest_v2 import chain
 from asr_billing.rest_v2.describe import describe_models
+from asr_billing.rest_v2.executor import Query, execute, max_results
 from asr_billing.rest_v2.params import chain_steps, collect, fields_param, paging
-from asr_billing.rest_v2.query import check_tables
-from asr_billing.rest_v2.registry import public_specs, spec_for_url
-from asr_billing.rest_v2.serialize import default_tree, parse_fields, plan_queryset, serialize
+from asr_billing.rest_v2.registry import spec_for_url
 from asr_billing.rest_v2.values import short
 from asr_billing.system_api.access import client_ip
 
@@ -51,7 +49,6 @@ logger = logging.getLogger("asr_billing.rest_v2")
 # arguments may hold passwords.
 call_log = logging.getLogger("asr_billing.system_api.rest_v2")
 JSON_TYPE = "application/json; charset=utf-8"
-DEFAULT_MAX_RESULTS = 1000
 
 
 def _answer(call: str, *, result: Any = None, error: str | None = None,
@@ -81,56 +78,15 @@ def _refusal(request, snapshot) -> tuple[str, str | None]:
     return source_ip, None
 
 
-def max_results(snapshot) -> int:
-    text = snapshot.get("network", "api.rest.max_results")
-    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_RESULTS
-
-
-def render(state: chain.State, fields: list | None, limit: int | None, offset: int,
-           cap: int) -> Any:
-    """The final state of a chain as the ``result`` value."""
-    if isinstance(state, chain.ValueState):
-        return state.value
-    spec = state.spec
-    tree = parse_fields(spec, fields) if fields is not None else default_tree(spec)
-    if isinstance(state, chain.ListState):
-        count = min(limit or cap, cap)
-        rows = check_tables(plan_queryset(spec, state.qs, tree)[offset : offset + count])
-        return [serialize(spec, row, tree) for row in rows]
-    if isinstance(state, chain.ObjectState):
-        planned = plan_queryset(spec, spec.base_queryset().filter(pk=state.obj.pk), tree)
-        fresh = check_tables(planned).first()
-        return serialize(spec, fresh if fresh is not None else state.obj, tree)
-    raise ApplicationError(_("Nothing was called"))
-
-
-def _writing_names() -> frozenset[str]:
-    names = {"save", "objects.create"}
-    for spec in public_specs():
-        names.update(m.name for m in spec.methods if m.writes)
-        names.update(m.name for m in spec.model_methods if m.writes and not m.name.endswith("*"))
-    return frozenset(names)
-
-
-def _may_write(steps: list[tuple[str, Any]]) -> bool:
-    writing = _writing_names()
-    return any(method in writing or method.startswith("web_cabinet.") for method, _arg in steps)
-
-
 def _run(request, spec, source_ip: str, snapshot) -> Any:
     params, raw = collect(request)
     steps = chain_steps(params, raw)
     if not steps and spec.model_method("get_version") and "get_version" in params:
         steps = [("get_version", {})]  # Carbon's example posts get_version=True, no method1
-    fields = fields_param(params, raw)
     limit, offset = paging(params)
+    query = Query(spec, steps, fields=fields_param(params, raw), limit=limit, offset=offset)
     ctx = chain.Context(source_ip=source_ip, http_method=request.method, request=request)
-    if not _may_write(steps):
-        # A read: no transaction (on SQLite it would take the write lock at BEGIN).
-        return render(chain.run(ctx, spec, steps), fields, limit, offset, max_results(snapshot))
-    with transaction.atomic():  # any failure undoes every step of the chain
-        state = chain.run(ctx, spec, steps)
-        return render(state, fields, limit, offset, max_results(snapshot))
+    return execute(ctx, query, cap=max_results(snapshot))
 
 
 def _unreadable(request) -> tuple[str, int] | None:

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
 from asr_billing.core.wire import nesting_depth, storable_text
-from asr_billing.system_api import render
+from asr_billing.system_api import orm, render
 from asr_billing.system_api.access import Refusal, check_access, check_ip, client_ip
 from asr_billing.system_api.params import (
     MAX_DEPTH,
@@ -180,6 +180,9 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
         return _refusal(_("method1 is required, e.g. method1=collector_manager.users_negbal"),
                         fmt, status=400)
     entry = lookup(method)
+    if entry is None and orm.is_orm(method):
+        return orm.respond(request, context=context, source_ip=source_ip, snapshot=snapshot,
+                           fmt=fmt, record=record, redact=_redacted)
     if entry is None:
         record["outcome"] = "refused:unknown_method"
         return _refusal(_("Unknown method: %(m)s") % {"m": method[:100]}, fmt, status=404)
