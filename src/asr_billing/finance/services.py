@@ -24,7 +24,7 @@ from asr_billing.finance.models import Account, Operation, OperationType, Paymen
 from asr_billing.finance.posting import Outcome, payment_post
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Subscriber
-from asr_billing.subscribers.selectors import SubscriberRef, subscriber_ref_find
+from asr_billing.subscribers.selectors import SubscriberRef
 
 
 @dataclass(frozen=True)
@@ -84,19 +84,10 @@ def _post(account: Account, *, actor: Actor, **fields) -> Operation:
     return operation
 
 
-def _resolve_subscriber(subscriber: Subscriber | SubscriberRef | str):
-    if isinstance(subscriber, Subscriber | SubscriberRef):
-        return subscriber
-    found = subscriber_ref_find(subscriber)
-    if found is None:
-        raise NotFound(_("Subscriber not found: %(id)s") % {"id": subscriber})
-    return found
-
-
-def _replay(operator: PaymentOperator, external_id: str, subscriber_id: int, amount: Decimal):
+def _replay(operator_id: int, external_id: str, subscriber_id: int, amount: Decimal):
     original = (
         Operation.objects.select_related("account__subscriber", "pay_operator")
-        .filter(pay_operator=operator, external_id=external_id)
+        .filter(pay_operator_id=operator_id, external_id=external_id)
         .first()
     )
     if original is None:
@@ -138,52 +129,60 @@ def payment_register(
     external_id = (external_id or "").strip()
     if len(external_id) > 100:
         raise InvalidInput(_("The payment id is longer than 100 characters"))
-    if isinstance(operator, str):
-        found_operator = PaymentOperator.objects.filter(code=operator).first()
-        if found_operator is None:
-            raise NotFound(_("Unknown payment operator: %(op)s") % {"op": operator})
-        operator = found_operator
-    if operator is not None and not operator.enabled:
-        raise InvalidInput(_("Payment operator %(op)s is disabled") % {"op": operator.code})
+    if isinstance(operator, PaymentOperator) and not operator.enabled:
+        raise _operator_disabled(operator.code)
     if external_id and operator is None:
         raise InvalidInput(_("A payment id needs a payment operator"))
-    target = _resolve_subscriber(subscriber)
+    if isinstance(operator, PaymentOperator):
+        operator_id, operator_code = operator.pk, operator.code
+    else:  # a code (found by the posting) or no operator
+        operator_id, operator_code = None, operator
+    if isinstance(subscriber, Subscriber | SubscriberRef):
+        subscriber_id, key, contract = subscriber.pk, "", subscriber.contract_number
+    else:
+        subscriber_id, key, contract = None, str(subscriber).strip(), None
     now = timezone.now()
     op_date = op_date or now
-    # No savepoint (two round trips, a tenth of a payment): the posting answers a duplicate
-    # or a refusal with an outcome, not a database error, so the caller's transaction
-    # stays usable; the errors below are raised after the block for the same reason.
-    with transaction.atomic(savepoint=False):
-        posted = payment_post(
-            subscriber_id=target.pk,
-            amount=amount,
-            op_date=op_date,
-            now=now,
-            description=description,
-            actor=actor,
-            operator_id=operator.pk if operator else None,
-            operator_code=operator.code if operator else None,
-            external_id=external_id,
-            code1c=code1c,
-        )
-    if posted.outcome is Outcome.NO_ACCOUNT:
-        raise NotFound(_("Subscriber not found: %(id)s") % {"id": target.contract_number})
-    if posted.outcome is Outcome.TOO_LARGE:
-        raise InvalidInput(_("The balance would be too large"))
-    if posted.outcome is Outcome.EXISTS:
-        if external_id:
-            replay = _replay(operator, external_id, target.pk, amount)
-            if replay is not None:
-                return replay
-        if code1c and Operation.objects.filter(code1c=code1c).exists():
-            raise Conflict(
-                _("An operation with 1C code %(code)s exists already") % {"code": code1c}
+    posted = payment_post(
+        subscriber_id=subscriber_id,
+        key=key,
+        operator_id=operator_id,
+        operator_code=operator_code,
+        amount=amount,
+        op_date=op_date,
+        now=now,
+        description=description,
+        actor=actor,
+        external_id=external_id,
+        code1c=code1c,
+    )
+    contract = contract or posted.contract_number
+    match posted.outcome:
+        case Outcome.UNKNOWN_OPERATOR:
+            raise NotFound(
+                _("Unknown payment operator: %(op)s") % {"op": operator_code},
+                code="unknown_operator",
             )
-        raise RuntimeError("a payment was neither posted nor found")  # pragma: no cover
+        case Outcome.DISABLED_OPERATOR:
+            raise _operator_disabled(operator_code)
+        case Outcome.NO_SUBSCRIBER | Outcome.NO_ACCOUNT:
+            raise NotFound(_("Subscriber not found: %(id)s") % {"id": contract or key})
+        case Outcome.TOO_LARGE:
+            raise InvalidInput(_("The balance would be too large"), code="too_large")
+        case Outcome.EXISTS:
+            if external_id:
+                replay = _replay(posted.operator_id, external_id, posted.subscriber_id, amount)
+                if replay is not None:
+                    return replay
+            if code1c and Operation.objects.filter(code1c=code1c).exists():
+                raise Conflict(
+                    _("An operation with 1C code %(code)s exists already") % {"code": code1c}
+                )
+            raise RuntimeError("a payment was neither posted nor found")  # pragma: no cover
     who = actor_fields(actor)
     operation = Operation(
         pk=posted.operation_id,
-        account_id=target.pk,
+        account_id=posted.subscriber_id,
         type=OperationType.PAYMENT,
         amount=amount,
         balance_after=posted.balance_after,
@@ -192,14 +191,22 @@ def payment_register(
         description=description,
         created_by=who["actor_user"],
         actor=who["actor"],
-        pay_operator=operator,
+        pay_operator_id=posted.operator_id,
         external_id=external_id,
         code1c=code1c,
         synced_1c=bool(code1c),
     )
+    if isinstance(operator, PaymentOperator):
+        operation.pay_operator = operator
     operation._state.adding = False  # it is in the database: save() would update it
     operation._state.db = connection.alias
-    return PostResult(operation, created=True, contract_number=target.contract_number)
+    return PostResult(operation, created=True, contract_number=contract)
+
+
+def _operator_disabled(code: str) -> InvalidInput:
+    return InvalidInput(
+        _("Payment operator %(op)s is disabled") % {"op": code}, code="operator_disabled"
+    )
 
 
 def charge_post(

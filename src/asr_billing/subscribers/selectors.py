@@ -18,7 +18,7 @@ class SubscriberRef:
     name: str
 
 
-def _login_ip(text: str) -> str | None:
+def login_ip(text: str) -> str | None:
     """The text as a login's stored IP (IPv4-mapped IPv6 is stored as the IPv4 address,
     network.services), or None when it is no IP address."""
     try:
@@ -47,7 +47,7 @@ def subscriber_ref_sql(identifier: str) -> tuple[str, list] | None:
         f" JOIN {subscribers} s ON s.id = l.subscriber_id WHERE l.login = %s",
     ]
     params = [text, text]
-    ip = _login_ip(text)
+    ip = login_ip(text)
     if ip is not None:
         branches.append(
             f"SELECT s.id, s.contract_number, s.name, 3 FROM {logins} l"  # noqa: S608
@@ -83,7 +83,7 @@ def subscriber_find(identifier: str) -> Subscriber | None:
     login = Login.objects.select_related("subscriber__tariff").filter(login=text).first()
     if login is not None:
         return login.subscriber
-    ip = _login_ip(text)
+    ip = login_ip(text)
     if ip is None:
         return None
     login = (

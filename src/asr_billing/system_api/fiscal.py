@@ -31,6 +31,8 @@ and operators compare them.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,7 +109,7 @@ def _amount(call: Call, act: str):
     return amount
 
 
-def _payment_answer(result: PostResult, operator: PaymentOperator) -> dict:
+def _payment_answer(result: PostResult, operator_code: str) -> dict:
     """Built from what payment_register returns: no query after the posting."""
     operation = result.operation
     return {
@@ -119,7 +121,7 @@ def _payment_answer(result: PostResult, operator: PaymentOperator) -> dict:
         "contract_number": result.contract_number,
         "sum": fmt(operation.amount),
         "balance": fmt(operation.balance_after),
-        "pay_operator": operator.code,
+        "pay_operator": operator_code,
         "pay_id_str": operation.external_id,
         "op_date": timezone.localtime(operation.op_date).isoformat(),
         "message": "" if result.created else REPLAY,
@@ -138,33 +140,60 @@ def _subscriber_answer(subscriber, act: str) -> dict:
     }
 
 
-def _pay(call: Call) -> dict:
-    operator, subscriber = _target(call, "PAY")
-    amount = _amount(call, "PAY")
-    pay_id = call.args.text("pay_id_str")
-    if not pay_id:
-        # Without the terminal's id a retry would pay twice; exactly-once needs it.
-        raise FiscalError(
-            _("The payment has no pay_id_str (the operator's payment id)"),
-            act="PAY",
-            code="no_pay_id",
-        )
+def _pay_request(call: Call) -> tuple[str, str, Decimal, str]:
+    """(operator code, search key, amount, payment id) read from the call; the refusals
+    of the operator and the subscriber come before those of the sum and the id (Carbon's
+    order), so a request that fails here looks them up first (a slow path: bad requests
+    only)."""
+    code = call.args.text("pay_operator")
+    key = call.args.text(SEARCH_PARAMETER)
     try:
+        if not key:
+            raise FiscalError(
+                NO_SEARCH_PARAMETER.format(SEARCH_PARAMETER), act="PAY",
+                code="no_search_parameter",
+            )
+        amount = _amount(call, "PAY")
+        pay_id = call.args.text("pay_id_str")
+        if not pay_id:
+            # Without the terminal's id a retry would pay twice; exactly-once needs it.
+            raise FiscalError(
+                _("The payment has no pay_id_str (the operator's payment id)"),
+                act="PAY",
+                code="no_pay_id",
+            )
+    except FiscalError:
+        _target(call, "PAY")
+        raise
+    return code, key, amount, pay_id
+
+
+def _pay(call: Call) -> dict:
+    code, key, amount, pay_id = _pay_request(call)
+    try:
+        # The operator and the subscriber are found by the posting itself (one round
+        # trip on PostgreSQL): the payment intake's budget, DESIGN.md §5.
         result = payment_register(
-            subscriber=subscriber,
+            subscriber=key,
             amount=amount,
-            operator=operator,
+            operator=code,
             external_id=pay_id,
             actor=call.actor,
-            description=_("Payment via %(op)s, id %(id)s") % {"op": operator.code, "id": pay_id},
+            description=_("Payment via %(op)s, id %(id)s") % {"op": code, "id": pay_id},
         )
     except PaymentMismatch as exc:
         original = exc.extra.get("operation")
         text = SUM_MISMATCH if original is None or original.amount != amount else ALREADY_CREATED
         raise FiscalError(text, act="PAY", code="payment_mismatch") from None
     except (InvalidInput, NotFound) as exc:
+        if exc.code in ("unknown_operator", "operator_disabled"):  # disabled counts as unknown
+            raise FiscalError(UNKNOWN_OPERATOR.format(_shown(code)), act="PAY",
+                              code="unknown_operator") from None
+        if isinstance(exc, NotFound):  # not the operator: the subscriber
+            raise FiscalError(SUBSCRIBER_NOT_FOUND.format(_shown(key)), act="PAY",
+                              code="not_found") from None
         raise FiscalError(str(exc.message), act="PAY", code=exc.code) from None
-    return _payment_answer(result, operator)
+    return _payment_answer(result, code)
 
 
 def _check(call: Call, act: str) -> dict:
@@ -189,8 +218,9 @@ def _check(call: Call, act: str) -> dict:
     return answer
 
 
-@api_function("asr_fiscal_manager.act_pay", context="asr_fiscal", errors=fiscal_errors,
-              writes=True)
+# Not wrapped in a transaction by the view: the only write, payment_register, is atomic
+# by itself (one statement on PostgreSQL: BEGIN and COMMIT would be two more round trips).
+@api_function("asr_fiscal_manager.act_pay", context="asr_fiscal", errors=fiscal_errors)
 def act_pay(call: Call) -> dict:
     """PAY / CHECK_ABONENT / CHECK; see the module docstring for arguments and answers."""
     act = call.args.text("act").upper()
