@@ -64,3 +64,18 @@ def test_a_negative_fee_is_a_form_error_and_changes_nothing(admin_client, isp, t
     assert response.status_code == 200
     assert Tariff.objects.get(pk=tariff.pk).fee == Decimal("600.00")
     assert not AuditEntry.objects.filter(action="tariff_update").exists()
+
+
+def test_an_iptv_package_is_edited_as_lines(admin_client, isp):
+    service = isp.service
+    url = reverse("admin:tariffs_service_change", args=[service.pk])
+    response = admin_client.post(url, form_data(service, channels="Первый канал\r\n NTV \r\n"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Service.objects.get(pk=service.pk).channels == "Первый канал\nNTV"
+    entry = AuditEntry.objects.get(action="service_update")
+    assert (entry.actor, entry.new) == ("admin:admin", {"channels": "Первый канал\nNTV"})
+    listing = admin_client.get(reverse("admin:tariffs_service_changelist"))
+    assert "TV channels" in listing.content.decode()
+    response = admin_client.post(url, form_data(service, channels="x" * 201))
+    assert response.status_code == 200
+    assert Service.objects.get(pk=service.pk).channels == "Первый канал\nNTV"

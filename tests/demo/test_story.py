@@ -214,6 +214,24 @@ def test_each_collector_list_has_rows_on_each_nas(demo, nas_ip):
     assert logins.exclude(mac="").exists()
 
 
+def test_the_iptv_access_list_has_viewers(demo, client, config_edit):
+    # docs/system-api.md's curl example for the IPTV plug-in answers a non-empty object.
+    config_edit("network", "api.collector.psw", "collectortestpsw")
+    response = client.get(
+        "/system_api/?model=Collector&method1=collector_manager.collector_iptv_accept_list_get"
+        "&arg1={}&context=collector&psw=collectortestpsw")
+    answer = response.json()
+    tv = Service.objects.get(name="IPTV «Базовый»")
+    assert len(tv.channel_list) == 10
+    assert answer and all(channels == tv.channel_list for channels in answer.values())
+    online = Login.objects.filter(enabled=True, subscriber__negbal=False,
+                                  subscriber__admin_blocked=False,
+                                  subscriber__voluntary_blocked=False)
+    allowed = set(online.values_list("ip", flat=True)) | set(OnlineSession.objects.filter(
+        login__in=online, stopped_at__isnull=True).values_list("ip", flat=True))
+    assert set(answer) <= allowed
+
+
 def test_ledger_check_passes(demo):
     assert ledger_mismatches() == []
     out = StringIO()

@@ -93,3 +93,33 @@ def test_create_and_update_are_audited(db):
     assert Service.objects.get(pk=service.pk).fee == D("150.00")
     entry = AuditEntry.objects.get(action="service_update")
     assert (entry.old, entry.new) == ({"fee": "100.00"}, {"fee": "150.00"})
+
+
+def test_channels_are_stored_one_per_line_without_repeats(db):
+    # The IPTV plug-in compares names without case: "ntv" repeats "NTV".
+    service = service_create(actor=ACTOR, name="TV", channels="  NTV \r\n\nПервый канал\nntv\n")
+    assert Service.objects.get(pk=service.pk).channels == "NTV\nПервый канал"
+    assert service.channel_list == ["NTV", "Первый канал"]
+    service_update(service=service, actor=ACTOR, channels="Матч ТВ\nNTV")
+    entry = AuditEntry.objects.get(action="service_update")
+    assert (entry.old, entry.new) == ({"channels": "NTV\nПервый канал"},
+                                      {"channels": "Матч ТВ\nNTV"})
+    service_update(service=service, actor=ACTOR, channels=None)
+    assert Service.objects.get(pk=service.pk).channel_list == []
+
+
+@pytest.mark.parametrize("channels, message", [
+    ("NTV\n" + "x" * 201, "TV channels: " + "x" * 40 + "… is longer than 200 characters"),
+    ("\n".join(f"C{n}" for n in range(2001)), "TV channels: at most 2000 channels in a package"),
+    (["NTV"], "TV channels: one channel name per line, as text"),
+])
+def test_bad_channel_lists_are_refused_and_change_nothing(db, channels, message):
+    service = service_create(actor=ACTOR, name="TV", channels="NTV")
+    before = db_state()
+    with pytest.raises(InvalidInput) as info:
+        service_update(service=service, actor=ACTOR, channels=channels)
+    assert str(info.value) == message
+    with pytest.raises(InvalidInput):
+        service_create(actor=ACTOR, name="TV 2", channels=channels)
+    assert db_state() == before
+    assert Service.objects.get(pk=service.pk).channels == "NTV"

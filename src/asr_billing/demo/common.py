@@ -48,6 +48,13 @@ SERVICES = [
     ("Выезд мастера", "500.00", M.ONCE, True, True, False),
 ]
 
+# IPTV packages: the channels (as the IPTV server names them) of services that have them
+# (collector_manager.collector_iptv_accept_list_get).
+CHANNELS = {
+    "IPTV «Базовый»": ["Первый канал", "Россия 1", "НТВ", "Пятый канал", "Россия К",
+                       "Карусель", "ОТР", "ТВ Центр", "Матч ТВ", "СТС"],
+}
+
 OPERATORS = [
     ("SBERBANK_OSMP", "Сбербанк: терминалы и онлайн-банк (протокол OSMP)", True),
     ("SBERBANK_ACQ", "Сбербанк: оплата картой в личном кабинете", True),
@@ -100,6 +107,7 @@ def ensure_services() -> dict[str, Service]:
                 "is_show_web": show,
                 "web_allow_enable": enable,
                 "web_allow_disable": disable,
+                "channels": "\n".join(CHANNELS.get(name, [])),
             },
         )
         result[name] = service

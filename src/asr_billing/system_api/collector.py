@@ -1,4 +1,5 @@
-"""collector_manager (context=collector): the per-NAS lists NAS scripts sync against.
+"""collector_manager (context=collector): the per-NAS lists NAS scripts sync against,
+and the IPTV plug-in's access list (collector_iptv_accept_list_get, at the end).
 
 Without a format each list is text/plain, one line per login, 16 space-separated columns
 in the product's order (the operator's notes)::
@@ -18,14 +19,18 @@ null, flags 0/1 and rates as integers.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
 from asr_billing.network.services import normalize_ip
+from asr_billing.subscribers.service_common import local_today
 from asr_billing.system_api.params import Call
 from asr_billing.system_api.registry import CABINET_ERRORS, api_function
-from asr_billing.system_api.render import Lines
-from asr_billing.system_api.selectors import collector_rows, collector_text
+from asr_billing.system_api.render import JsonObject, Lines
+from asr_billing.system_api.selectors import collector_rows, collector_text, iptv_accept_rows
+from asr_billing.tariffs.models import channel_names
 
 LINE_KEYS = (
     "ip", "login", "snatip", "mac", "logged", "negbal", "blocked",
@@ -123,3 +128,39 @@ users_blocked = _register(
 users_logged = _register(
     "users_logged", "logged", "Logins with an open session. arg1: {\"nas_ip\"}."
 )
+
+
+def _ip_order(ip: str) -> tuple[int, int]:
+    address = ipaddress.ip_address(ip)
+    return address.version, int(address)
+
+
+@api_function(
+    "collector_manager.collector_iptv_accept_list_get",
+    context="collector",
+    errors=CABINET_ERRORS,
+    plain_errors="text",
+)
+def collector_iptv_accept_list_get(call: Call) -> JsonObject:
+    """arg1 ``{}``. For the IPTV plug-in (carbonsoft's Elecard V-Cinema library): a JSON
+    object ``{"<subscriber ip>": ["<channel>", ...]}`` of every IP whose subscriber has an
+    IPTV package (a service with channels) running today and is allowed online (not cut
+    off by balance, not blocked by the administrator or a voluntary block); ``{}`` when
+    there is none. JSON also without ``format=``: the plug-in sends none, and keeps its
+    last list unless the body is a JSON object. Its channels: the packages' lists in
+    package name order, a name once (the plug-in compares them without case). IPs in
+    address order."""
+    names_of: dict[int, list[str]] = {}
+    channels: dict[str, list[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for ip, service_id, text in iptv_accept_rows(day=local_today()):
+        names = names_of.get(service_id)
+        if names is None:
+            names = names_of[service_id] = channel_names(text)
+        listed = channels.setdefault(ip, [])
+        known = seen.setdefault(ip, set())
+        for name in names:
+            if name.casefold() not in known:
+                known.add(name.casefold())
+                listed.append(name)
+    return JsonObject((ip, channels[ip]) for ip in sorted(channels, key=_ip_order))

@@ -75,6 +75,12 @@ class Lines:
         return "".join([line(item) + "\n" for item in self.items])
 
 
+class JsonObject(dict):
+    """An answer that is JSON even when the request names no format: the IPTV plug-in
+    (carbonsoft's Elecard V-Cinema library, billing.c) asks without ``format=`` and reads
+    the body with cJSON_Parse, keeping only an object. ``format=xml`` still gets XML."""
+
+
 def json_default(value: Any) -> Any:
     """``json.dumps``'s ``default`` for system API answers: a Lines answer as its rows,
     else as every adapter's (core.wire: Decimals as strings, dates in ISO 8601)."""
@@ -142,7 +148,7 @@ def xml_response(value: Any, status: int = 200) -> HttpResponse:
 
 def answer_response(value: Any, fmt: str) -> HttpResponse:
     """A successful answer in the requested format (see module docstring)."""
-    if fmt == "json":
+    if fmt == "json" or (isinstance(value, JsonObject) and fmt in ("", "text")):
         return json_response(value)
     if isinstance(value, Lines) and fmt in ("", "text"):
         return text_response(value.text())

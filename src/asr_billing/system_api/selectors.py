@@ -4,7 +4,7 @@ subscriber lists 1C asks for. They return plain rows; the managers rename for th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import (
@@ -154,6 +154,46 @@ def collector_text(*, nas_ip: str, kind: str, placeholder: str) -> str:
         )["text"]
         return result + "\n" if result else ""
     return "".join([text + "\n" for text in queryset.values_list("text_line", flat=True)])
+
+
+def iptv_accept_rows(*, day: date) -> Iterable[tuple]:
+    """(IP, service id, channel text) for every IPTV package (a service with channels)
+    running on ``day`` for a subscriber allowed online, one row per login and package,
+    ordered by service name. Exactly one SQL query.
+
+    Allowed online as the collector lists decide it: not cut off by balance (negbal),
+    not blocked by the administrator, not on a voluntary block. Running: connected on or
+    before ``day`` and not disconnected by then (SubscriberService.disabled_on is the
+    first day without it). The IP is the enabled login's own, else its open session's
+    (dynamic PPPoE), as in collector_rows; a login with neither is left out.
+    """
+    open_sessions = OnlineSession.objects.filter(login=OuterRef("pk"), stopped_at__isnull=True)
+    running = Q(subscriber__services__enabled_on__lte=day) & (
+        Q(subscriber__services__disabled_on__isnull=True)
+        | Q(subscriber__services__disabled_on__gt=day)
+    )
+    return (
+        Login.objects.filter(
+            enabled=True,
+            subscriber__negbal=False,
+            subscriber__admin_blocked=False,
+            subscriber__voluntary_blocked=False,
+        )
+        # One filter() call: the conditions hold for the same service row (one join);
+        # a text is > "" when it is not empty (a negated condition would be a subquery).
+        .filter(running, subscriber__services__service__channels__gt="")
+        .annotate(
+            line_ip=Coalesce(
+                "ip",
+                Subquery(open_sessions.order_by("-started_at").values("ip")[:1]),
+                output_field=GenericIPAddressField(),
+            )
+        )
+        .filter(line_ip__isnull=False)
+        .order_by("subscriber__services__service__name", "subscriber__services__service_id")
+        .values_list("line_ip", "subscriber__services__service_id",
+                     "subscriber__services__service__channels")
+    )
 
 
 def subscribers_for_1c(*, group_ids: list[int] | None, synced: bool) -> QuerySet:

@@ -94,6 +94,12 @@ class ServiceAdmin(AuditedSaveMixin, admin.ModelAdmin):
         "is_show_web",
         "web_allow_enable",
         "web_allow_disable",
+        "channel_count",
     )
     list_filter = ("is_active", "charge_method", "is_show_web")
     search_fields = ("name",)
+
+    @admin.display(description=_("TV channels"))
+    def channel_count(self, obj):
+        """How many channels the IPTV package has (empty: not a package)."""
+        return len(obj.channel_list) or ""

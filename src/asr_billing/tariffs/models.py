@@ -174,6 +174,18 @@ class Service(models.Model):
     web_allow_enable = models.BooleanField(_("can be connected from the cabinet"), default=True)
     web_allow_disable = models.BooleanField(_("can be disconnected from the cabinet"), default=True)
     is_active = models.BooleanField(_("available"), default=True)
+    # An IPTV package: the channels its subscribers may watch, one name per line, as the
+    # IPTV server names them (collector_manager.collector_iptv_accept_list_get). Kept
+    # normalised by tariffs.services (stripped, no blank lines, no case-blind repeats).
+    channels = models.TextField(
+        _("TV channels"),
+        blank=True,
+        help_text=_(
+            "IPTV package: one channel name per line, as the IPTV server names them "
+            "(compared without regard to case). Subscribers who have this service, are not "
+            "blocked and not cut off by balance may watch them. Empty: not an IPTV package."
+        ),
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -185,3 +197,12 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def channel_list(self) -> list[str]:
+        return channel_names(self.channels)
+
+
+def channel_names(text: str) -> list[str]:
+    """The channel names of a ``Service.channels`` text, in its order."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]

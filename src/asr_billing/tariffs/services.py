@@ -19,7 +19,7 @@ from asr_billing.core.audit import Actor, actor_fields, audit_record
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.models import AuditEntry
 from asr_billing.finance.state import is_negbal
-from asr_billing.tariffs.models import Service, Tariff
+from asr_billing.tariffs.models import Service, Tariff, channel_names
 
 ID_BATCH = 500  # ids per IN (...) list: SQLite limits the parameters of one statement
 
@@ -164,14 +164,52 @@ def tariff_negbal_refresh(*, tariff: Tariff, actor: Actor) -> int:
     return len(entries)
 
 
+MAX_CHANNELS = 2000  # per IPTV package; every subscriber's entry repeats them
+MAX_CHANNEL_LENGTH = 200
+
+
+def channels_normalize(text: str | None) -> str:
+    """An IPTV package's channel list as stored: one name per line, each stripped, no
+    blank lines, the first of names that differ only in case (the IPTV plug-in compares
+    them without case, so a repeat is noise in every subscriber's entry)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise InvalidInput(_("TV channels: one channel name per line, as text"))
+    names: list[str] = []
+    seen: set[str] = set()
+    for name in channel_names(text):
+        if len(name) > MAX_CHANNEL_LENGTH:
+            raise InvalidInput(
+                _("TV channels: %(name)s… is longer than %(n)d characters")
+                % {"name": name[:40], "n": MAX_CHANNEL_LENGTH}
+            )
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    if len(names) > MAX_CHANNELS:
+        raise InvalidInput(
+            _("TV channels: at most %(n)d channels in a package") % {"n": MAX_CHANNELS}
+        )
+    return "\n".join(names)
+
+
+def _with_channels(fields: dict) -> dict:
+    if "channels" in fields:
+        fields = {**fields, "channels": channels_normalize(fields["channels"])}
+    return fields
+
+
 @transaction.atomic
 def service_create(*, actor: Actor, **fields) -> Service:
-    """Create a service (static IP, TV...) from model field values."""
-    return _create(Service, "service_create", actor=actor, fields=fields)
+    """Create a service (static IP, TV...) from model field values. ``channels`` (one
+    name per line) makes it an IPTV package; see channels_normalize."""
+    return _create(Service, "service_create", actor=actor, fields=_with_channels(fields))
 
 
 @transaction.atomic
 def service_update(*, service: Service, actor: Actor, **fields) -> Service:
     """Change fields of a service; the ones left out stay. A new fee applies to the
-    charges the billing run posts from now on."""
-    return _update(service, "service_update", actor=actor, fields=fields)[0]
+    charges the billing run posts from now on; a new channel list to the next
+    collector_iptv_accept_list_get."""
+    return _update(service, "service_update", actor=actor, fields=_with_channels(fields))[0]
