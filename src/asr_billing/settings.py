@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "asr_billing.core.middleware.RuntimeConfigMiddleware",
+    # /admin/?api=Y: the old REST API's login, only while network['api.legacy_rest'] is yes.
+    "asr_billing.rest_v2.legacy_views.LegacyLoginMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -158,6 +158,17 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         _int_range(1, 1000000),
         "REST API v2: most objects one answer may list (use limit/offset to page).",
     ),
+    # The deprecated old REST API (docs/system-api.md, "The old REST API"): off, because
+    # its login carries an operator's password in a URL.
+    ("network", "api.legacy_rest"): KeySpec(
+        "no", _one_of(YES_NO),
+        "yes: serve Carbon's deprecated old REST API (GET /admin/?username=..&password=.."
+        "&api=Y, then /rest_api/?hash_key=..). It puts an operator's password in a URL.",
+    ),
+    ("network", "api.legacy_rest.key_ttl"): KeySpec(
+        "60", _int_range(1, 10080),
+        "Minutes an old REST API hash_key stays valid after the login that issued it.",
+    ),
     # Subscriber cabinet (docs/system-api.md, web_cabinet).
     ("cabinet", "session.idle_minutes"): KeySpec(
         "30", _int_range(1, 10080), "A cabinet session ends after this many idle minutes."

@@ -6,7 +6,7 @@ import logging
 import re
 
 # psw=..., passwd: "...", "password": "...", card numbers; in query strings, JSON and reprs.
-SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token)"  # noqa: S105
+SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token|hash_key)"  # noqa: S105
 # One quoted string as JSON or Python's repr() writes it.
 _QUOTED = r"""(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""
 _PATTERNS = [

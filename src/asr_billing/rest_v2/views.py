@@ -89,7 +89,7 @@ def _run(request, spec, source_ip: str, snapshot) -> Any:
     return execute(ctx, query, cap=max_results(snapshot))
 
 
-def _unreadable(request) -> tuple[str, int] | None:
+def unreadable(request) -> tuple[str, int] | None:
     """(refusal, HTTP status) when Django cannot read the query string or the form body.
     Read here, once: a body too large or malformed is the caller's mistake (400, 413),
     not an internal error, and what Django refused once it would refuse again later."""
@@ -111,7 +111,7 @@ def _unreadable(request) -> tuple[str, int] | None:
 @csrf_exempt
 def model_view(request, model: str) -> HttpResponse:
     started = time.monotonic()
-    request.rest_v2_unreadable = _unreadable(request)
+    request.rest_v2_unreadable = unreadable(request)
     response = _model_view(request, model)
     if call_log.isEnabledFor(logging.INFO):
         methods = "" if request.rest_v2_unreadable else ",".join(

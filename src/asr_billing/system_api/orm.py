@@ -69,7 +69,7 @@ def error_body(text: str) -> dict:
     return {"error_text": text, "error": text}
 
 
-def _collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
+def collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
     """(parameters, raw still-encoded values). The query string wins over the body, as
     everywhere in the system API; a JSON object body is read like a form."""
     params = {key: request.GET.get(key) for key in request.GET}
@@ -78,7 +78,12 @@ def _collect(request) -> tuple[dict[str, str], dict[str, bytes]]:
     if request.method != "POST":
         return params, raw
     if (request.content_type or "") == "application/json":
-        data = json.loads(request.body or b"{}", parse_float=Decimal)  # the view checked it
+        try:
+            data = json.loads(request.body or b"{}", parse_float=Decimal)
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise ParamError(_("The body is not a JSON object"))
         body = {
             key: value if isinstance(value, str) else json.dumps(value, default=str)
             for key, value in data.items() if value is not None
@@ -134,8 +139,8 @@ def respond(request, *, context: str, source_ip: str, snapshot: Snapshot, fmt: s
         if fmt == "json":
             return render.json_response({"error": text}, status=403)
         return render.text_response(text, status=403)
-    params, raw = _collect(request)
     try:
+        params, raw = collect(request)
         query = read_query(params, raw)
         record["method"] = ",".join(name for name, _arg in query.steps)[:200]
         record["args"] = redact({f"arg{n}": arg for n, (_name, arg) in
