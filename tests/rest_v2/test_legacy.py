@@ -376,7 +376,9 @@ def test_password_and_key_never_reach_the_logs(client, clerk, legacy_on, world, 
         key = key_of(client)
         php_call_api(client, key, {"model": "Abonents", "method1": "objects.all"})
         php_login(client, password="wrong-guess")
+        php_login(client, username="evil\nforged line")
     text = "\n".join(redact(r.getMessage()) for r in caplog.records)
+    assert "rest_api login 127.0.0.1 user=evil\\nforged line 403 refused:credentials" in text
     assert "rest_api login 127.0.0.1 user=clerk 200 ok" in text
     assert "rest_api 127.0.0.1 user=clerk GET [objects.all] 200 ok" in text
     assert PASSWORD not in text and key not in text and "wrong-guess" not in text

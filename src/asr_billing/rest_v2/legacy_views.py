@@ -16,6 +16,7 @@ from network['api.trusted_proxies']), as every API does.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.contrib.auth import authenticate
@@ -40,6 +41,12 @@ logger = logging.getLogger("asr_billing.rest_v2")
 call_log = logging.getLogger("asr_billing.system_api.rest_api")
 TEXT_TYPE = "text/plain; charset=utf-8"
 LOGIN_PATH = "/admin/"
+
+
+def _one_line(value: str, limit: int = 60) -> str:
+    """A client's text for a log line: bounded, control characters escaped (no forged
+    lines)."""
+    return json.dumps(str(value)[:limit], ensure_ascii=False)[1:-1] or "-"
 
 
 def _text(text: str, status: int) -> HttpResponse:
@@ -72,16 +79,18 @@ class LegacyLoginMiddleware:
 def legacy_login(request: HttpRequest, snapshot) -> HttpResponse:
     source_ip = client_ip(request.META, snapshot)
     refusal = _ip_refusal(source_ip, snapshot)
+    record = {"user": request.GET.get("username", "")}
     if refusal is not None:
         outcome, response = "refused:ip", _text(refusal, 403)
     else:
-        outcome, response = _login(request, source_ip, snapshot)
-    call_log.info("rest_api login %s user=%s %s %s", source_ip[:64],
-                  request.GET.get("username", "")[:60], response.status_code, outcome)
+        outcome, response = _login(request, source_ip, snapshot, record)
+    call_log.info("rest_api login %s user=%s %s %s", _one_line(source_ip),
+                  _one_line(record["user"]), response.status_code, outcome)
     return response
 
 
-def _login(request: HttpRequest, source_ip: str, snapshot) -> tuple[str, HttpResponse]:
+def _login(request: HttpRequest, source_ip: str, snapshot,
+           record: dict) -> tuple[str, HttpResponse]:
     # The PHP helper sends the credentials in the query string; a POST may carry them in
     # a form body instead, which keeps the password out of URLs and logs.
     problem = unreadable(request) if request.method == "POST" else None
@@ -90,6 +99,7 @@ def _login(request: HttpRequest, source_ip: str, snapshot) -> tuple[str, HttpRes
     form = request.POST if request.method == "POST" else {}
     username = (request.GET.get("username") or form.get("username") or "").strip()
     password = request.GET.get("password") or form.get("password") or ""
+    record["user"] = username
     if not username or not password:
         return "refused:no_credentials", _text(
             _("username and password are required: /admin/?username=…&password=…&api=Y"), 400)
@@ -124,13 +134,14 @@ def rest_api_view(request: HttpRequest) -> HttpResponse:
     try:
         response, outcome = _rest_api(request, snapshot, record)
     except Exception:
-        logger.exception("rest_api call failed: ip=%s user=%s", record["ip"][:64],
-                         record["user"][:60])
+        logger.exception("rest_api call failed: ip=%s user=%s", _one_line(record["ip"]),
+                         _one_line(record["user"]))
         text = _("Internal error; the details are in the server's log")
         fmt = request.GET.get("format", "").strip().lower()
         response, outcome = _answer(orm.error_body(text), fmt, 500), "exception"
-    call_log.info("rest_api %s user=%s %s [%s] %s %s", record["ip"][:64], record["user"][:60],
-                  request.method, record["methods"][:200], response.status_code, outcome)
+    call_log.info("rest_api %s user=%s %s [%s] %s %s", _one_line(record["ip"]),
+                  _one_line(record["user"]), request.method,
+                  _one_line(record["methods"], 200), response.status_code, outcome)
     return response
 
 
