@@ -156,7 +156,10 @@ def test_method_of_another_context_is_refused(call_api, db):
 def test_unknown_and_missing_method(call_api, client, db):
     response = call_api("collector_manager.users_all", NAS, context="collector")
     assert response.status_code == 404
-    assert response.content.decode() == "Unknown method: collector_manager.users_all"
+    assert response.content.decode() == (
+        "Unknown method: collector_manager.users_all. Methods of context=collector: "
+        "collector_manager.collector_iptv_accept_list_get, collector_manager.users_blocked, "
+        "collector_manager.users_logged, collector_manager.users_negbal")
     response = client.get("/system_api/?context=collector&psw=collectortestpsw&format=json")
     assert response.status_code == 400
     assert response.json() == {

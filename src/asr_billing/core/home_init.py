@@ -17,6 +17,8 @@ DEMO_PASSWORDS = {
     "asr_fiscal": "fiscalpsw123",
     "api_1c": "1ctestpsw",
     "base": "basetestpsw",
+    "webcash": "webcashtestpsw",
+    "cabinet": "cabinettestpsw",
 }
 
 

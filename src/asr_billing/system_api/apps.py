@@ -10,6 +10,6 @@ class SystemApiConfig(AppConfig):
     def ready(self):
         # Our managers register on import; other apps put theirs (web_cabinet.*) in a
         # module named system_api_functions, found like admin.py.
-        from asr_billing.system_api import api_1c, collector, fiscal  # noqa: F401
+        from asr_billing.system_api import api_1c, collector, fiscal, webcash  # noqa: F401
 
         autodiscover_modules("system_api_functions")

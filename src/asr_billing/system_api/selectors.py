@@ -284,6 +284,12 @@ def operation_by_id(op_id: int) -> Operation | None:
     return Operation.objects.filter(pk=op_id).first()
 
 
+def payment_operators_enabled() -> list[tuple[str, str]]:
+    """(code, name) of every enabled payment operator, by code."""
+    return list(PaymentOperator.objects.filter(enabled=True).order_by("code")
+                .values_list("code", "name"))
+
+
 def payment_operator_enabled(code: str) -> PaymentOperator | None:
     """The enabled payment operator with this code (a disabled one counts as unknown)."""
     return PaymentOperator.objects.filter(code=code, enabled=True).first() if code else None

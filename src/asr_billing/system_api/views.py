@@ -37,7 +37,7 @@ from asr_billing.system_api.params import (
     parse_fields,
     raw_arg1,
 )
-from asr_billing.system_api.registry import lookup
+from asr_billing.system_api.registry import lookup, registered
 
 logger = logging.getLogger("asr_billing.system_api")
 
@@ -146,6 +146,20 @@ def _application_error(entry, exc: ApplicationError, fmt: str) -> HttpResponse:
     return render.xml_response(body)
 
 
+def _unknown_method(method: str, context: str) -> str:
+    """"Unknown method: <name>" and what the caller's context does have (it passed the
+    access checks): a context that is enabled but has little or nothing of its own
+    (webcash, cabinet, base) says so instead of leaving the caller guessing."""
+    text = _("Unknown method: %(m)s") % {"m": method[:100]}
+    names = sorted(name for name, entry in registered().items() if entry.context == context)
+    if context in orm.ORM_CONTEXTS:
+        names.append("objects.*")
+    if not names:
+        return text + ". " + _("Context=%(c)s has no methods") % {"c": context}
+    return text + ". " + _("Methods of context=%(c)s: %(names)s") % {
+        "c": context, "names": ", ".join(names)}
+
+
 def _dispatch(request, snapshot, record: dict) -> HttpResponse:
     if request.method not in ("GET", "POST"):
         record["outcome"] = "refused:verb"
@@ -185,7 +199,7 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
                            fmt=fmt, record=record, redact=_redacted)
     if entry is None:
         record["outcome"] = "refused:unknown_method"
-        return _refusal(_("Unknown method: %(m)s") % {"m": method[:100]}, fmt, status=404)
+        return _refusal(_unknown_method(method, context), fmt, status=404)
     if entry.context != context:
         record["outcome"] = "refused:method"
         return _refusal(
