@@ -1,14 +1,17 @@
-"""Benchmark: payment intake through act_pay under gunicorn + PostgreSQL, against a floor.
+"""Benchmark: payment intake through act_pay under gunicorn, against a floor.
 
     apt-get install wrk        # the load generator (Debian package)
     .venv/bin/python bench/payment_intake.py \
         --server postgresql://postgres@127.0.0.1:5432 --db bench_payments
+    .venv/bin/python bench/payment_intake.py --sqlite      # the embedded database
 
 Makes a fresh database and home, adds ``asr-billing demo --subscribers N`` (payment
 operator BENCH), starts ``asr-billing serve`` and then:
 
 - **floor**: two processes, each a loop of one transaction per payment straight through
-  psycopg: lock the account row, insert the ledger row, update the balance (DESIGN.md §5);
+  psycopg (or Python's sqlite3 with ``BEGIN IMMEDIATE``, WAL and ``synchronous=NORMAL``
+  as the server uses them): lock the account row, insert the ledger row, update the
+  balance (DESIGN.md §5);
 - **ours**: wrk sends ``asr_fiscal_manager.act_pay`` PAY requests with unique payment ids
   to random contracts over keep-alive connections; requests/s and latency percentiles;
 - **exactly once**: wrk sends the same payment ids again; no new operation may appear,
@@ -103,18 +106,46 @@ def floor_worker(dsn: str, account_ids: list[int], operator_id: int, seconds: fl
     out.put(done)
 
 
-def measure_floor(dsn: str, seconds: float) -> float:
-    import psycopg
+def sqlite_floor_worker(path: str, account_ids: list[int], operator_id: int, seconds: float,
+                        out):
+    import sqlite3
 
-    with psycopg.connect(dsn) as conn:
-        accounts = [r[0] for r in conn.execute(
-            "select subscriber_id from finance_account order by subscriber_id limit 5000")]
-        operator = conn.execute(
-            "select id from finance_paymentoperator where code = 'BENCH'").fetchone()[0]
+    done = 0
+    ident = os.getpid()
+    deadline = time.perf_counter() + seconds
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    while time.perf_counter() < deadline:
+        account = account_ids[done % len(account_ids)]
+        conn.execute("BEGIN IMMEDIATE")
+        balance = conn.execute(
+            "select balance from finance_account where subscriber_id = ?", (account,)
+        ).fetchone()[0]
+        conn.execute(
+            "insert into finance_operation (type, amount, balance_after, op_date, created_at,"
+            " description, actor, external_id, code1c, synced_1c, account_id, pay_operator_id)"
+            " values (2, '100.50', ?, datetime('now'), datetime('now'), '', 'floor', ?, '', 0,"
+            " ?, ?)",
+            (str(Decimal(str(balance)) + Decimal("100.50")), f"floor-{ident}-{done}", account,
+             operator_id),
+        )
+        conn.execute("update finance_account set balance = balance + 100.50"
+                     " where subscriber_id = ?", (account,))
+        conn.execute("COMMIT")
+        done += 1
+    conn.close()
+    out.put(done)
+
+
+def measure_floor(db: Db, seconds: float) -> float:
+    accounts = [r[0] for r in db.rows(
+        "select subscriber_id from finance_account order by subscriber_id limit 5000")]
+    operator = db.rows("select id from finance_paymentoperator where code = 'BENCH'")[0][0]
+    worker = sqlite_floor_worker if db.sqlite else floor_worker
     out = multiprocessing.Queue()
     procs = [
         multiprocessing.Process(
-            target=floor_worker, args=(dsn, accounts[i::2], operator, seconds, out))
+            target=worker, args=(db.target, accounts[i::2], operator, seconds, out))
         for i in range(2)
     ]
     for proc in procs:
@@ -148,22 +179,41 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> dict:
     }
 
 
-def payments_count(dsn: str) -> int:
-    import psycopg
+class Db:
+    """The bench database: PostgreSQL through psycopg, or the home's SQLite file."""
 
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(
-            "select count(*) from finance_operation o join finance_paymentoperator p"
-            " on p.id = o.pay_operator_id where p.code = 'BENCH' and o.external_id like 'w%%'"
-        ).fetchone()[0]
+    def __init__(self, target: str, *, sqlite: bool):
+        self.target = target  # a DSN, or the SQLite file's path
+        self.sqlite = sqlite
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.sqlite:
+            import sqlite3
+
+            conn = sqlite3.connect(self.target, timeout=30)
+            try:
+                return conn.execute(sql).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+
+        with psycopg.connect(self.target) as conn:
+            return conn.execute(sql).fetchall()
 
 
-def settled_count(dsn: str) -> int:
+def payments_count(db: Db) -> int:
+    return db.rows(
+        "select count(*) from finance_operation o join finance_paymentoperator p"
+        " on p.id = o.pay_operator_id where p.code = 'BENCH' and o.external_id like 'w%'"
+    )[0][0]
+
+
+def settled_count(db: Db) -> int:
     """The payment count once requests still queued in gunicorn when wrk stopped are done."""
-    count = payments_count(dsn)
+    count = payments_count(db)
     while True:
         time.sleep(1)
-        again = payments_count(dsn)
+        again = payments_count(db)
         if again == count:
             return count
         count = again
@@ -177,35 +227,45 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (above 1: gthread workers)")
+    parser.add_argument("--sqlite", action="store_true",
+                        help="the embedded SQLite database instead of PostgreSQL")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
 
-    import psycopg
-
-    dsn = f"{args.server}/{args.db}"
-    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{args.db}"')
-        conn.execute(f'create database "{args.db}"')
     home = Path(tempfile.mkdtemp(prefix="bench-payments-"))
     env = {**os.environ, "CI": "true"}
-    run([CLI, "init", "--home", str(home), "--db-url", dsn], env=env, stdout=subprocess.DEVNULL)
+    if args.sqlite:
+        run([CLI, "init", "--home", str(home)], env=env, stdout=subprocess.DEVNULL)
+        db = Db(str(home / "var" / "billing.sqlite3"), sqlite=True)
+    else:
+        import psycopg
+
+        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{args.db}"')
+            conn.execute(f'create database "{args.db}"')
+        dsn = f"{args.server}/{args.db}"
+        run([CLI, "init", "--home", str(home), "--db-url", dsn], env=env,
+            stdout=subprocess.DEVNULL)
+        db = Db(dsn, sqlite=False)
     run([CLI, "demo", "--home", str(home), "--subscribers", str(args.subscribers)], env=env,
         stdout=subprocess.DEVNULL)
 
-    floor = measure_floor(dsn, args.seconds)
-    print(f"floor: {floor:.0f} payments/s (2 processes, lock + insert + update via psycopg)")
+    floor = measure_floor(db, args.seconds)
+    print(f"floor: {floor:.0f} payments/s (2 processes, lock + insert + update via "
+          f"{'sqlite3' if args.sqlite else 'psycopg'})")
 
-    with psycopg.connect(dsn) as conn:
-        contracts = [r[0] for r in conn.execute(
-            "select contract_number from subscribers_subscriber order by id limit 5000")]
+    contracts = [r[0] for r in db.rows(
+        "select contract_number from subscribers_subscriber order by id limit 5000")]
     password = run([CLI, "config", "get", "network", "api.asr_fiscal.psw", "--home", str(home)],
                    capture_output=True, text=True, env=env).stdout.strip()
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [CLI, "serve", "--home", str(home), "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--no-migrate"],
+         "--workers", str(args.workers), "--threads", str(args.threads), "--no-migrate"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -227,12 +287,12 @@ def main() -> int:
 
         url = f"http://127.0.0.1:{port}/"
         first = wrk(url, script(0), args.seconds, args.connections)
-        made = settled_count(dsn)
+        made = settled_count(db)
         # The same ids again: each of wrk's 2 threads cycles through ids its first run
         # certainly sent (a quarter of all answered requests), so every one is a replay.
         wrap = max(1, first["requests"] // 4)
         replay = wrk(url, script(wrap), max(2, args.seconds // 3), args.connections)
-        after = settled_count(dsn)
+        after = settled_count(db)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -240,7 +300,8 @@ def main() -> int:
                            capture_output=True, text=True)
 
     print(f"ours: {first['rate']:.0f} payments/s with {args.connections} connections, "
-          f"{args.workers} gunicorn workers; latency p50 {first['p50']:.1f} ms, "
+          f"{args.workers} gunicorn workers x {args.threads} threads; "
+          f"latency p50 {first['p50']:.1f} ms, "
           f"p90 {first['p90']:.1f} ms, p99 {first['p99']:.1f} ms; "
           f"non-2xx {first['non_2xx']}, socket errors {first['socket_errors']}")
     print(f"ours / floor: {first['rate'] / floor:.2f}")
