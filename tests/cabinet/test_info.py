@@ -196,7 +196,7 @@ def test_pay_log_errors(cab, sid, arg1, error):
 
 
 def offered(service, self_text, *, disable="1") -> dict:
-    return {"pk": service.pk, "name": service.name, "__self": self_text,
+    return {"pk": str(service.pk), "name": service.name, "__self": self_text,
             "comments": service.comments, "summa": str(service.fee),
             "charge_method": service.charge_method, "is_show_web": "1",
             "web_allow_enable": "1", "web_allow_disable": disable}
@@ -211,13 +211,14 @@ def test_usluga_list(cab, w, sid):
                                      "get_user_uslugas": True, "get_setted": True, "suid": sid})
     assert answer == [
         [offered(tv, tv_text, disable="0"), offered(ip, ip_text)],
-        [{"pk": link.pk, "id": link.pk, "usluga_id": hidden.pk, "__usluga": "Выезд мастера",
+        [{"pk": str(link.pk), "id": str(link.pk), "usluga_id": str(hidden.pk),
+          "__usluga": "Выезд мастера",
           "__self": "Выезд мастера: Once (500.00 руб.)", "summa": "500.00",
           "enable_date": "2024-05-10", "disable_date": "", "create_date": "2024-05-10T12:00:00",
           "activated": "1", "web_allow_disable": "1", "comment": ""}],
-        [{"pk": tv.pk, "name": "IPTV", "comments": ""},
-         {"pk": ip.pk, "name": "Статический IP-адрес", "comments": "Белый IP"},
-         {"pk": hidden.pk, "name": "Выезд мастера", "comments": ""}],
+        [{"pk": str(tv.pk), "name": "IPTV", "comments": ""},
+         {"pk": str(ip.pk), "name": "Статический IP-адрес", "comments": "Белый IP"},
+         {"pk": str(hidden.pk), "name": "Выезд мастера", "comments": ""}],
     ]
 
 
@@ -226,12 +227,12 @@ def test_usluga_list_flags_and_filter(cab, w, sid):
     subscriber_service_connect(subscriber=w["subscriber"], service=tv, actor=ACTOR)
     # The Laravel client sends only get_user_uslugas_all=1: both lists come.
     answer = cab("get_usluga_list", {"suid": sid, "get_user_uslugas_all": 1})
-    assert [s["pk"] for s in answer[0]] == [tv.pk, ip.pk]
-    assert [s["usluga_id"] for s in answer[1]] == [tv.pk]
+    assert [s["pk"] for s in answer[0]] == [str(tv.pk), str(ip.pk)]
+    assert [s["usluga_id"] for s in answer[1]] == [str(tv.pk)]
     answer = cab("get_usluga_list", {"suid": sid, "get_setted": False})
-    assert [s["pk"] for s in answer[0]] == [ip.pk]
+    assert [s["pk"] for s in answer[0]] == [str(ip.pk)]
     answer = cab("get_usluga_list", {"suid": sid, "filter": "стат"})
-    assert [s["pk"] for s in answer[0]] == [ip.pk]
+    assert [s["pk"] for s in answer[0]] == [str(ip.pk)]
     answer = cab("get_usluga_list", {"suid": sid, "get_user_uslugas_all": "0",
                                      "get_user_uslugas": "false"})
     assert answer == [[], [], []]

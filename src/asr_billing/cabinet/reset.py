@@ -32,6 +32,7 @@ from asr_billing.cabinet.services import (
 )
 from asr_billing.core.audit import audit_record
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound
+from asr_billing.core.wire import integral_text
 from asr_billing.network.models import Login
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from an e-mail
@@ -116,13 +117,18 @@ def cabinet_password_reset_submit(
     now = now or timezone.now()
     options = cabinet_options()
     uid_text = str(uid).strip()
+    # "2.0" is uid 2 too (Gson-based clients send ids so); one count whatever the spelling.
+    uid_number = integral_text(uid_text)
+    if uid_number is not None and 0 < uid_number < 10**18:
+        uid_text = str(uid_number)
+    else:
+        uid_number = -1
     limit = throttle.Limit("reset", uid_text, options.max_failures)
     if throttle.locked_until([limit], window=options.window, now=now) is not None:
         raise AuthFailure(_("Too many wrong codes. Try again later."), code="reset_locked")
     if not isinstance(password1, str) or password1 != password2:
         raise InvalidInput(_("The passwords do not match"), code="passwords_differ")
     check_cabinet_password(password1)
-    uid_number = int(uid_text) if uid_text.isdigit() and len(uid_text) < 19 else -1
     code = _normal_code(token)
     found = (
         PasswordResetToken.objects.select_related("login__subscriber")

@@ -200,7 +200,7 @@ def get_usluga_list(call):
     return [
         [wire.offered_service(service) for service in offered],
         [wire.connected_service(link, day) for link in mine],
-        [{"pk": s.pk, "name": s.name, "comments": s.comments} for s in described.values()],
+        [wire.service_description(service) for service in described.values()],
     ]
 
 

@@ -10,7 +10,10 @@ Field names and value types are those the known clients read:
   ``activated``...): Go declares them ``string`` and compares with ``"1"``; Kotlin too.
 - text the Go/Kotlin clients declare ``string`` is always a string, ``""`` when empty
   (never null, which Go would also accept, but Kotlin's non-null fields would not).
-- ids: JSON numbers (Kotlin's Gson reads a number into a ``String`` field fine).
+- ids: JSON numbers where clients read them into typed fields (Gson reads a number into a
+  Kotlin ``String`` field as its digits), but **strings in get_usluga_list's lists**: the
+  Android cabinet reads those as ``Map<String, Any>``, where Gson turns every JSON number
+  into a Double — ``pk: 2`` came back to set_user_usluga as ``usluga_id: "2.0"``.
 - ``__account``: ``"№ <account number> Баланс: <balance>"`` — the JS client splits it on
   spaces ([1] the account, [3] the balance), Go and Kotlin cut after ``Баланс:``.
 - dates ``YYYY-MM-DD``; moments in local time: ``YYYY-MM-DDTHH:MM:SS`` where a JS client
@@ -55,6 +58,12 @@ def currency() -> dict:
 
 def flag(value) -> str:
     return "1" if value else "0"
+
+
+def id_text(value: int) -> str:
+    """An id as a string, for lists the Android cabinet reads as ``Map<String, Any>``
+    (Gson would make a JSON number 2 the Double 2.0, sent back as "2.0")."""
+    return str(value)
 
 
 def day_text(value: date | None) -> str:
@@ -177,8 +186,10 @@ def user_info(subscriber, *, money: selectors.MoneyState, day: date) -> dict:
 
 
 def offered_service(service) -> dict:
+    """get_usluga_list[0]. Ids and flags are strings: the Android cabinet reads each list
+    as Map<String, Any> (Gson: every number a Double) and compares is_show_web == "1"."""
     return {
-        "pk": service.pk,
+        "pk": id_text(service.pk),
         "name": service.name,
         "__self": service_text(service),
         "comments": service.comments,
@@ -191,11 +202,12 @@ def offered_service(service) -> dict:
 
 
 def connected_service(link, day: date) -> dict:
+    """get_usluga_list[1]; ids and flags strings, as in offered_service."""
     service = link.service
     return {
-        "pk": link.pk,
-        "id": link.pk,  # the Kotlin app reads "id"
-        "usluga_id": service.pk,
+        "pk": id_text(link.pk),
+        "id": id_text(link.pk),  # the Kotlin app reads "id"
+        "usluga_id": id_text(service.pk),
         "__usluga": service.name,
         "__self": service_text(service),
         "summa": fmt(service.fee),
@@ -235,3 +247,8 @@ def promised(item) -> dict:
             "active": flag(item.closed_at is None),
         },
     }
+
+
+def service_description(service) -> dict:
+    """get_usluga_list[2]: the Android cabinet maps names to this pk (a string, as above)."""
+    return {"pk": id_text(service.pk), "name": service.name, "comments": service.comments}

@@ -37,6 +37,21 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A whole number as digits, optionally with a zero fraction: "2", "-2", "2.0", "2.".
+# Gson (the Android cabinet reads answers as Map<String, Any>) turns every JSON number
+# into a Double, so an id it read as 2 comes back as "2.0". "2.5", "2.0e3" are not ids.
+_INTEGRAL = re.compile(r"[+-]?[0-9]{1,30}(?:\.0*)?")
+
+
+def integral_text(text: str) -> int | None:
+    """The whole number ``text`` writes ("2", "2.0", " -3 "), or None when it is not one
+    ("2.5", "2.0e3", "abc", more than 30 digits)."""
+    text = text.strip()
+    if not _INTEGRAL.fullmatch(text):
+        return None
+    return int(text.partition(".")[0])
+
+
 def url_decode(raw: bytes, *, plus_is_space: bool, fallback_encoding: str | None = None) -> str:
     """Percent-decode ``raw`` (bytes as received) to text. A ``+`` becomes a space only
     when ``plus_is_space`` (a client that did not URL-encode meant a plus). The bytes are

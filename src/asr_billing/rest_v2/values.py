@@ -5,7 +5,7 @@ Types a declared field can have (``registry.Field.type``):
 =========  =====================================  =======================================
 type       accepted in arguments                  rendered as
 =========  =====================================  =======================================
-int        1361, "1361"                           1361
+int        1361, "1361", "1361.0"                 1361
 str        any string; numbers become strings     the string
 flag       0/1, "0"/"1", true/false, "true"       0 or 1 (Carbon's Firebird flags)
 decimal    "600", "600.50", "600,50", 600.5       "600.50" (a string: money is never float)
@@ -34,12 +34,11 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.money import MoneyError, fmt, parse_amount
-from asr_billing.core.wire import MAX_YEAR, MIN_YEAR, short, storable_text
+from asr_billing.core.wire import MAX_YEAR, MIN_YEAR, integral_text, short, storable_text
 
 TYPES = ("int", "str", "flag", "decimal", "date", "datetime", "ip")
 MAX_INT = 2**63 - 1  # BigAutoField; a larger value would overflow the database driver
 MAX_TEXT = 1000
-_INT = re.compile(r"[+-]?\d{1,19}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
 TRUE_TEXTS = {"1", "true", "yes", "on"}
@@ -64,8 +63,9 @@ def _as_int(value: Any, name: str) -> int:
         number = value
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         number = int(value)
-    elif isinstance(value, str) and _INT.fullmatch(value.strip()):
-        number = int(value.strip())
+    elif isinstance(value, str) and integral_text(value) is not None:
+        # "2.0" too: the Android cabinet sends back ids Gson read as Doubles.
+        number = integral_text(value)
     else:
         raise _refuse(name, _("an integer"), value)
     if abs(number) > MAX_INT:

@@ -32,6 +32,7 @@ from asr_billing.core.wire import (
     MAX_JSON_DEPTH,
     MAX_YEAR,
     MIN_YEAR,
+    integral_text,
     nesting_depth,
     short,
     storable_text,
@@ -200,10 +201,10 @@ class Args(Mapping):
                 raise error
             number = value
         else:
-            text = str(value).translate(_GROUPING)
-            if not re.fullmatch(rf"[+-]?[0-9]{{1,{MAX_DIGITS}}}(\.0*)?", text):
+            # "2.0" too: the Android cabinet sends back ids Gson read as Doubles.
+            number = integral_text(str(value).translate(_GROUPING))
+            if number is None:
                 raise error
-            number = Decimal(text)
         if number != int(number):
             raise error
         return int(number)
