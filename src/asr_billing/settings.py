@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "asr_billing.cabinet",
     "asr_billing.system_api",
     "asr_billing.rest_v2",
+    "asr_billing.gateways",
 ]
 
 MIDDLEWARE = [

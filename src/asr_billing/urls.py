@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("asr_billing.system_api.urls")),
     path("", include("asr_billing.rest_v2.urls")),
+    path("", include("asr_billing.gateways.urls")),
 ]

@@ -35,6 +35,7 @@ from asr_billing.core.config_schema import (  # noqa: F401 - re-exported
     check_db_url,
     networks_contain,
     parse_networks,
+    payment_problems,
     validator_for,
 )
 
@@ -217,7 +218,8 @@ class ConfigFile:
 
     def validate(self) -> None:
         """Check every known key's value; an error names the line it came from."""
-        for (section, key), value in self.values().items():
+        values = self.values()
+        for (section, key), value in values.items():
             validator = validator_for(section, key)
             if validator is None:
                 continue
@@ -227,6 +229,10 @@ class ConfigFile:
                 raise ConfigError(
                     self.path, self._lineno_of(section, key), f"{section}['{key}']: {exc}"
                 ) from None
+        # Rules between keys (a gateway instance's settings), named by one key's line.
+        for section, key, message in payment_problems(values):
+            raise ConfigError(self.path, self._lineno_of(section, key),
+                              f"{section}['{key}']: {message}")
 
     def set(self, section: str, key: str, value: str) -> None:
         """Set one value, keeping every other line, comment and the order intact.
@@ -258,6 +264,8 @@ class ConfigFile:
             quoted = quote(value)
         except ValueError as exc:
             raise ConfigError(self.path, lineno, str(exc)) from None
+        before = list(self.lines)
+        problems_before = set(payment_problems(self.values())) if section == "payments" else set()
         if target is not None:
             old = self.lines[target]
             raw = old.raw[: old.value_start] + quoted + old.raw[old.value_end :]
@@ -267,6 +275,14 @@ class ConfigFile:
             neighbour = self.lines[position - 1].raw if position > 0 else ""
             eol = "\r" if neighbour.endswith("\r") else ""
             self.lines.insert(position, parse_line(f"{section}['{key}']={quoted}{eol}"))
+        if section == "payments":
+            # A gateway's settings depend on each other (an enabled one needs an operator):
+            # refuse the value that would break the rules, leaving the file as it was.
+            problems = [p for p in payment_problems(self.values()) if p not in problems_before]
+            if problems:
+                self.lines = before
+                _section, other, message = problems[0]
+                raise ConfigError(self.path, lineno, f"payments['{other}']: {message}")
 
     def render(self) -> str:
         text = "\n".join(line.raw for line in self.lines)

@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -281,7 +282,170 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
 PSW_KEY_RE = re.compile(r"api\.([a-z][a-z0-9_]*)\.psw")
 
 
+# --- payments: gateway instances (docs/payments.md), payments['<type>.<name>.<setting>'] ---
+
+GATEWAY_TYPES = ("osmp", "sberbank", "webhook")
+ACCOUNT_KEYS = ("contract", "login", "ip", "id")
+# A name is a URL path segment (/pay/<type>/<name>/) and cannot hold the key's dots.
+GATEWAY_NAME = r"[a-z0-9][a-z0-9_-]{0,31}"
+PAYMENT_KEY_RE = re.compile(r"(?P<type>[^.]*)\.(?P<name>[^.]*)\.(?P<setting>.+)")
+
+
+def check_operator_code(value: str) -> None:
+    if value and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+        raise ValueError(f"{value!r} is not a payment operator code")
+
+
+def check_secret(value: str) -> None:
+    if value and not re.fullmatch(r"[\x21-\x7e]{16,256}", value):
+        raise ValueError("empty, or 16 to 256 printable ASCII characters without spaces")
+
+
+def check_auth_text(value: str) -> None:
+    if not re.fullmatch(r"[\x21-\x7e]{0,128}", value) or ":" in value:
+        raise ValueError("up to 128 printable ASCII characters, no spaces and no ':'")
+
+
+@dataclass(frozen=True)
+class GatewaySetting(KeySpec):
+    """A setting of one gateway instance; ``types``: the gateway types that have it."""
+
+    types: tuple[str, ...] = GATEWAY_TYPES
+
+
+GATEWAY_SETTINGS: dict[str, GatewaySetting] = {
+    "enabled": GatewaySetting(
+        "no", _one_of(YES_NO), "yes: the gateway answers at /pay/<type>/<name>/; no: 404."
+    ),
+    "operator": GatewaySetting(
+        "", check_operator_code,
+        "Code of the payment operator its payments are posted under (required when enabled).",
+    ),
+    "allowed_ips": GatewaySetting(
+        "", check_networks,
+        "IPs and CIDR networks the payment system calls from (required when enabled).",
+    ),
+    "account": GatewaySetting(
+        "contract", _one_of(ACCOUNT_KEYS),
+        "What the payer's account field holds: contract, login, ip or id (subscriber id).",
+    ),
+    "min_sum": GatewaySetting("1.00", check_money, "Smallest payment accepted."),
+    "max_sum": GatewaySetting("100000.00", check_money, "Largest payment accepted."),
+    "allow_negative": GatewaySetting(
+        "yes", _one_of(YES_NO), "no: subscribers with a balance below zero cannot pay here."
+    ),
+    "allow_blocked": GatewaySetting(
+        "yes", _one_of(YES_NO),
+        "no: subscribers blocked by the administrator cannot pay here.",
+    ),
+    "cancel": GatewaySetting(
+        "no", _one_of(YES_NO), "yes: the payment system may cancel its payments (reversal)."
+    ),
+    "auth.user": GatewaySetting(
+        "", check_auth_text, "HTTP basic auth user the payment system must send; empty: none.",
+        types=("osmp", "sberbank"),
+    ),
+    "auth.password": GatewaySetting(
+        "", check_auth_text, "Its password.", types=("osmp", "sberbank"),
+    ),
+    "dialect": GatewaySetting(
+        "auto", _one_of(("auto", "protocol2", "sberonline")),
+        "auto: requests with ACTION= get SberOnline's answers (CODE), others protocol 2's "
+        "(result); protocol2 or sberonline: always that one.",
+        types=("sberbank",),
+    ),
+    "secret": GatewaySetting(
+        "", check_secret, "HMAC-SHA256 key of the signature (required when enabled).",
+        types=("webhook",),
+    ),
+    "window_seconds": GatewaySetting(
+        "300", _int_range(10, 86400),
+        "How far (seconds) a request's signed timestamp may be from the server's clock.",
+        types=("webhook",),
+    ),
+}
+
+
+def payment_key(key: str) -> tuple[str, str, str]:
+    """Split payments['<type>.<name>.<setting>'] into its parts; ValueError names what is
+    wrong (a typo in this section is refused, not ignored: a gateway would silently keep
+    its default)."""
+    match = PAYMENT_KEY_RE.fullmatch(key)
+    if match is None:
+        raise ValueError("keys of this section are <type>.<name>.<setting>, "
+                         "e.g. osmp.terminals.enabled")
+    kind, name, setting = match["type"], match["name"], match["setting"]
+    if kind not in GATEWAY_TYPES:
+        raise ValueError(f"unknown gateway type {kind!r}; one of {', '.join(GATEWAY_TYPES)}")
+    if not re.fullmatch(GATEWAY_NAME, name):
+        raise ValueError(f"{name!r} is not a gateway name (a-z, 0-9, - and _, up to 32)")
+    spec = GATEWAY_SETTINGS.get(setting)
+    if spec is None or kind not in spec.types:
+        known = ", ".join(k for k, v in GATEWAY_SETTINGS.items() if kind in v.types)
+        raise ValueError(f"{kind} gateways have no setting {setting!r}; they have {known}")
+    return kind, name, setting
+
+
+def _payment_validator(key: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        _kind, _name, setting = payment_key(key)
+        GATEWAY_SETTINGS[setting].validator(value)
+
+    return check
+
+
+def payment_settings(values: dict[tuple[str, str], str]) -> dict[tuple[str, str], dict]:
+    """Every gateway instance named in the payments section: (type, name) -> {setting:
+    value}, defaults filled in. Keys that do not parse are left out (validation refuses
+    them with their line)."""
+    found: dict[tuple[str, str], dict] = {}
+    for (section, key), value in values.items():
+        if section != "payments":
+            continue
+        try:
+            kind, name, setting = payment_key(key)
+        except ValueError:
+            continue
+        found.setdefault((kind, name), {})[setting] = value
+    return {
+        instance: {
+            setting: given.get(setting, spec.default)
+            for setting, spec in GATEWAY_SETTINGS.items()
+            if instance[0] in spec.types
+        }
+        for instance, given in found.items()
+    }
+
+
+def payment_problems(values: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:
+    """Rules between the settings of one instance, as (section, key, message) for the key
+    whose line an error should name."""
+    problems = []
+    for (kind, name), settings in payment_settings(values).items():
+        prefix = f"{kind}.{name}."
+        try:
+            low, high = Decimal(settings["min_sum"]), Decimal(settings["max_sum"])
+        except ArithmeticError:  # a bad value: its own validator reports it
+            low = high = None
+        if low is not None and low > high:
+            problems.append(("payments", prefix + "max_sum", "is below min_sum"))
+        if settings.get("auth.user", "") and not settings.get("auth.password", ""):
+            problems.append(("payments", prefix + "auth.user", "needs auth.password as well"))
+        if settings["enabled"] != "yes":
+            continue
+        required = ["operator", "allowed_ips"] + (["secret"] if kind == "webhook" else [])
+        for setting in required:
+            if not settings[setting].strip():
+                problems.append((
+                    "payments", prefix + "enabled",
+                    f"an enabled gateway needs payments['{prefix}{setting}']",
+                ))
+    return problems
+
+
 def validator_for(section: str, key: str) -> Callable[[str], None] | None:
+    if section == "payments":
+        return _payment_validator(key)
     spec = SCHEMA.get((section, key))
     return spec.validator if spec is not None else None
 

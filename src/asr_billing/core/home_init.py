@@ -22,6 +22,37 @@ DEMO_PASSWORDS = {
 }
 
 
+# The demo's payment gateways (docs/payments.md): each finds the subscriber by contract
+# number and answers 127.0.0.1 only. Their operators are made by the demo data.
+DEMO_GATEWAYS = [
+    ("osmp.demo.operator", "OSMP_DEMO"),
+    ("osmp.demo.allowed_ips", "127.0.0.1 ::1"),
+    ("osmp.demo.account", "contract"),
+    ("osmp.demo.cancel", "yes"),
+    ("osmp.demo.auth.user", "osmp"),
+    ("osmp.demo.auth.password", "osmpdemopsw"),
+    ("osmp.demo.enabled", "yes"),
+    ("sberbank.demo.operator", "SBERBANK_DEMO"),
+    ("sberbank.demo.allowed_ips", "127.0.0.1 ::1"),
+    ("sberbank.demo.account", "contract"),
+    ("sberbank.demo.enabled", "yes"),
+    ("webhook.demo.operator", "WEBHOOK_DEMO"),
+    ("webhook.demo.allowed_ips", "127.0.0.1 ::1"),
+    ("webhook.demo.account", "contract"),
+    ("webhook.demo.secret", "webhookdemosecret"),
+    ("webhook.demo.cancel", "yes"),
+    ("webhook.demo.enabled", "yes"),
+]
+# What a new home's payments section says instead (no gateway is open by default).
+GATEWAYS_EXAMPLE = [
+    "# Payment gateways: payments['<type>.<name>.<setting>'], types osmp, sberbank, webhook;",
+    "# each instance answers at /pay/<type>/<name>/ (docs/payments.md). For example:",
+    "# payments['osmp.qiwi.operator']='QIWI'",
+    "# payments['osmp.qiwi.allowed_ips']='79.142.16.0/20 91.232.230.0/23'",
+    "# payments['osmp.qiwi.enabled']='yes'",
+]
+
+
 def random_password(length: int = 20) -> str:
     # Latin letters and digits only: Carbon's 1C docs warn that other characters break 1C.
     alphabet = string.ascii_letters + string.digits
@@ -57,6 +88,13 @@ def render_config(*, demo: bool, db_url: str = "") -> str:
                 key = f"api.{context}.psw"
                 lines.append(f"network[{quote(key)}]={quote(password or random_password())}")
         lines.append("")
+    lines.append("declare -A payments")
+    if demo:
+        lines.append("# The demo's gateways (docs/payments.md); demo secrets, 127.0.0.1 only.")
+        lines += [f"payments[{quote(key)}]={quote(value)}" for key, value in DEMO_GATEWAYS]
+    else:
+        lines += GATEWAYS_EXAMPLE
+    lines.append("")
     return "\n".join(lines) + "\n"
 
 

@@ -61,6 +61,10 @@ OPERATORS = [
     ("QIWI", "QIWI: терминалы (приём прекращён в феврале 2024)", False),
     ("CASH", "Касса офиса", True),
     ("BANK", "Безналичная оплата (выписка банка через 1С)", True),
+    # The demo's payment gateways (cfg/config payments['<type>.demo.operator'], docs/payments.md).
+    ("OSMP_DEMO", "Демо: терминалы по протоколу OSMP (/pay/osmp/demo/)", True),
+    ("SBERBANK_DEMO", "Демо: Сбербанк, протокол 2 и СберБанк Онлайн (/pay/sberbank/demo/)", True),
+    ("WEBHOOK_DEMO", "Демо: эквайер с подписанным webhook (/pay/webhook/demo/)", True),
 ]
 
 DEMO_NAS = [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from decimal import Decimal
 
 from asr_billing.core.db import prepared_cursor
+from asr_billing.core.money import CENT
 from asr_billing.subscribers.models import Subscriber
 
 
@@ -67,6 +69,74 @@ def subscriber_ref_find(identifier: str) -> SubscriberRef | None:
         cursor.execute(*query)
         row = cursor.fetchone()
     return SubscriberRef(row[0], row[1], row[2]) if row is not None else None
+
+
+# What a payment gateway's account field may hold (payments['<type>.<name>.account']).
+PAYER_KEYS = ("contract", "login", "ip", "id")
+MAX_ID_DIGITS = 18  # a bigint holds every 18-digit number
+
+
+@dataclass(frozen=True)
+class PayerRef(SubscriberRef):
+    """A subscriber as a payment gateway finds one: what the answer shows and what its
+    rules read. ``balance`` in roubles, None when the subscriber has no account."""
+
+    is_company: bool
+    admin_blocked: bool
+    balance: Decimal | None
+
+
+def payer_sql(*, by: str, value: str) -> tuple[str, list] | None:
+    """The query behind ``payer_find``; None when ``value`` cannot be such a key (an
+    empty text, an id that is no number, an IP that is no address)."""
+    from asr_billing.finance.models import Account
+    from asr_billing.network.models import Login
+
+    text = str(value).strip()
+    if not text:
+        return None
+    subscribers, accounts = Subscriber._meta.db_table, Account._meta.db_table
+    columns = (
+        "s.id, s.contract_number, s.name, s.is_company, s.admin_blocked, a.balance"
+        f" FROM {subscribers} s LEFT JOIN {accounts} a ON a.subscriber_id = s.id"
+    )
+    if by == "contract":
+        return f"SELECT {columns} WHERE s.contract_number = %s", [text]
+    if by == "id":
+        if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS:
+            return None
+        return f"SELECT {columns} WHERE s.id = %s", [int(text)]
+    logins = Login._meta.db_table
+    join = f"SELECT {columns} JOIN {logins} l ON l.subscriber_id = s.id"
+    if by == "login":
+        return f"{join} WHERE l.login = %s", [text]
+    if by == "ip":
+        ip = login_ip(text)
+        return (f"{join} WHERE l.ip = %s AND l.enabled", [ip]) if ip is not None else None
+    raise ValueError(f"unknown payer key {by!r}; one of {', '.join(PAYER_KEYS)}")
+
+
+def payer_valid(*, by: str, value: str) -> bool:
+    """Whether ``value`` can be a key of that kind at all (no query)."""
+    return payer_sql(by=by, value=value) is not None
+
+
+def payer_find(*, by: str, value: str) -> PayerRef | None:
+    """The subscriber whose contract number, login, login IP (of an enabled login) or id
+    is ``value``, in one indexed query of the columns a gateway needs; None when there is
+    none (or ``value`` cannot be such a key)."""
+    query = payer_sql(by=by, value=value)
+    if query is None:
+        return None
+    with prepared_cursor() as cursor:
+        cursor.execute(*query)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, contract, name, is_company, blocked, balance = row
+    if balance is not None and not isinstance(balance, Decimal):
+        balance = Decimal(str(balance)).quantize(CENT)  # SQLite hands back a float
+    return PayerRef(pk, contract, name, bool(is_company), bool(blocked), balance)
 
 
 def subscriber_find(identifier: str) -> Subscriber | None:
