@@ -48,7 +48,7 @@ prefix = ""  -- a global: setup() sets it in each thread's own Lua state
 
 function setup(thread)
   threads_made = threads_made + 1
-  thread:set("prefix", "%(run)s-" .. threads_made .. "-")
+  thread:set("prefix", "%(run)s" .. threads_made)
 end
 
 function request()
@@ -57,13 +57,25 @@ function request()
   if %(wrap)d > 0 and counter > %(wrap)d then counter = 2 end
   -- The contract follows the id, so a replay of an id is the same payment.
   local contract = contracts[(counter * 7919) %% #contracts + 1]
+  -- Digits only (OSMP's txn_id): run digit, thread digit, then the counter.
+  local id = prefix .. string.format("%%09d", counter)
+%(request)s
+end
+"""
+
+ACT_PAY_REQUEST = """
   local arg1 = '{"contract_number":"' .. contract .. '","sum_in":"100.50",' ..
-    '"pay_operator":"BENCH","pay_id_str":"' .. prefix .. counter .. '","act":"PAY"}'
+    '"pay_operator":"BENCH","pay_id_str":"' .. id .. '","act":"PAY"}'
   arg1 = arg1:gsub('[^%%w%%-%%.]',
     function(c) return string.format('%%%%%%02X', string.byte(c)) end)
   return wrk.format("GET", "%(path)s&arg1=" .. arg1)
-end
 """
+
+OSMP_REQUEST = """
+  return wrk.format("GET", "%(path)s&txn_id=" .. id .. "&account=" .. contract ..
+    "&sum=100.50&txn_date=20261203120000")
+"""
+
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -202,9 +214,11 @@ class Db:
 
 
 def payments_count(db: Db) -> int:
+    """The bench operator's payments but the floor's (their ids start with "floor-")."""
     return db.rows(
         "select count(*) from finance_operation o join finance_paymentoperator p"
-        " on p.id = o.pay_operator_id where p.code = 'BENCH' and o.external_id like 'w%'"
+        " on p.id = o.pay_operator_id where p.code = 'BENCH'"
+        " and o.external_id not like 'floor-%'"
     )[0][0]
 
 
@@ -229,6 +243,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (above 1: gthread workers)")
+    parser.add_argument("--endpoint", choices=("act_pay", "osmp"), default="act_pay",
+                        help="act_pay (system API) or the OSMP gateway's pay command")
     parser.add_argument("--sqlite", action="store_true",
                         help="the embedded SQLite database instead of PostgreSQL")
     args = parser.parse_args()
@@ -260,8 +276,20 @@ def main() -> int:
 
     contracts = [r[0] for r in db.rows(
         "select contract_number from subscribers_subscriber order by id limit 5000")]
-    password = run([CLI, "config", "get", "network", "api.asr_fiscal.psw", "--home", str(home)],
-                   capture_output=True, text=True, env=env).stdout.strip()
+    if args.endpoint == "osmp":
+        # An OSMP instance for the bench's operator, as an operator would configure it.
+        for key, value in (("operator", "BENCH"), ("allowed_ips", "127.0.0.1"),
+                           ("account", "contract"), ("enabled", "yes")):
+            run([CLI, "config", "set", "payments", f"osmp.bench.{key}", value,
+                 "--home", str(home)], env=env, stdout=subprocess.DEVNULL)
+        path, request = "/pay/osmp/bench/?command=pay", OSMP_REQUEST
+    else:
+        password = run(
+            [CLI, "config", "get", "network", "api.asr_fiscal.psw", "--home", str(home)],
+            capture_output=True, text=True, env=env).stdout.strip()
+        path = (f"/system_api/?model=Abonents&method1=asr_fiscal_manager.act_pay"
+                f"&context=asr_fiscal&psw={quote(password)}&format=json")
+        request = ACT_PAY_REQUEST
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [CLI, "serve", "--home", str(home), "--bind", f"127.0.0.1:{port}",
@@ -275,17 +303,17 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        path = (f"/system_api/?model=Abonents&method1=asr_fiscal_manager.act_pay"
-                f"&context=asr_fiscal&psw={quote(password)}&format=json")
+
         def script(wrap: int) -> Path:
-            path_ = home / f"act_pay_{wrap}.lua"
+            path_ = home / f"{args.endpoint}_{wrap}.lua"
             path_.write_text(WRK_SCRIPT % {
                 "contracts": ",".join(json.dumps(c) for c in contracts),
-                "run": "w", "path": path, "wrap": wrap,
+                "run": "7", "wrap": wrap, "request": request % {"path": path},
             })
             return path_
 
         url = f"http://127.0.0.1:{port}/"
+        before = payments_count(db)  # the demo's own payments
         first = wrk(url, script(0), args.seconds, args.connections)
         made = settled_count(db)
         # The same ids again: each of wrk's 2 threads cycles through ids its first run
@@ -299,13 +327,14 @@ def main() -> int:
     check = subprocess.run([CLI, "check", "--home", str(home)], env=env,  # noqa: S603
                            capture_output=True, text=True)
 
-    print(f"ours: {first['rate']:.0f} payments/s with {args.connections} connections, "
+    print(f"ours ({args.endpoint}): {first['rate']:.0f} payments/s with "
+          f"{args.connections} connections, "
           f"{args.workers} gunicorn workers x {args.threads} threads; "
           f"latency p50 {first['p50']:.1f} ms, "
           f"p90 {first['p90']:.1f} ms, p99 {first['p99']:.1f} ms; "
           f"non-2xx {first['non_2xx']}, socket errors {first['socket_errors']}")
     print(f"ours / floor: {first['rate'] / floor:.2f}")
-    print(f"exactly once: {first['requests']} requests answered, {made} payments made; "
+    print(f"exactly once: {first['requests']} requests answered, {made - before} payments made; "
           f"replay of the same ids: {replay['requests']} requests, "
           f"{after - made} new payments; check: {check.stdout.strip() or check.stderr.strip()}")
     ok = after == made and check.returncode == 0 and first["non_2xx"] == 0
