@@ -178,3 +178,30 @@ def test_dynamic_session_opens_a_cabinet_session(rest, subscriber, make_login):
     assert body["result"]["pk"] == fields["suid"]
     _status, body = rest("Users", ("web_cabinet.user_info", {"suid": fields["suid"]}))
     assert json.loads(body["result"][0])["tarif_id"] == subscriber.tariff_id
+
+
+def test_web_cabinet_honours_the_web_context_switch(rest, subscriber, make_login, config_edit):
+    # Item 9 of issue 8: an operator who takes `web` out of network['api.context'] turns
+    # the cabinet off on both APIs; the refusal is the system API's own text.
+    from asr_billing.cabinet.models import AuthThrottle, CabinetSession
+
+    from .conftest import db_state
+
+    make_login(subscriber, "testlogin", password="testpsw")
+    config_edit("network", "api.context", "collector api_1c base")
+    before = db_state()
+    for name, arg in [("web_cabinet.login", {"login": "testlogin", "passwd": "testpsw"}),
+                      ("web_cabinet.login", {"login": "testlogin", "passwd": "wrong"}),
+                      ("web_cabinet.reset_password", {"login": "testlogin"}),
+                      ("web_cabinet.no_such_function", {})]:
+        status, body = rest("Users", (name, arg))
+        assert (status, body) == (200, {"call": "/rest_api/v2/Users/", "result": [
+            '{"error": "Context=web is not defined"}']})
+    assert db_state() == before
+    assert (CabinetSession.objects.count(), AuthThrottle.objects.count()) == (0, 0)
+
+    config_edit("network", "api.context", "collector api_1c base web")
+    _status, body = rest("Users", ("web_cabinet.login", {"login": "testlogin",
+                                                         "passwd": "testpsw"}))
+    assert json.loads(body["result"][0])["user"]["login"] == "testlogin"
+    assert CabinetSession.objects.count() == 1

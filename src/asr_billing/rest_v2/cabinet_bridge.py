@@ -7,6 +7,11 @@ cabinet function written once answers on both APIs. The answer is what the Larav
 client (reference §5, C-LARA) reads: ``{"result": ["<the function's JSON as a string>"]}``,
 and a failure is ``{"error": ...}`` inside that string, where that client looks for it.
 
+The bridge honours network['api.context'] as the system API does: when ``web`` is not
+listed there, every ``web_cabinet.*`` call is refused with the system API's own text,
+``Context=web is not defined`` (an operator who switched the cabinet off switched it off
+on both APIs).
+
 ``get_or_create_dynamic_session`` (a cabinet session for a login, without its password)
 is the cabinet's ``cabinet.services.dynamic_session`` (see rest_v2.methods).
 """
@@ -18,8 +23,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
 from asr_billing.core.wire import short
+from asr_billing.system_api.access import Refusal, check_context
 from asr_billing.system_api.params import Args, Call
 from asr_billing.system_api.registry import lookup
 from asr_billing.system_api.render import json_text
@@ -32,6 +39,10 @@ def _as_wire(answer: Any) -> list[str]:
 
 def web_cabinet(*, name: str, args: dict, source_ip: str, model: str) -> list[str]:
     """Run ``web_cabinet.<name>`` and wrap its answer for REST v2."""
+    try:
+        check_context("web", runtime.current())
+    except Refusal as refusal:
+        return _as_wire({"error": refusal.text})
     entry = lookup(name)
     if entry is None or entry.context != "web":
         return _as_wire({"error": _("%(name)s is not available") % {"name": short(name)}})
