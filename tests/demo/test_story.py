@@ -21,7 +21,7 @@ from django.utils import timezone
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.core.models import Counter
 from asr_billing.core.money import ZERO
-from asr_billing.demo import story
+from asr_billing.demo import history, story
 from asr_billing.demo.common import ensure_services, ensure_tariffs
 from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
 from asr_billing.finance.selectors import ledger_mismatches
@@ -86,6 +86,8 @@ def test_contract_bill0000003_owns_testlogin_paid_up_and_online(demo):
     assert not subscriber.negbal
     assert not subscriber.admin_blocked
     assert not subscriber.voluntary_blocked
+    iptv = SubscriberService.objects.get(subscriber=subscriber, service__name="IPTV «Базовый»")
+    assert (iptv.enabled_on, iptv.disabled_on) == (story.TEST_IPTV_SINCE, None)
     session = OnlineSession.objects.get(login=login, stopped_at__isnull=True)
     assert session.nas.ip == "10.0.0.1"
     assert session.ip == "10.20.30.41"
@@ -371,3 +373,32 @@ def test_the_story_is_deterministic_for_a_day(demo):
                  [(e.time, e.type, e.amount) for e in p.events]) for p in plans]
 
     assert snapshot() == snapshot()
+
+
+def test_who_is_who_does_not_depend_on_the_day(demo):
+    """The docs' examples show names, contacts, logins and services of the demo: they are
+    the same whatever day the demo is made, and so are the March 2023 payments of 1361
+    (only money and dates follow today)."""
+    tariffs, services = ensure_tariffs(), ensure_services()
+
+    def who(today):
+        now = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
+        plans = story.StoryBuilder(today=today, now=now, tariffs=tariffs,
+                                   services=services).build(prefix="BILL", digits=7)
+        # The connection fee is charged to those connected since 2024, and connection
+        # dates follow today (a recent subscriber connected in the last months).
+        people = [(p.id, p.contract, p.name, p.address, p.apartment, p.sms, p.email,
+                   p.code1c, p.tariff.name,
+                   sorted(s.name for s, _, _ in p.services if s.name != "Подключение"),
+                   [(e.login, e.password, e.ip, e.mac, e.snat_ip) for e in p.logins])
+                  for p in plans]
+        [key] = [p for p in plans if p.id == story.KEY_SUBSCRIBER_ID]
+        march = [(e.time, e.amount) for e in key.events if e.type == history.T.PAYMENT
+                 and dt.date(2023, 3, 1) <= e.time.date() < dt.date(2023, 4, 1)]
+        return people, march
+
+    today = timezone.localdate()
+    people, march = who(today)
+    assert march  # the docs' FinanceOperations and api_1c examples list them
+    for days in (1, 17, 45, 200, 400):
+        assert who(today + dt.timedelta(days=days)) == (people, march), days

@@ -1,6 +1,10 @@
 """The story demo: a believable Russian ISP of 260 subscribers with years of history.
 
-Deterministic for a given day (a fixed seed; the history runs up to today). It also holds
+Deterministic (fixed seeds). Who is who — names, contracts, contacts, 1C codes, logins,
+IPs, MACs, tariffs, services — is the same whatever the day, so the docs' examples can show
+it; money, dates and what follows from them (a promised payment, a connection fee) follow
+today, as the history runs up to today. Each subscriber's history has its own random
+stream, so its early years do not change with the day either. It also holds
 exactly what the operator's example URLs name (shared/seed/system-api-operator-notes.txt):
 contract BILL0000003 with login testlogin / testpsw at 10.20.30.41 on NAS 10.0.0.1;
 subscriber 1361 with payments in March 2023; operation 54894; group 1225 of subscribers
@@ -31,6 +35,7 @@ KEY_SUBSCRIBER_ID = 1361  # api_1c_get_fin_opers_with_context example: payments 
 TEST_SUBSCRIBER_ID = 1303  # contract BILL0000003, the cabinet and act_pay examples
 TEST_LOGIN, TEST_PASSWORD, TEST_IP, TEST_NAS = "testlogin", "testpsw", "10.20.30.41", "10.0.0.1"
 UNSYNCED_GROUP_ID = 1225  # api_1c_get_abonents example
+TEST_IPTV_SINCE = dt.date(2024, 9, 2)  # testlogin's TV package (the docs' service examples)
 HISTORY_START = dt.date(2023, 1, 9)
 RECENT_DAYS = 120
 
@@ -126,7 +131,12 @@ class StoryBuilder(StoryMoney):
     def __init__(self, *, today: dt.date, now: dt.datetime, tariffs, services, seed=SEED):
         if today < dt.date(2023, 9, 1):
             raise ValueError("the story demo's history starts in 2023; the clock is earlier")
+        self.seed = seed
+        # Every draw whose range or count depends on today comes from day_rng, so that
+        # rng's stream, and with it who is who, does not depend on the day.
         self.rng = random.Random(seed)
+        self.day_rng = random.Random(seed + 2)
+        self.special = {TEST_SUBSCRIBER_ID, KEY_SUBSCRIBER_ID}  # the examples' subscribers
         self.today = today
         self.now = now
         self.tariffs = tariffs
@@ -164,8 +174,8 @@ class StoryBuilder(StoryMoney):
                  (recent, recent_start, self.today - dt.timedelta(days=2))]
         plans = []
         for segment, first, last in spans:
-            for plan, day in zip(segment, _segment_dates(rng, len(segment), first, last),
-                                 strict=True):
+            days = _segment_dates(self.day_rng, len(segment), first, last)
+            for plan, day in zip(segment, days, strict=True):
                 plan.connected = local_dt(day, rng.randint(9, 18), rng.randint(0, 59))
                 plans.append(plan)
         assert len(plans) == SUBSCRIBER_COUNT
@@ -229,7 +239,7 @@ class StoryBuilder(StoryMoney):
     # -- states ---------------------------------------------------------------------------
     def _targets(self) -> None:
         rng = self.rng
-        special = {TEST_SUBSCRIBER_ID, KEY_SUBSCRIBER_ID}
+        special = self.special
         persons = [p for p in self.plans if p.kind == "person" and p.id not in special]
         monthly = [p for p in persons if p.tariff.charge_method == M.MONTHLY]
         companies = [p for p in self.plans if p.kind == "company"]
@@ -324,12 +334,17 @@ class StoryBuilder(StoryMoney):
             stop = start + dt.timedelta(days=rng.randint(14, 40)) if n < 3 else None
             plan.services.append((svc["IPTV «Базовый»"], start,
                                   stop if stop and stop < today else None))
+        # The docs' examples show testlogin's TV package (cabinet service list, UsersUsluga,
+        # the IPTV access list).
+        [test] = [p for p in persons if p.id == TEST_SUBSCRIBER_ID]
+        if not any(service is svc["IPTV «Базовый»"] for service, _, _ in test.services):
+            test.services.append((svc["IPTV «Базовый»"], TEST_IPTV_SINCE, None))
         for plan in rng.sample(persons, 10):
             plan.services.append((svc["Антивирус Dr.Web"], later(plan, 5, 90), None))
         for plan in rng.sample(persons, 12):
             span = (today - plan.connected.date()).days - 1
             if span > 0:
-                day = plan.connected.date() + dt.timedelta(days=rng.randint(1, span))
+                day = plan.connected.date() + dt.timedelta(days=self.day_rng.randint(1, span))
                 plan.services.append((svc["Выезд мастера"], day, None))
 
     def _logins(self) -> None:
