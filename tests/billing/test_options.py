@@ -16,7 +16,12 @@ from asr_billing.core.errors import InvalidInput
 from asr_billing.finance.models import Account
 from asr_billing.finance.services import correction_post
 from asr_billing.subscribers.models import SubscriberService
-from asr_billing.subscribers.services import subscriber_block, subscriber_credit_set
+from asr_billing.subscribers.services import (
+    subscriber_block,
+    subscriber_credit_set,
+    subscriber_service_connect,
+    subscriber_service_disconnect,
+)
 from asr_billing.tariffs.models import Service
 from tests.billing.conftest import D, assert_chain, at, balance, charges
 from tests.conftest import requires_postgres
@@ -111,6 +116,32 @@ def test_services(make_subscriber, make_tariff):
         (date(2026, 3, 11), date(2026, 3, 31), D("-42.00")),  # 21 of 31 days of 62.00
     ]
     assert len(charges(bare)) == 12 and balance(bare) == D("-12.00")
+    assert_chain(sub.pk)
+
+
+def test_one_time_service_per_connection_not_when_cancelled(make_subscriber, make_tariff):
+    """A one-time fee is charged for each connection, also one that has ended since, but
+    not for a connection cancelled before its date (it never ran). The set-based run
+    once charged such a link when its date was the first day of the look-back window."""
+    setup = Service.objects.create(name="Setup", fee=D("331.77"), charge_method="once")
+    with at(MARCH, 1):
+        sub = make_subscriber(tariff=make_tariff("0.00", method="daily"), connected_on=MARCH)
+        cancelled = subscriber_service_connect(subscriber=sub, service=setup, actor="t",
+                                               on=date(2026, 3, 5))
+    with at(date(2026, 3, 2), 1):
+        subscriber_service_disconnect(link=cancelled, actor="t")  # before it started
+    with at(date(2026, 3, 6), 1):
+        one_day = subscriber_service_connect(subscriber=sub, service=setup, actor="t")
+        subscriber_service_disconnect(link=one_day, actor="t")  # runs to the end of the 6th
+    with at(date(2026, 3, 8), 1):
+        subscriber_service_connect(subscriber=sub, service=setup, actor="t")
+    run_days(MARCH, date(2026, 3, 10))
+    assert (cancelled.enabled_on, SubscriberService.objects.get(pk=cancelled.pk).disabled_on
+            ) == (date(2026, 3, 5), date(2026, 3, 5))
+    assert charges(sub) == [
+        (date(2026, 3, 6), date(2026, 3, 6), D("-331.77")),
+        (date(2026, 3, 8), date(2026, 3, 8), D("-331.77")),
+    ]
     assert_chain(sub.pk)
 
 

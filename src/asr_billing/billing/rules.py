@@ -20,7 +20,9 @@ Rules (docs/billing.md explains them to operators):
   fee's shares instead. Key: (tariff, part start); one charge per part.
 - once: the fee once, on the day the tariff starts, looked back at most catchup.days.
 - Services: the same per method, without block fee (no charge on block days) and
-  without the partial-month option (pro rata).
+  without the partial-month option (pro rata). A one-time service fee is per link (a
+  reconnection is charged again, one link of a service a day) and not charged for a
+  link disconnected before it started (disabled_on == enabled_on: a cancelled one).
 - Charge-when-negative policy: compared with balance + credit + promised payment before
   the day's charges. Administrator block: no charges at all when the option says so.
 """
@@ -62,6 +64,12 @@ class ServiceLink:
 
     def active(self, day: date) -> bool:
         return self.enabled_on <= day and (self.disabled_on is None or day < self.disabled_on)
+
+    @property
+    def cancelled(self) -> bool:
+        """Disconnected before it started (subscriber_service_disconnect of a link not
+        started yet sets disabled_on = enabled_on): it never ran a day."""
+        return self.disabled_on is not None and self.disabled_on <= self.enabled_on
 
 
 @dataclass
@@ -195,7 +203,9 @@ def _service_due(ctx: SubscriberDay, link: ServiceLink, service, day: date, catc
     method = service.charge_method
     if method == ChargeMethod.ONCE:
         start = link.enabled_on
-        if not (day - timedelta(days=catchup_days) <= start <= day):
+        # Charged even when the link has ended since (a one-time fee is for connecting),
+        # but not for a cancelled connection: that one never ran.
+        if link.cancelled or not (day - timedelta(days=catchup_days) <= start <= day):
             return None
         if (None, service.pk, start) in ctx.charged:
             return None

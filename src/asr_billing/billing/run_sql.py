@@ -141,7 +141,9 @@ sc AS (
     WHERE ss.subscriber_id BETWEEN %(lo)s AND %(hi)s
       AND done.hit IS NULL
       AND CASE sp.method
+            -- a link disconnected before it started (cancelled) never ran: no fee
             WHEN 'once' THEN ss.enabled_on BETWEEN %(lookback)s AND %(d)s
+                 AND (ss.disabled_on IS NULL OR ss.disabled_on > ss.enabled_on)
             ELSE ss.enabled_on <= %(d)s AND sub.st <= %(d)s
                  AND (ss.disabled_on IS NULL OR ss.disabled_on > %(d)s)
           END
