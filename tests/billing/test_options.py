@@ -12,7 +12,9 @@ from asr_billing.billing import rules
 from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.periods import daterange
 from asr_billing.billing.run import billing_run
+from asr_billing.billing.services import tariff_change_now
 from asr_billing.core.errors import InvalidInput
+from asr_billing.core.models import AuditEntry
 from asr_billing.finance.models import Account
 from asr_billing.finance.services import correction_post
 from asr_billing.subscribers.models import SubscriberService
@@ -226,3 +228,24 @@ def test_a_batch_the_sql_cannot_post_goes_one_by_one(make_subscriber, make_tarif
     assert (error.subscriber_id, error.stage) == (subs[1].pk, "post")
     assert "numeric field overflow" in error.message
     assert [len(charges(s)) for s in subs] == [1, 0, 1]
+
+
+@requires_postgres
+def test_one_by_one_batch_keeps_audit_rows_in_subscriber_order(make_subscriber, make_tariff):
+    """The batch's subscriber with a tariff change is charged by the portable rules
+    before the statement; when the statement then fails, the rest goes one by one, and
+    the negbal audit rows of both parts are still written in subscriber id order."""
+    tariff, other = make_tariff("10.00", method="daily"), make_tariff("20.00", method="daily")
+    with at(MARCH, 1):
+        subs = [make_subscriber(tariff=tariff, connected_on=MARCH) for _ in range(4)]
+        tariff_change_now(subscriber=subs[1], tariff=other, actor="t")  # from March 2
+    Account.objects.filter(pk=subs[2].pk).update(balance=D("-999999999995.00"))
+    with at(MARCH, 12):
+        run = billing_run(strategy="sql")
+    assert (run.status, run.charges_made, run.amount, run.errors, run.fallback_batches) == (
+        RunStatus.DONE, 3, D("30.00"), 1, 1)
+    assert [charges(s) for s in subs] == [[(MARCH, MARCH, D("-10.00"))]] * 2 + [[]] + [
+        [(MARCH, MARCH, D("-10.00"))]]
+    assert list(AuditEntry.objects.filter(action__startswith="negbal").order_by("pk")
+                .values_list("subscriber_id", "action")) == [
+        (subs[0].pk, "negbal_on"), (subs[1].pk, "negbal_on"), (subs[3].pk, "negbal_on")]

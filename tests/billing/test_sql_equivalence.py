@@ -161,6 +161,16 @@ ONCE_AT_WINDOW_EDGE = {
         subscriber_spec(1, -40, "-20.00", admin_blocked=True),
     ],
 }
+# 2. A subscriber with a tariff change (portable rules inside the set-based run) before
+#    one the statement charges, in one batch: their negbal audit rows came out of order
+#    (see test_negbal_audit_rows_in_subscriber_order).
+AUDIT_ORDER = {
+    "day": date(2025, 12, 25), "earlier": None, "policy": "always", "admin": "no",
+    "batch": 5,
+    "tariffs": [tariff_spec("10.00", "daily"), tariff_spec("20.00", "daily")],
+    "services": [],
+    "subscribers": [subscriber_spec(0, -24, event="change"), subscriber_spec(0, -24)],
+}
 
 
 @settings(max_examples=40, deadline=None,
@@ -176,6 +186,7 @@ ONCE_AT_WINDOW_EDGE = {
     batch=st.integers(1, 5),
 )
 @example(**ONCE_AT_WINDOW_EDGE)
+@example(**AUDIT_ORDER)
 @pytest.mark.django_db
 def test_sql_run_equals_portable_run(group, cfg, day, tariffs, services, subscribers, earlier,
                                      policy, admin, batch):
@@ -247,3 +258,23 @@ def test_cancelled_once_service_is_not_charged(make_subscriber, tariff):
     assert (portable_run.charges_made, portable_run.amount) == (0, Decimal("0.00"))
     assert by_sql == by_portable
 
+
+@pytest.mark.django_db
+def test_negbal_audit_rows_in_subscriber_order(make_subscriber, make_tariff):
+    """Found by the property above: in a batch where a subscriber with a tariff change
+    (charged by the portable rules inside the set-based run) has a lower id than one
+    charged by the statement, the statement's audit row was written first. Both ways
+    write a batch's negbal rows in subscriber id order, as an operator reads the log."""
+    day = date(2025, 12, 25)
+    daily, other = make_tariff("10.00", method="daily"), make_tariff("20.00", method="daily")
+    with at(day, 1):
+        changed = make_subscriber(tariff=daily, connected_on=date(2025, 12, 1))
+        plain = make_subscriber(tariff=daily, connected_on=date(2025, 12, 1))
+        tariff_change_now(subscriber=changed, tariff=other, actor="t")  # from tomorrow
+    sql_run, by_sql, portable_run, by_portable = run_both_ways(day, 10)
+    assert (sql_run.charges_made, sql_run.amount) == (2, Decimal("20.00"))
+    assert (portable_run.charges_made, portable_run.amount) == (2, Decimal("20.00"))
+    negbal_rows = [(changed.pk, "negbal_on", {"negbal": True, "balance": "-10.00"}),
+                   (plain.pk, "negbal_on", {"negbal": True, "balance": "-10.00"})]
+    assert by_sql[3] == by_portable[3] == negbal_rows
+    assert by_sql == by_portable

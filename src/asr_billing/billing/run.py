@@ -34,6 +34,7 @@ from asr_billing.billing.run_portable import (
     error_row,
     load_contexts,
     lock_accounts,
+    negbal_audit_write,
     post_contexts,
 )
 from asr_billing.billing.services import (
@@ -143,48 +144,15 @@ class _Day:
 def _batch(run, today: _Day, options, lo: int, hi: int, use_sql: bool, count_seen: bool):
     now = timezone.now()
     totals = BatchTotals()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A batch's commit need not wait for its WAL flush: the run's final status
-            # commit waits for all of them (WAL is flushed in order), and a crash before
-            # that loses whole batches consistently, which the next run redoes.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        if use_sql:
-            from asr_billing.billing import run_sql
 
-            totals.seen = run_sql.lock_range(lo, hi)
-            special = _special_ids(today.day, options, lo, hi)
-            try:
-                with transaction.atomic():
-                    charges, amount, _moved = run_sql.charge_range(
-                        today.plan, lo=lo, hi=hi, special=special, now=now
-                    )
-                totals.charges += charges
-                totals.amount += amount
-                ids = special
-            except DatabaseError:
-                # Something in this batch the set-based statement cannot post (say, a
-                # balance out of range): take the batch one subscriber at a time.
-                logger.warning("billing run #%s: batch %s-%s posted one by one", run.pk, lo,
-                               hi, exc_info=True)
-                totals.fallbacks += 1
-                ids = None
-            contexts = load_contexts(
-                day=today.day,
-                catchup_days=options.catchup_days,
-                tz_name=options.time_zone,
-                **({"ids": ids} if ids is not None else {"lo": lo, "hi": hi}),
-            )
-        else:
-            totals.seen = lock_accounts(lo, hi)
-            contexts = load_contexts(
-                day=today.day,
-                catchup_days=options.catchup_days,
-                tz_name=options.time_zone,
-                lo=lo,
-                hi=hi,
-            )
+    def post(exclude=(), **where) -> None:
+        """The portable rules for the subscribers ``where`` selects (ids=, or lo= hi=)."""
+        contexts = load_contexts(
+            day=today.day, catchup_days=options.catchup_days, tz_name=options.time_zone,
+            **where,
+        )
+        for sid in exclude:
+            contexts.pop(sid, None)
         if contexts:
             totals.add(
                 post_contexts(
@@ -197,6 +165,43 @@ def _batch(run, today: _Day, options, lo: int, hi: int, use_sql: bool, count_see
                     now=now,
                 )
             )
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A batch's commit need not wait for its WAL flush: the run's final status
+            # commit waits for all of them (WAL is flushed in order), and a crash before
+            # that loses whole batches consistently, which the next run redoes.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if use_sql:
+            from asr_billing.billing import run_sql
+
+            totals.seen = run_sql.lock_range(lo, hi)
+            special = _special_ids(today.day, options, lo, hi)
+            if special:
+                # The few needing the full rules go first, so that the statement can
+                # write their negbal audit rows among its own, in subscriber id order.
+                post(ids=special)
+            try:
+                with transaction.atomic():
+                    charges, amount, _audited = run_sql.charge_range(
+                        today.plan, lo=lo, hi=hi, special=special, now=now,
+                        moves=totals.moves,
+                    )
+                totals.charges += charges
+                totals.amount += amount
+                totals.moves = []  # written by the statement
+            except DatabaseError:
+                # Something in this batch the set-based statement cannot post (say, a
+                # balance out of range): take the rest one subscriber at a time.
+                logger.warning("billing run #%s: batch %s-%s posted one by one", run.pk, lo,
+                               hi, exc_info=True)
+                totals.fallbacks += 1
+                post(lo=lo, hi=hi, exclude=set(special))
+        else:
+            totals.seen = lock_accounts(lo, hi)
+            post(lo=lo, hi=hi)
+        negbal_audit_write(totals.moves, now)
         _count(run, totals, now, count_seen=count_seen)
     return totals
 

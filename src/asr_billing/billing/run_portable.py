@@ -38,6 +38,15 @@ from asr_billing.subscribers.models import Subscriber, SubscriberService
 ACTOR = "billing"
 
 
+@dataclass(frozen=True)
+class NegbalMove:
+    """A change of a subscriber's negbal state made by the run; ``balance`` after it."""
+
+    subscriber_id: int
+    negbal: bool
+    balance: Decimal
+
+
 @dataclass
 class BatchTotals:
     seen: int = 0
@@ -46,6 +55,9 @@ class BatchTotals:
     errors: int = 0
     fallbacks: int = 0
     error_rows: list = field(default_factory=list)
+    # Moves whose audit rows are not written yet: the batch writes them all at its end,
+    # in subscriber id order (see negbal_audit_write).
+    moves: list[NegbalMove] = field(default_factory=list)
 
     def add(self, other: BatchTotals) -> None:
         self.seen += other.seen
@@ -54,6 +66,7 @@ class BatchTotals:
         self.errors += other.errors
         self.fallbacks += other.fallbacks
         self.error_rows += other.error_rows
+        self.moves += other.moves
 
 
 def _where(prefix: str, lo: int | None, hi: int | None, ids) -> Q:
@@ -179,7 +192,8 @@ def post_contexts(
     services: dict,
     now: datetime,
 ) -> BatchTotals:
-    """Post what is due on ``day`` for the (locked) subscribers in ``contexts``."""
+    """Post what is due on ``day`` for the (locked) subscribers in ``contexts``. The
+    negbal moves are made but their audit rows are left to the caller (``moves``)."""
     totals = BatchTotals()
     per_subscriber: dict[int, list[Operation]] = {}
     for sid, ctx in contexts.items():
@@ -209,7 +223,7 @@ def post_contexts(
         totals.amount -= sum((r.amount for r in rows), ZERO)
     if changed:
         Account.objects.bulk_update(changed, ["balance", "updated_at"], batch_size=500)
-    _negbal_refresh([contexts[sid] for sid in posted], tariffs, now)
+    totals.moves = _negbal_refresh([contexts[sid] for sid in posted], tariffs)
     return totals
 
 
@@ -237,11 +251,11 @@ def _insert(per_subscriber, run_id, day, totals) -> dict[int, list[Operation]]:
     return posted
 
 
-def _negbal_refresh(contexts: list[SubscriberDay], tariffs: dict, now: datetime) -> None:
+def _negbal_refresh(contexts: list[SubscriberDay], tariffs: dict) -> list[NegbalMove]:
     """finance.state's rule for each charged subscriber, written in bulk: one UPDATE per
-    direction and one audit row per transition (the same rows the SQL path writes)."""
+    direction. Returns the transitions; each gets an audit row (negbal_audit_write)."""
     moved: dict[bool, list[int]] = defaultdict(list)
-    audit = []
+    moves = []
     for ctx in contexts:
         tariff = tariffs.get(ctx.tariff_id)
         threshold = tariff.disconnect_threshold if tariff is not None else ZERO
@@ -255,19 +269,31 @@ def _negbal_refresh(contexts: list[SubscriberDay], tariffs: dict, now: datetime)
             continue
         moved[negbal].append(ctx.subscriber_id)
         ctx.negbal = negbal
-        audit.append(
+        moves.append(NegbalMove(ctx.subscriber_id, negbal, ctx.balance))
+    for value, ids in moved.items():
+        Subscriber.objects.filter(pk__in=ids).update(negbal=value)
+    return moves
+
+
+def negbal_audit_write(moves: list[NegbalMove], now: datetime) -> None:
+    """One audit row per negbal move, in subscriber id order: the order an operator
+    reading the log expects, and the order the set-based statement writes its rows in
+    (run_sql.CHARGE_SQL, which also takes the moves of the batch's portable part)."""
+    if not moves:
+        return
+    AuditEntry.objects.bulk_create(
+        [
             AuditEntry(
                 created_at=now,
                 actor=ACTOR,
-                action="negbal_on" if negbal else "negbal_off",
-                subscriber_id=ctx.subscriber_id,
+                action="negbal_on" if move.negbal else "negbal_off",
+                subscriber_id=move.subscriber_id,
                 object_type="subscriber",
-                object_id=str(ctx.subscriber_id),
-                old={"negbal": not negbal},
-                new={"negbal": negbal, "balance": str(ctx.balance)},
+                object_id=str(move.subscriber_id),
+                old={"negbal": not move.negbal},
+                new={"negbal": move.negbal, "balance": str(move.balance)},
             )
-        )
-    for value, ids in moved.items():
-        Subscriber.objects.filter(pk__in=ids).update(negbal=value)
-    if audit:
-        AuditEntry.objects.bulk_create(audit, batch_size=1000)
+            for move in sorted(moves, key=lambda m: m.subscriber_id)
+        ],
+        batch_size=1000,
+    )

@@ -11,7 +11,8 @@ over 15 minutes). Here a batch (ids lo..hi) is one transaction:
    probe per subscriber), inserts the rest with their running ``balance_after`` (ON
    CONFLICT DO NOTHING on the same unique keys as finance.services.charge_post), moves
    the balances, recomputes negbal for the charged subscribers and writes an audit row
-   per transition.
+   per transition — also for the transitions of the portable part, which runs first,
+   so that a batch's audit rows are in subscriber id order either way.
 
 Under the lock nothing else can post for these accounts, so the probes are exact: every
 row due is inserted. The statement returns both counts and charge_range refuses a batch
@@ -204,14 +205,21 @@ neg AS (
     WHERE s.id = f.account_id AND f.now_neg <> f.was_neg
     RETURNING s.id, f.now_neg AS neg, f.new_balance AS balance
 ),
+-- One audit row per negbal move: this statement's and those of the batch's portable part
+-- (posted before it, passed in as arrays), in subscriber id order, as the portable run
+-- writes a batch's rows.
 aud AS (
     INSERT INTO core_auditentry (
         created_at, actor, action, subscriber_id, object_type, object_id, old, new, message)
-    SELECT %(now)s, %(actor)s, CASE WHEN neg THEN 'negbal_on' ELSE 'negbal_off' END,
-           id, 'subscriber', id::text, jsonb_build_object('negbal', NOT neg),
-           jsonb_build_object('negbal', neg, 'balance', balance::text), ''
-    FROM neg
-    ORDER BY neg.id
+    SELECT %(now)s, %(actor)s, CASE WHEN m.neg THEN 'negbal_on' ELSE 'negbal_off' END,
+           m.id, 'subscriber', m.id::text, jsonb_build_object('negbal', NOT m.neg),
+           jsonb_build_object('negbal', m.neg, 'balance', m.balance), ''
+    FROM (
+        SELECT id, neg, balance::text AS balance FROM neg
+        UNION ALL
+        SELECT * FROM unnest(%(a_id)s::bigint[], %(a_neg)s::bool[], %(a_balance)s::text[])
+    ) m
+    ORDER BY m.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins), coalesce(sum(n), 0), coalesce(sum(total), 0),
@@ -263,8 +271,14 @@ class SqlPlan:
         self.base.update({f"t_{k}": v for k, v in t_cols.items()})
         self.base.update({f"s_{k}": v for k, v in s_cols.items()})
 
-    def params(self, *, lo: int, hi: int, special: list[int], now: datetime) -> dict:
-        return {**self.base, "lo": lo, "hi": hi, "special": special, "now": now}
+    def params(self, *, lo: int, hi: int, special: list[int], now: datetime,
+               moves=()) -> dict:
+        return {
+            **self.base, "lo": lo, "hi": hi, "special": special, "now": now,
+            "a_id": [m.subscriber_id for m in moves],
+            "a_neg": [m.negbal for m in moves],
+            "a_balance": [str(m.balance) for m in moves],
+        }
 
 
 def _amounts(method: str, fee: Decimal, day: date, month: Month) -> tuple[Decimal, int, int]:
@@ -286,10 +300,14 @@ class LostCharges(DatabaseError):
     way rather than moving balances by rows that are not there."""
 
 
-def charge_range(plan: SqlPlan, *, lo: int, hi: int, special: list[int], now: datetime):
-    """Run CHARGE_SQL for ids lo..hi; returns (charges, amount charged, negbal moves)."""
+def charge_range(plan: SqlPlan, *, lo: int, hi: int, special: list[int], now: datetime,
+                 moves=()):
+    """Run CHARGE_SQL for ids lo..hi but ``special``; ``moves`` are the negbal moves of
+    the batch's portable part, whose audit rows the statement writes among its own.
+    Returns (charges, amount charged, audit rows written)."""
     with connection.cursor() as cursor:
-        cursor.execute(CHARGE_SQL, plan.params(lo=lo, hi=hi, special=special, now=now))
+        cursor.execute(CHARGE_SQL, plan.params(lo=lo, hi=hi, special=special, now=now,
+                                               moves=moves))
         inserted, due, amount, moved = cursor.fetchone()
     if inserted != due:
         raise LostCharges(f"{due} charges due, {inserted} inserted")
