@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
+from asr_billing.finance.reconcile_cli import add_reconcile_parser, run_reconcile
 from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
 
 DEFAULT_BIND = "127.0.0.1:8082"
@@ -104,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--date", help="YYYY-MM-DD (default: today in app['time_zone'])")
     run.add_argument("--batch-size", type=_positive, default=10000,
                      help="subscribers per transaction")
+
+    p = sub.add_parser("payments", parents=[common], help="payment registries (docs/payments.md)")
+    psub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
+    add_reconcile_parser(psub, common)
 
     sub.add_parser(
         "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
@@ -316,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bill":
             extra = {"date": args.date} if args.date else {}
             return cmd_django("bill_run", batch_size=args.batch_size, **extra)
+        if args.command == "payments":
+            return run_reconcile(args)
         if args.command == "scheduler":
             return cmd_django("billing_scheduler")
         if args.command == "createadmin":

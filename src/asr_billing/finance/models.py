@@ -235,3 +235,11 @@ class Operation(models.Model):
     @property
     def is_reversed(self) -> bool:
         return hasattr(self, "reversed_by")
+
+
+# Registry reconciliation reports live in their own module (imported here so Django sees
+# them as this app's models).
+from asr_billing.finance.models_reconcile import (  # noqa: E402, F401
+    Reconciliation,
+    ReconciliationLine,
+)
