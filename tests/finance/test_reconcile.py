@@ -205,6 +205,18 @@ def test_a_registry_spanning_two_days_compares_both(make_subscriber):
     ]
 
 
+def test_a_payment_in_the_registry_of_the_day_before_is_not_missing(make_subscriber):
+    """T4 was paid at the bank before midnight and registered by the billing after it:
+    the bank lists it on the 14th, the billing dates it on the 15th."""
+    ledger = full_ledger(make_subscriber)
+    day_before = sber_registry([("T4", "100001", "100.00", "23:59:59")]).replace(
+        b"15/03/2024;23:59:59", b"14/03/2024;23:59:59")
+    assert run(day_before).matched_count == 1
+    report = run(ledger.registry)
+    assert report.missing_in_registry_count == 0
+    assert not report.lines.filter(txn_id="T4").exists()
+
+
 def test_an_empty_day_needs_its_date(make_subscriber):
     full_ledger(make_subscriber, rows=[])
     data = b"=0;0.00;0.00\n"

@@ -55,10 +55,10 @@ def test_several_instances_of_one_type_and_a_lookup_by_name():
     ("osmp.Qiwi.enabled", "'Qiwi' is not a gateway name (a-z, 0-9, - and _, up to 32)"),
     ("osmp.qiwi.enable", "osmp gateways have no setting 'enable'; they have enabled, operator, "
                          "allowed_ips, account, min_sum, max_sum, allow_negative, "
-                         "allow_blocked, cancel, auth.user, auth.password"),
+                         "allow_blocked, cancel, auth.user, auth.password, registry.*"),
     ("osmp.qiwi.secret", "osmp gateways have no setting 'secret'; they have enabled, operator, "
                          "allowed_ips, account, min_sum, max_sum, allow_negative, "
-                         "allow_blocked, cancel, auth.user, auth.password"),
+                         "allow_blocked, cancel, auth.user, auth.password, registry.*"),
 ])
 def test_a_key_that_is_no_setting_is_refused_with_its_line(key, message):
     with pytest.raises(ValueError) as error:

@@ -306,6 +306,51 @@ def check_auth_text(value: str) -> None:
         raise ValueError("up to 128 printable ASCII characters, no spaces and no ':'")
 
 
+# Daily registries of an instance (finance/reconcile*.py, docs/payments.md "Reconciliation").
+REGISTRY_FORMATS = ("sberbank", "csv")
+REGISTRY_ENCODINGS = ("auto", "utf-8", "cp1251")
+REGISTRY_COLUMNS = ("txn_id", "account", "amount", "date", "time", "fee")
+REGISTRY_REQUIRED_COLUMNS = ("txn_id", "account", "amount", "date")
+MAX_REGISTRY_COLUMN = 200
+_STRPTIME_DIRECTIVE = re.compile(r"%[dmYyHMS%]")
+
+
+def registry_delimiter(value: str) -> str:
+    """The delimiter character a registry.delimiter value stands for (``tab``: a tab)."""
+    if value == "tab":
+        return "\t"
+    if len(value) != 1 or value == '"' or value.isalnum() or not value.isprintable():
+        raise ValueError(f"one character other than a letter, a digit or '\"', or tab; "
+                         f"not {value!r}")
+    return value
+
+
+def check_registry_delimiter(value: str) -> None:
+    registry_delimiter(value)
+
+
+def check_registry_column(value: str) -> None:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_REGISTRY_COLUMN:
+        raise ValueError(f"a column number from 1 to {MAX_REGISTRY_COLUMN}, or 0 for none; "
+                         f"not {value!r}")
+
+
+def check_registry_date_format(value: str) -> None:
+    rest = _STRPTIME_DIRECTIVE.sub("", value)
+    if "%" in rest or "%d" not in value or "%m" not in value or not (
+        "%Y" in value or "%y" in value
+    ):
+        raise ValueError(f"a date format with %d, %m and %Y (or %y), and no directives but "
+                         f"%d %m %Y %y %H %M %S; not {value!r}")
+
+
+def check_registry_time_format(value: str) -> None:
+    if ("%" in _STRPTIME_DIRECTIVE.sub("", value) or "%H" not in value or "%M" not in value
+            or re.search(r"%[dmYy]", value)):
+        raise ValueError(f"a time format with %H and %M, and no directives but %H %M %S; "
+                         f"not {value!r}")
+
+
 @dataclass(frozen=True)
 class GatewaySetting(KeySpec):
     """A setting of one gateway instance; ``types``: the gateway types that have it."""
@@ -363,6 +408,41 @@ GATEWAY_SETTINGS: dict[str, GatewaySetting] = {
         "How far (seconds) a request's signed timestamp may be from the server's clock.",
         types=("webhook",),
     ),
+    "registry.format": GatewaySetting(
+        "auto", _one_of(("auto", *REGISTRY_FORMATS)),
+        "Layout of its daily registries: sberbank or csv; auto: sberbank for sberbank "
+        "instances, csv for the others.",
+    ),
+    "registry.encoding": GatewaySetting(
+        "auto", _one_of(REGISTRY_ENCODINGS),
+        "auto: UTF-8 when the file is (or starts with a BOM), else cp1251.",
+    ),
+    "registry.delimiter": GatewaySetting(
+        ";", check_registry_delimiter, "csv: the field separator; tab for a tab."
+    ),
+    "registry.skip_rows": GatewaySetting(
+        "0", _int_range(0, 100), "csv: header lines at the top that are not payments."
+    ),
+    **{
+        f"registry.column.{name}": GatewaySetting(
+            default, check_registry_column, f"csv: the column (1 = first) of the {what}."
+        )
+        for name, default, what in (
+            ("txn_id", "1", "transaction id"),
+            ("account", "2", "account"),
+            ("amount", "3", "amount"),
+            ("date", "4", "date"),
+            ("time", "0", "time, when not in the date column (0: none)"),
+            ("fee", "0", "fee the payment system kept (0: none)"),
+        )
+    },
+    "registry.date_format": GatewaySetting(
+        "%d.%m.%Y", check_registry_date_format,
+        "csv: the date column's format (strptime: %d %m %Y %y, and %H %M %S for a time).",
+    ),
+    "registry.time_format": GatewaySetting(
+        "%H:%M:%S", check_registry_time_format, "csv: the time column's format."
+    ),
 }
 
 
@@ -381,8 +461,14 @@ def payment_key(key: str) -> tuple[str, str, str]:
         raise ValueError(f"{name!r} is not a gateway name (a-z, 0-9, - and _, up to 32)")
     spec = GATEWAY_SETTINGS.get(setting)
     if spec is None or kind not in spec.types:
-        known = ", ".join(k for k, v in GATEWAY_SETTINGS.items() if kind in v.types)
-        raise ValueError(f"{kind} gateways have no setting {setting!r}; they have {known}")
+        # The registry's dozen settings are listed for a typo among them, else summed up.
+        registry = setting.startswith("registry.")
+        known = [k for k, v in GATEWAY_SETTINGS.items()
+                 if kind in v.types and k.startswith("registry.") == registry]
+        if not registry:
+            known.append("registry.*")
+        raise ValueError(f"{kind} gateways have no setting {setting!r}; they have "
+                         f"{', '.join(known)}")
     return kind, name, setting
 
 
@@ -431,6 +517,7 @@ def payment_problems(values: dict[tuple[str, str], str]) -> list[tuple[str, str,
             problems.append(("payments", prefix + "max_sum", "is below min_sum"))
         if settings.get("auth.user", "") and not settings.get("auth.password", ""):
             problems.append(("payments", prefix + "auth.user", "needs auth.password as well"))
+        problems += _registry_problems(kind, prefix, settings)
         if settings["enabled"] != "yes":
             continue
         required = ["operator", "allowed_ips"] + (["secret"] if kind == "webhook" else [])
@@ -441,6 +528,24 @@ def payment_problems(values: dict[tuple[str, str], str]) -> list[tuple[str, str,
                     f"an enabled gateway needs payments['{prefix}{setting}']",
                 ))
     return problems
+
+
+def registry_format(kind: str, value: str) -> str:
+    """The layout an instance's registries are read in (registry.format ``auto``: by type)."""
+    if value != "auto":
+        return value
+    return "sberbank" if kind == "sberbank" else "csv"
+
+
+def _registry_problems(kind: str, prefix: str, settings: dict) -> list[tuple[str, str, str]]:
+    """A CSV registry needs its transaction id, account, amount and date columns."""
+    if registry_format(kind, settings["registry.format"]) != "csv":
+        return []
+    return [
+        ("payments", f"{prefix}registry.column.{name}", "a csv registry needs this column")
+        for name in REGISTRY_REQUIRED_COLUMNS
+        if settings[f"registry.column.{name}"] == "0"
+    ]
 
 
 def validator_for(section: str, key: str) -> Callable[[str], None] | None:

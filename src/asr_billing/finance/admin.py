@@ -159,3 +159,7 @@ class PaymentOperatorAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "enabled")
     list_filter = ("enabled",)
     search_fields = ("code", "name")
+
+
+# Registry reconciliations register themselves (their own module: upload, reports, posting).
+from asr_billing.finance import admin_reconcile  # noqa: E402, F401

@@ -141,6 +141,8 @@ class ReconciliationLine(models.Model):
         verbose_name = _("reconciliation line")
         verbose_name_plural = _("reconciliation lines")
         ordering = ["id"]
+        # A later report asks whether a registry listed a transaction id already.
+        indexes = [models.Index(fields=["txn_id"], name="reconciliation_line_txn")]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.txn_id}"

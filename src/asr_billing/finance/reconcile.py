@@ -17,8 +17,9 @@ is one of:
 - ``reversed``: the billing has it but reversed it (cancelled) while the bank settled it.
 
 and the operator's billing payments dated in the registry's days (app['time_zone']) that
-the registry does not list are ``missing_in_registry`` (reversed ones are not: a
-cancelled payment the bank did not settle agrees).
+the registry does not list are ``missing_in_registry`` — unless they are reversed (a
+cancelled payment the bank did not settle agrees) or a stored report lists them in
+another registry of the operator (the bank's day and ours differ around midnight).
 
 Each posting is its own transaction (the lean path, autocommit on PostgreSQL): no lock is
 held across rows, so two reconciliations of overlapping registries cannot deadlock, and
@@ -55,6 +56,7 @@ from asr_billing.finance.reconcile_selectors import (
     payers_by_account,
     payments_between,
     payments_by_txn,
+    txn_ids_in_stored_registries,
 )
 from asr_billing.finance.services import payment_register
 
@@ -185,11 +187,16 @@ def _reconcile(
     payers = payers_by_account(kind=account_kind, accounts=[r.account for r in rows])
     lines = [_classify(row, billing.get(row.txn_id), payers) for row in rows]
     listed = {row.txn_id for row in rows}
-    lines += [
-        _billing_only(payment)
+    unlisted = [
+        payment
         for payment in payments_between(operator_id=operator.pk, start=start, end=end)
         if payment.txn_id not in listed and payment.reversal_id is None
     ]
+    # A payment the bank took at 23:59 and the billing registered at 00:00 is in the
+    # registry of the day before: one a stored report lists is not missing anywhere.
+    elsewhere = txn_ids_in_stored_registries(
+        operator_id=operator.pk, txn_ids=[p.txn_id for p in unlisted if p.txn_id])
+    lines += [_billing_only(p) for p in unlisted if p.txn_id not in elsewhere]
     if post_missing:
         for row, line in zip(rows, lines[: len(rows)], strict=True):
             if line.category == Category.MISSING_IN_BILLING:

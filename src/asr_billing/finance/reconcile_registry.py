@@ -35,11 +35,12 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from asr_billing.core.config_schema import REGISTRY_ENCODINGS, REGISTRY_FORMATS
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.money import ZERO, MoneyError, parse_amount
 
-FORMATS = ("sberbank", "csv")
-ENCODINGS = ("auto", "utf-8", "cp1251")
+FORMATS = REGISTRY_FORMATS
+ENCODINGS = REGISTRY_ENCODINGS
 MAX_TXN_ID = 100  # Operation.external_id
 MAX_ACCOUNT = 64  # a login is at most 64 characters, a contract number 32
 MAX_FIELD = 500  # no field of a registry is longer; a longer one is a broken file

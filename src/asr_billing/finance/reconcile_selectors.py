@@ -113,3 +113,18 @@ def payers_by_account(*, kind: str, accounts: Iterable[str]) -> dict[str, Subscr
                 for account in ips.get(str(ip), []):
                     found[account] = SubscriberRef(pk, contract, name)
     return found
+
+
+def txn_ids_in_stored_registries(*, operator_id: int, txn_ids: Iterable[str]) -> set[str]:
+    """Those of ``txn_ids`` that a stored report of the operator lists as a registry row."""
+    from asr_billing.finance.models_reconcile import ReconciliationLine
+
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(txn_ids))):
+        found.update(
+            ReconciliationLine.objects.filter(
+                reconciliation__operator_id=operator_id, line_no__isnull=False,
+                txn_id__in=chunk,
+            ).values_list("txn_id", flat=True)
+        )
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from asr_billing.core.money import fmt
 from asr_billing.finance.models_reconcile import Category, Reconciliation
@@ -33,8 +34,8 @@ def report_text(report: Reconciliation) -> list[str]:
            "days": days},
         _("File %(name)s, SHA-256 %(sha)s") % {"name": report.file_name,
                                                "sha": report.file_sha256},
-        _("Registry: %(count)s payments, %(amount)s%(fee)s; billing: %(bcount)s payments, "
-          "%(bamount)s")
+        _("Registry: count %(count)s, total %(amount)s%(fee)s; billing: count %(bcount)s, "
+          "total %(bamount)s")
         % {"count": report.registry_count, "amount": fmt(report.registry_amount), "fee": fee,
            "bcount": report.billing_count, "bamount": fmt(report.billing_amount)},
     ]
@@ -49,7 +50,7 @@ def report_text(report: Reconciliation) -> list[str]:
         out.append(f"  {category.label!s:<28} {count:>6}")
     if report.post_missing:
         out.append(
-            _("  posted: %(count)s payments, %(amount)s")
+            _("  posted: count %(count)s, total %(amount)s")
             % {"count": report.posted_count, "amount": fmt(report.posted_amount)}
         )
     lines = report.lines.exclude(category=Category.MATCHED).order_by("id")
@@ -72,7 +73,9 @@ def report_text(report: Reconciliation) -> list[str]:
             + (f"; {line.message}" if line.message else "")
         )
     if report.differs:
-        out.append(_("Result: %(count)s lines differ") % {"count": report.unresolved_count})
+        count = report.unresolved_count
+        out.append(ngettext("Result: %(count)s line differs", "Result: %(count)s lines differ",
+                            count) % {"count": count})
     else:
         out.append(_("Result: everything matches"))
     return out

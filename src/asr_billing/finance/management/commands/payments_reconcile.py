@@ -63,7 +63,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.differs:
             raise CommandError(
-                f"the registry and the billing differ in {report.unresolved_count} lines "
-                f"(report #{report.pk})",
+                f"the registry and the billing differ (lines: {report.unresolved_count}, "
+                f"report #{report.pk})",
                 returncode=EXIT_DIFFERS,
             )
