@@ -78,10 +78,13 @@ def _time_zone(server: DemoServer) -> str:
     return found[1] if found and found[1] else "UTC"
 
 
-def run_block(block: Block, server: DemoServer, scratch: Path) -> tuple[list[Outcome], str]:
-    """Run one block from the pristine demo. Returns each command's outcome and what bash
-    itself wrote to stderr (a syntax error stops the block)."""
-    server.restore()
+def run_block(block: Block, server: DemoServer, scratch: Path, *,
+              pristine: bool = True) -> tuple[list[Outcome], str]:
+    """Run one block, from the pristine demo unless ``pristine`` is false (then on what the
+    blocks before it left). Returns each command's outcome and what bash itself wrote to
+    stderr (a syntax error stops the block)."""
+    if pristine:
+        server.restore()
     results = scratch / "results"
     results.mkdir(parents=True, exist_ok=True)
     for old in results.iterdir():

@@ -1,8 +1,9 @@
 """Every curl and wget example of docs/*.md, run with bash and the real curl against a
-fresh demo server (`asr-billing init --demo`, `asr-billing serve`), each block from the
-pristine demo, must answer what its doc shows. The conventions are in docs/development.md
-("Docs examples"). Alone: `make test PYTEST_ARGS="tests/docs"`; one doc or block:
-`DOCS_EXAMPLES=rest-api-v2.md` or `DOCS_EXAMPLES=system-api.md:212`.
+fresh demo server (`asr-billing init --demo`, `asr-billing serve`) — each block from the
+pristine demo, and each doc's blocks in reading order — must answer what its doc shows.
+The conventions are in docs/development.md ("Docs examples"). Alone:
+`make test PYTEST_ARGS="tests/docs"`; one doc or block: `DOCS_EXAMPLES=rest-api-v2.md` or
+`DOCS_EXAMPLES=system-api.md:212`.
 """
 
 from __future__ import annotations
@@ -89,13 +90,30 @@ def _check_the_restore_reaches_every_worker(server: DemoServer) -> None:
     "the SQLite run of the suite covers it",
 )
 def test_every_example_answers_as_its_doc_shows(server, tmp_path):
+    """Two readings: each block from the pristine demo (a reader who jumps to one
+    example), then each doc's blocks in order on one demo, restored only between docs (a
+    reader who tries them one after another: a block must not break a later one)."""
     _check_the_restore_reaches_every_worker(server)
     blocks = _blocks()
     assert blocks, f"no example blocks in {DOCS} matching {os.environ.get('DOCS_EXAMPLES')!r}"
-    failures = []
+    failures: list[str] = []
+    commands = _run(blocks, server, tmp_path, failures, pristine=True)
+    in_order: list[str] = []
+    for doc in dict.fromkeys(block.doc for block in blocks):
+        server.restore()
+        _run([b for b in blocks if b.doc == doc], server, tmp_path, in_order, pristine=False)
+    failures += [f"{failure}\n  (in reading order: after the blocks above it on one demo)"
+                 for failure in in_order if failure not in failures]
+    assert not failures, (
+        f"{len(failures)} of {commands} doc example commands do not answer as shown "
+        "(docs/development.md, \"Docs examples\"):\n\n" + "\n\n".join(failures)
+    )
+
+
+def _run(blocks, server, scratch, failures: list[str], *, pristine: bool) -> int:
     commands = 0
     for block in blocks:
-        outcomes, bash_errors = run_block(block, server, tmp_path)
+        outcomes, bash_errors = run_block(block, server, scratch, pristine=pristine)
         for outcome in outcomes:
             commands += 1
             problem = check(outcome, block)
@@ -105,7 +123,4 @@ def test_every_example_answers_as_its_doc_shows(server, tmp_path):
                                 f"{first_line}\n  {problem}")
         if bash_errors.strip() and any(not o.ran for o in outcomes):
             failures.append(f"docs/{block.name}: bash: {bash_errors.strip()[-1000:]}")
-    assert not failures, (
-        f"{len(failures)} of {commands} doc example commands do not answer as shown "
-        "(docs/development.md, \"Docs examples\"):\n\n" + "\n\n".join(failures)
-    )
+    return commands
