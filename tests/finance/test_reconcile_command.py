@@ -164,3 +164,27 @@ def test_csv_settings_come_from_the_config(make_subscriber, config_edit, tmp_pat
 
 def test_the_cli_offers_the_formats_the_parser_reads():
     assert CLI_FORMATS == FORMATS
+
+
+def test_the_asr_billing_command_passes_the_exit_codes_through(
+        make_subscriber, gateway, tmp_path, capsys):
+    from asr_billing.cli import main
+
+    ledger = full_ledger(make_subscriber)
+    path = tmp_path / "reg.txt"
+    path.write_bytes(ledger.registry)
+    args = ["payments", "reconcile", "--gateway", gateway, "--file", str(path)]
+    assert main(args) == 3
+    out, err = capsys.readouterr()
+    report = Reconciliation.objects.get()
+    assert out.splitlines()[0] == (
+        f"Reconciliation #{report.pk} of sberbank.reg (operator SBER_REG), registry of "
+        "2024-03-15")
+    assert err == f"error: the registry and the billing differ (lines: 6, report #{report.pk})\n"
+    assert main([*args, "--date", "2024-03-15", "--format", "csv"]) == 2
+    assert capsys.readouterr().err == (
+        "error: reg.txt: Line 1: 1 columns; the settings read column 4\n")
+    with pytest.raises(SystemExit) as caught:
+        main([*args, "--format", "xml"])
+    assert caught.value.code == 2
+    assert Reconciliation.objects.count() == 1
