@@ -15,6 +15,7 @@ from django.urls import reverse
 from asr_billing.billing import texts
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.billing.services import (
+    promised_payment_take,
     promised_payments_expire,
     voluntary_block_create,
     voluntary_blocks_apply,
@@ -181,6 +182,31 @@ def test_promised_bad_input_is_a_field_error(admin_client, debtor, data):
     response = admin_client.post(url("promised", debtor), data)
     assert response.status_code == 200
     assert response.context["form"].errors
+    assert state() == before
+
+
+@pytest.mark.parametrize("amount", ["1e13", "1" * 30, "1000000000000", "1E+999999"])
+def test_promised_amount_past_the_column_is_a_field_error(admin_client, debtor, amount):
+    before = state()
+    response = admin_client.post(url("promised", debtor), {"amount": amount, "days": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "amount": ["The amount is too large: at most 999999999999.99."]}
+    assert state() == before
+
+
+def test_promised_amount_past_the_column_from_code_changes_nothing(debtor):
+    from asr_billing.core.errors import InvalidInput
+
+    before = state()
+    for amount in (D("1e13"), "1" * 30, 10**13):
+        with pytest.raises(InvalidInput) as info:
+            promised_payment_take(subscriber=debtor, actor="test", amount=amount)
+        assert info.value.message == (
+            "Promised payment amount is too large: at most 999999999999.99")
+    with pytest.raises(InvalidInput) as info:
+        promised_payment_take(subscriber=debtor, actor="test", amount="NaN")
+    assert info.value.message == "The promised payment amount is not a valid amount"
     assert state() == before
 
 

@@ -310,6 +310,29 @@ def test_change_refuses_a_negative_credit(admin_client, isp):
     assert target.account.credit_limit == Decimal("0.00")
 
 
+@pytest.mark.parametrize("value, message", [
+    ("1e13", "Ensure that there are no more than 12 digits before the decimal point."),
+    ("1" * 30, "Ensure that there are no more than 14 digits in total."),
+])
+def test_credit_past_the_column_is_a_form_error(admin_client, isp, group, tariff, value,
+                                                message, config_edit, settings):
+    from tests.conftest import db_state
+
+    config_edit("app", "language", "en")
+    settings.LANGUAGE_CODE = "en"  # the lazy form errors are read after the request
+    before = db_state()
+    target = isp.paid_online
+    url = reverse("admin:subscribers_subscriber_change", args=[target.pk])
+    response = admin_client.post(url, change_form_data(target, credit_limit=value))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["credit_limit"] == [message]
+    response = admin_client.post(reverse("admin:subscribers_subscriber_add"),
+                                 add_form_data(group, tariff, credit_limit=value))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["credit_limit"] == [message]
+    assert db_state() == before
+
+
 def test_change_page_shows_account_and_last_operations(admin_client, isp):
     url = reverse("admin:subscribers_subscriber_change", args=[isp.paid_online.pk])
     html = admin_client.get(url).content.decode()

@@ -79,3 +79,30 @@ def test_an_iptv_package_is_edited_as_lines(admin_client, isp):
     response = admin_client.post(url, form_data(service, channels="x" * 201))
     assert response.status_code == 200
     assert Service.objects.get(pk=service.pk).channels == "Первый канал\nNTV"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1e13", "Ensure that there are no more than 12 digits before the decimal point."),
+    ("1" * 30, "Ensure that there are no more than 14 digits in total."),
+    ("1E+999999", "Ensure that there are no more than 14 digits in total."),
+])
+@pytest.mark.parametrize("field", ["fee", "disconnect_threshold", "voluntary_block_fee",
+                                   "promised_amount"])
+def test_amounts_past_the_column_are_form_errors(admin_client, isp, tariff, field, value,
+                                                 message, config_edit, settings):
+    from tests.conftest import db_state
+
+    config_edit("app", "language", "en")
+    settings.LANGUAGE_CODE = "en"  # the lazy form errors are read after the request
+    before = db_state()
+    service = isp.service
+    for url, obj in [(reverse("admin:tariffs_tariff_change", args=[tariff.pk]), tariff),
+                     (reverse("admin:tariffs_tariff_add"), Tariff(name="Huge")),
+                     (reverse("admin:tariffs_service_change", args=[service.pk]), service)]:
+        name = field if isinstance(obj, Tariff) else "fee"
+        response = admin_client.post(url, form_data(obj, **{name: value}))
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors == {name: [message]}
+    assert db_state() == before
+    assert not AuditEntry.objects.filter(action__in=["tariff_update", "tariff_create",
+                                                     "service_update"]).exists()

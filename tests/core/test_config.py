@@ -445,3 +445,14 @@ def test_valid_known_values():
     config = parse(text)
     assert config.get("app", "db.url") == "postgresql://billing:p%40ss@127.0.0.1:5432/billing"
     assert config.get("app", "unknown.key") == "anything at all"
+
+
+@pytest.mark.parametrize("key", ["promised.amount", "vblock.cost"])
+@pytest.mark.parametrize("value", ["1e13", "1" * 30, "1000000000000", "-1"])
+def test_amount_keys_past_the_column_are_refused(key, value):
+    config = parse(SAMPLE)
+    with pytest.raises(ConfigError) as info:
+        config.set("billing", key, value)
+    assert info.value.message == (
+        f"billing['{key}']: must be an amount such as 300 or 300.00 (not negative, 2 decimals)")
+    assert config.render() == SAMPLE

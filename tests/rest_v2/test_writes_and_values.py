@@ -62,6 +62,22 @@ def test_credit_recomputes_the_cut_off(rest, make_subscriber):
     assert db_state() == before
 
 
+@pytest.mark.parametrize("arg2", [
+    '{"credit": "1e13"}', '{"credit": 1e13}', '{"credit": "' + "1" * 30 + '"}',
+    '{"credit": ' + "1" * 30 + "}", '{"credit": "1000000000000"}', '{"credit": -1E+999999}',
+])
+def test_credit_past_the_column_is_refused_and_changes_nothing(client, subscriber, arg2):
+    # AdminAccounts.credit is REST v2's one writable amount (C-NETSP reads it back).
+    before = db_state()
+    response = client.post("/rest_api/v2/AdminAccounts/", {
+        "method1": "objects.get", "arg1": f'{{"id": {subscriber.pk}}}',
+        "method2": "set", "arg2": arg2, "method3": "save"})
+    assert response.json() == {"call": "/rest_api/v2/AdminAccounts/",
+                               "error": "method2 set: credit is too large: at most "
+                                        "999999999999.99"}
+    assert db_state() == before
+
+
 def test_contacts_of_a_subscriber(rest, subscriber):
     _status, body = rest("Abonents", ("objects.get", {"id": subscriber.pk}),
                         ("set", {"email": "a@example.org", "phone": "+7 (903) 123-45-67",

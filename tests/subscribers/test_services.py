@@ -273,7 +273,12 @@ def test_credit_limit_change(subscriber):
     ("value", "error", "message"),
     [
         (D("-1"), InvalidInput, "Credit limit cannot be negative"),
-        (D("1e12"), InvalidInput, "Credit limit is not a valid amount"),
+        (D("1e12"), InvalidInput, "Credit limit is too large: at most 999999999999.99"),
+        (D("1e13"), InvalidInput, "Credit limit is too large: at most 999999999999.99"),
+        ("1" * 30, InvalidInput, "Credit limit is too large: at most 999999999999.99"),
+        (D("-1E+999999"), InvalidInput, "Credit limit is too large: at most 999999999999.99"),
+        (D("999999999999.995"), InvalidInput,
+         "Credit limit is too large: at most 999999999999.99"),
         (D("NaN"), InvalidInput, "Credit limit is not a valid amount"),
         ("abc", InvalidInput, "Credit limit is not a valid amount"),
         (D("0.005"), InvalidInput, "Credit limit has more than 2 decimal places"),

@@ -470,8 +470,12 @@ def test_sync_fin_oper_import_refusals(call_api, books):
         ({"abon_code1c": "nobody"}, "No subscriber has 1C code nobody"),
         ({"op_summa": "-3"},
          "op_summa must be a positive amount with at most 2 decimals, not -3"),
-        ({"op_summa": "9" * 29}, "op_summa must be a positive amount with at most 2 "
-                                  "decimals, not " + "9" * 29),  # past Decimal's precision
+        ({"op_summa": "9" * 29}, "op_summa is too large: at most 999999999999.99"),
+        ({"op_summa": "1" * 30}, "op_summa is too large: at most 999999999999.99"),
+        ({"op_summa": "1e13"}, "op_summa is too large: at most 999999999999.99"),
+        ({"op_summa": 10**13}, "op_summa is too large: at most 999999999999.99"),
+        ({"op_summa": "1 000 000 000 000,00"},  # 1C's Строка() with NBSP separators
+         "op_summa is too large: at most 999999999999.99"),
         ({"op_summa": None}, "Argument op_summa is required"),
         ({"code1c": None}, "Argument code1c is required"),
         ({"op_type_id": "1"}, "Only payments (op_type_id 2) can be imported from 1C, not 1"),

@@ -90,6 +90,9 @@ def test_act_is_case_insensitive(call_api, payee):
     ({"sum_in": "сто"}, "Неверно введена сумма платежа"),
     ({"sum_in": "1000000000000"}, "Неверно введена сумма платежа"),
     ({"sum_in": "9" * 29}, "Неверно введена сумма платежа"),  # past Decimal's precision: a 500
+    ({"sum_in": "1" * 30}, "Неверно введена сумма платежа"),  # past the column
+    ({"sum_in": "1e13"}, "Неверно введена сумма платежа"),
+    ({"sum_in": 10**13}, "Неверно введена сумма платежа"),
     ({"pay_id_str": None}, "The payment has no pay_id_str (the operator's payment id)"),
     ({"pay_id_str": "x" * 101}, "The payment id is longer than 100 characters"),
     # JSON true is not a sum nor an id: it used to be read as "1" (a payment of 1.00,

@@ -123,3 +123,35 @@ def test_bad_channel_lists_are_refused_and_change_nothing(db, channels, message)
         service_create(actor=ACTOR, name="TV 2", channels=channels)
     assert db_state() == before
     assert Service.objects.get(pk=service.pk).channels == "NTV"
+
+
+HUGE = [D("1e13"), "1" * 30, 10**13, D("1E+999999"), D("-1e13"), D("999999999999.995")]
+
+
+@pytest.mark.parametrize("value", HUGE)
+@pytest.mark.parametrize("field, label", [
+    ("fee", "Fee"), ("disconnect_threshold", "Disconnect threshold"),
+    ("voluntary_block_fee", "Fee during a voluntary block"),
+    ("promised_amount", "Promised payment amount"),
+])
+def test_amounts_past_the_column_are_refused_and_change_nothing(tariff, field, label, value):
+    before = db_state()
+    with pytest.raises(InvalidInput) as info:
+        tariff_update(tariff=tariff, actor=ACTOR, **{field: value})
+    assert str(info.value) == f"{label} is too large: at most 999999999999.99"
+    with pytest.raises(InvalidInput) as info:
+        tariff_create(actor=ACTOR, name="Huge", **{field: value})
+    assert str(info.value) == f"{label} is too large: at most 999999999999.99"
+    assert db_state() == before
+    service = Service.objects.create(name="TV", fee=D("10.00"))
+    before = db_state()
+    with pytest.raises(InvalidInput) as info:
+        service_update(service=service, actor=ACTOR, fee=value)
+    assert str(info.value) == "Fee is too large: at most 999999999999.99"
+    assert db_state() == before
+    assert Service.objects.get(pk=service.pk).fee == D("10.00")
+
+
+def test_the_largest_amount_the_column_holds_is_accepted(tariff):
+    tariff_update(tariff=tariff, actor=ACTOR, disconnect_threshold=D("999999999999.99"))
+    assert Tariff.objects.get(pk=tariff.pk).disconnect_threshold == D("999999999999.99")

@@ -23,7 +23,15 @@ from asr_billing.billing.options import billing_options, promised_terms
 from asr_billing.billing.periods import Month, add_local_days, local_date, local_today
 from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput
-from asr_billing.core.money import ZERO, fmt, money, split_largest_remainder
+from asr_billing.core.money import (
+    ZERO,
+    MoneyError,
+    amount_too_large,
+    fmt,
+    money,
+    split_largest_remainder,
+    too_large,
+)
 from asr_billing.finance.models import Operation, OperationType
 from asr_billing.finance.services import account_lock, correction_post
 from asr_billing.finance.state import subscriber_state_refresh
@@ -204,10 +212,17 @@ def promised_payment_take(
     Carbon's texts; nothing changes then."""
     now = now or timezone.now()
     options = billing_options()
+    if amount is not None:
+        if too_large(amount):
+            raise amount_too_large(_("Promised payment amount"))
+        try:
+            amount = money(amount)
+        except MoneyError:
+            raise InvalidInput(_("The promised payment amount is not a valid amount")) from None
     with transaction.atomic():
         account, locked = _lock(subscriber.pk)
         terms = promised_terms(options, locked.tariff)
-        value = terms.amount if amount is None else money(amount)
+        value = terms.amount if amount is None else amount
         length = terms.days if days is None else days
         if locked.tariff_id is None or value <= 0 or length < 1 or locked.admin_blocked:
             raise InvalidInput(texts.PROMISED_NOT_AVAILABLE, code="promised_not_available")

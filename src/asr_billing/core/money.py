@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from asr_billing.core.errors import InvalidInput
 
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
@@ -20,6 +24,7 @@ ZERO = Decimal("0.00")
 TOO_LARGE = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 # Commercial rounding: 0.005 -> 0.01. Decimal's default (banker's) would surprise an accountant.
 ROUNDING = ROUND_HALF_UP
+MAX_AMOUNT = TOO_LARGE - CENT  # 999999999999.99, the largest amount a MoneyField holds
 
 # ASCII digits only: Decimal() would also take Arabic-Indic or full-width ones.
 _MONEY_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
@@ -51,6 +56,39 @@ def money(value: Decimal | int | str) -> Decimal:
     if abs(result) >= TOO_LARGE:  # 999999999999.995 rounds up to 10**12
         raise MoneyError(f"{value!r} is too large")
     return result
+
+
+def too_large(value) -> bool:
+    """Whether ``value`` (a Decimal, an int or numeric text in any notation: ``1e13``,
+    30 digits, ``1 000``) is a finite number a MoneyField cannot hold, after rounding to
+    kopecks. Anything else is not "too large": the caller refuses it as any bad amount.
+    Lets an entry point say why an amount is refused instead of "not an amount"."""
+    if isinstance(value, (bool, float)):
+        return False
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(
+            str(value).strip().translate(_GROUP_SEPARATORS).replace(",", ".")
+        )
+    except (InvalidOperation, ValueError, TypeError):
+        return False
+    if not number.is_finite():
+        return False
+    # Compared before quantize(), which raises InvalidOperation past 28 digits.
+    return abs(number) >= TOO_LARGE or abs(number.quantize(CENT, rounding=ROUNDING)) >= TOO_LARGE
+
+
+def amount_too_large(label) -> InvalidInput:
+    """The error for an amount past MAX_AMOUNT, naming the field: "Fee is too large: at
+    most 999999999999.99" (translated). ``label`` is the field's name as the user knows
+    it: a capitalised label in the admin's words, or a wire name as the client sent it."""
+    from django.utils.translation import gettext as _
+
+    from asr_billing.core.errors import InvalidInput
+
+    return InvalidInput(
+        _("%(field)s is too large: at most %(max)s") % {"field": label, "max": MAX_AMOUNT},
+        code="too_large",
+    )
 
 
 def parse_amount(text: str | int | Decimal, *, positive: bool = True) -> Decimal:

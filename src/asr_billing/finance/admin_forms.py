@@ -10,7 +10,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from asr_billing.core.money import MoneyError, parse_amount
+from asr_billing.core.money import MAX_AMOUNT, MoneyError, parse_amount, too_large
 from asr_billing.finance.models import PaymentOperator
 
 
@@ -27,6 +27,11 @@ class AmountField(forms.Field):
         text = "" if value is None else str(value).strip()
         if text in self.empty_values:
             return None
+        if too_large(text):
+            raise forms.ValidationError(
+                _("The amount is too large: at most %(max)s.") % {"max": MAX_AMOUNT},
+                code="too_large",
+            )
         try:
             amount = parse_amount(text, positive=self.positive) if len(text) <= 20 else None
         except MoneyError:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput
-from asr_billing.core.money import MoneyError, fmt, parse_amount
+from asr_billing.core.money import MoneyError, amount_too_large, fmt, parse_amount, too_large
 from asr_billing.core.wire import MAX_YEAR, MIN_YEAR, integral_text, short, storable_text
 
 TYPES = ("int", "str", "flag", "decimal", "date", "datetime", "ip")
@@ -101,6 +101,8 @@ def _as_text(value: Any, name: str) -> str:
 def _as_decimal(value: Any, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
         raise _refuse(name, _("an amount such as 600.00"), value)
+    if too_large(value):  # 1e13, 30 digits: say why, not just "expects an amount"
+        raise amount_too_large(name)
     try:
         return parse_amount(value, positive=False)
     except MoneyError:

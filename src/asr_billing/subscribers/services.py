@@ -18,7 +18,7 @@ from asr_billing.core import runtime
 from asr_billing.core.audit import Actor, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput
 from asr_billing.core.models import Counter
-from asr_billing.core.money import ZERO, MoneyError, money
+from asr_billing.core.money import ZERO, MoneyError, amount_too_large, money, too_large
 from asr_billing.finance.state import subscriber_state_refresh
 from asr_billing.subscribers.models import Group, Subscriber
 from asr_billing.subscribers.service_common import (
@@ -83,6 +83,8 @@ def contract_number_next() -> str:
 
 def _credit_limit(value: Decimal) -> Decimal:
     """A credit limit: roubles, not negative, 2 places at most (floats raise TypeError)."""
+    if too_large(value):
+        raise amount_too_large(_("Credit limit"))
     try:
         result = money(value)
     except MoneyError:

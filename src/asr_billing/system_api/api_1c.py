@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import InvalidInput, NotFound
-from asr_billing.core.money import MoneyError, fmt, parse_amount
+from asr_billing.core.money import MoneyError, amount_too_large, fmt, parse_amount, too_large
 from asr_billing.finance.models import Operation, OperationType
 from asr_billing.finance.selectors import account_turnover
 from asr_billing.finance.services import operation_sync_1c, payment_import_1c
@@ -312,6 +312,8 @@ def _import_payment(call: Call) -> dict:
     if subscriber is None:
         raise NotFound(_("No subscriber has 1C code %(code)s") % {"code": abon_code[:64]})
     raw_sum = call.args.text("op_summa", required=True)
+    if too_large(raw_sum):
+        raise amount_too_large("op_summa")
     try:
         amount = parse_amount(raw_sum)  # 1C writes "1500,5": parse_amount takes the comma
     except (MoneyError, ArithmeticError):  # 27+ digits: decimal.InvalidOperation

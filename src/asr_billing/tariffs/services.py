@@ -12,12 +12,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import DecimalField, Model
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from asr_billing.core.audit import Actor, actor_fields, audit_record
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.models import AuditEntry
+from asr_billing.core.money import amount_too_large, too_large
 from asr_billing.finance.state import is_negbal
 from asr_billing.tariffs.models import Service, Tariff, channel_names
 
@@ -57,6 +59,11 @@ NOT_NEGATIVE = {Tariff: ("fee", "voluntary_block_fee", "promised_amount"), Servi
 
 def _validate(obj: Model) -> None:
     """The model's own checks (choices, ranges, unique name, constraints) as InvalidInput."""
+    for field in type(obj)._meta.concrete_fields:
+        # Said in words before Django's "no more than 12 digits before the decimal point"
+        # (or a 500 from the column, for an amount built outside the admin's form).
+        if isinstance(field, DecimalField) and too_large(getattr(obj, field.attname)):
+            raise amount_too_large(capfirst(field.verbose_name))
     try:
         obj.clean_fields()  # converts text to Decimal, int... first
         for name in NOT_NEGATIVE.get(type(obj), ()):
