@@ -75,7 +75,7 @@ def test_an_iptv_package_is_edited_as_lines(admin_client, isp):
     entry = AuditEntry.objects.get(action="service_update")
     assert (entry.actor, entry.new) == ("admin:admin", {"channels": "Первый канал\nNTV"})
     listing = admin_client.get(reverse("admin:tariffs_service_changelist"))
-    assert "TV channels" in listing.content.decode()
+    assert "Телеканалы" in listing.content.decode()  # the column, in Russian
     response = admin_client.post(url, form_data(service, channels="x" * 201))
     assert response.status_code == 200
     assert Service.objects.get(pk=service.pk).channels == "Первый канал\nNTV"

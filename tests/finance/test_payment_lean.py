@@ -107,12 +107,15 @@ def _unchanged(subscriber) -> tuple:
 def test_a_balance_past_the_column_is_refused_and_changes_nothing(subscriber, operator):
     payment_register(subscriber=subscriber, amount=ALMOST_TOO_LARGE, actor="test")
     before = _unchanged(subscriber)
-    with pytest.raises(InvalidInput, match="balance would be too large"):
+    with pytest.raises(InvalidInput) as refused:
         payment_register(subscriber=subscriber, amount=Decimal("0.01"), operator=operator,
                          external_id="T-4", actor="test")
-    with pytest.raises(InvalidInput, match="balance would be too large"):
+    assert refused.value.code == "too_large"
+    with pytest.raises(InvalidInput) as refused:
         correction_post(subscriber=subscriber, amount=Decimal("0.01"), actor="test",
                         description="too much")
+    assert refused.value.code == "too_large"
+    assert str(refused.value) == "Баланс стал бы слишком большим"  # Russian by default
     assert _unchanged(subscriber) == before
     # The refusal left the transaction usable: the same payment with a smaller sum
     # after a charge goes through.
@@ -126,9 +129,10 @@ def test_a_debit_past_the_column_is_refused(subscriber):
     correction_post(subscriber=subscriber, amount=-ALMOST_TOO_LARGE, actor="test",
                     description="debt")
     before = _unchanged(subscriber)
-    with pytest.raises(InvalidInput, match="balance would be too large"):
+    with pytest.raises(InvalidInput) as refused:
         correction_post(subscriber=subscriber, amount=Decimal("-0.01"), actor="test",
                         description="more debt")
+    assert refused.value.code == "too_large"
     assert _unchanged(subscriber) == before
 
 

@@ -70,7 +70,7 @@ def _post(account: Account, *, actor: Actor, **fields) -> Operation:
     (inside its own savepoint) when a uniqueness constraint says it exists already."""
     amount = fields["amount"]
     if abs(account.balance + amount) >= TOO_LARGE:  # the column would refuse it (a 500)
-        raise InvalidInput(_("The balance would be too large"))
+        raise InvalidInput(_("The balance would be too large"), code="too_large")
     with transaction.atomic():
         operation = Operation.objects.create(
             account=account,
