@@ -99,8 +99,12 @@ def db_state() -> dict:
     from asr_billing.cabinet.models import (
         AuthThrottle,
         CabinetSession,
+        Notification,
+        NotificationRead,
         PasswordResetToken,
         PendingPayment,
+        Ticket,
+        TicketMessage,
     )
     from asr_billing.core.models import AuditEntry
     from asr_billing.finance.models import Account, Operation
@@ -123,5 +127,9 @@ def db_state() -> dict:
         "throttle": rows(AuthThrottle, "scope", "key", "failures"),
         "reset": rows(PasswordResetToken, "used_at"),
         "pending": rows(PendingPayment, "status", "amount"),
+        "tickets": rows(Ticket, "subject", "text", "status", "updated_at", "closed_at"),
+        "ticket_messages": rows(TicketMessage, "ticket_id", "author", "text", "read_at"),
+        "notifications": rows(Notification, "text", "starts_at", "ends_at"),
+        "notification_reads": rows(NotificationRead, "notification_id", "subscriber_id"),
         "audit": AuditEntry.objects.count(),
     }

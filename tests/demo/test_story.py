@@ -402,3 +402,30 @@ def test_who_is_who_does_not_depend_on_the_day(demo):
     assert march  # the docs' FinanceOperations and api_1c examples list them
     for days in (1, 17, 45, 200, 400):
         assert who(today + dt.timedelta(days=days)) == (people, march), days
+
+
+def test_the_cabinet_helpdesk_examples_answer_something(demo, client):
+    # docs/system-api.md's helpdesk and notification examples, as testlogin.
+    import json
+
+    def cab(method, arg1):
+        return client.get("/system_api/", {
+            "format": "json", "context": "web", "model": "users",
+            "method1": f"web_cabinet.{method}", "arg1": json.dumps(arg1)}).json()
+
+    suid = cab("login", {"login": "testlogin", "passwd": "testpsw"})["session_id"]
+    dialogs = cab("get_helpdesk_dialogs", {"suid": suid, "parent_id": None})
+    assert [(i["subj"], i["__status"], i["child_count"], i["unread_count"])
+            for i in dialogs["items"]] == [
+        ("Низкая скорость вечером", "Ожидает ответа", "3", "1"),
+        ("Смена тарифа", "Закрыт", "1", "0")]
+    ticket = dialogs["items"][0]["id"]
+    notices = cab("get_notifications_for_user", {"suid": suid})["notifications"]
+    assert [n["type"] for n in notices] == ["info", "warning", "info"]
+    assert notices[0]["text"].startswith("В Центральном районе")
+    assert notices[1]["text"].startswith("Плановые работы")
+    assert notices[2]["text"].endswith(f"в заявках: #{ticket}")
+    comments = cab("get_helpdesk_comments", {"suid": suid, "parent_id": ticket})
+    assert [(c["__creator_abonent"], c["read_comment"]) for c in comments] == [
+        ("root", "1"), (Subscriber.objects.get(pk=story.TEST_SUBSCRIBER_ID).name, "1"),
+        ("root", "0")]

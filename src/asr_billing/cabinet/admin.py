@@ -98,3 +98,7 @@ class PendingPaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Cancel selected payments"), permissions=["confirm"])
     def cancel_selected(self, request, queryset):
         self._each(request, queryset, pending_payment_cancel, gettext("Cancelled: %(n)d."))
+
+
+# Helpdesk tickets and notifications (admin_helpdesk.py); imported so they register.
+from asr_billing.cabinet import admin_helpdesk  # noqa: E402, F401

@@ -153,3 +153,17 @@ class PendingPayment(models.Model):
     def external_id(self) -> str:
         """The payment's id in the ledger (unique per operator)."""
         return f"cabinet:{self.pk}"
+
+
+# Helpdesk tickets and notifications live beside (models_helpdesk.py); imported here so
+# Django registers them with the cabinet app.
+from asr_billing.cabinet.models_helpdesk import (  # noqa: E402, F401
+    Audience,
+    MessageAuthor,
+    Notification,
+    NotificationRead,
+    NotificationType,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)

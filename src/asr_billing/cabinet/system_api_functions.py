@@ -388,3 +388,7 @@ def submit_password(call):
     except AuthFailure as exc:
         return {"error": str(exc.message)}
     return {"message": texts.SAVED}
+
+
+# The helpdesk and notification functions live beside; importing registers them.
+from asr_billing.cabinet import functions_helpdesk  # noqa: E402, F401

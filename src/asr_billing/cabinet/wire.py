@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from asr_billing.cabinet import selectors
+from asr_billing.cabinet import selectors, texts
 from asr_billing.core import runtime
 from asr_billing.core.money import fmt
 from asr_billing.subscribers.selectors import subscriber_in_block
@@ -252,3 +252,73 @@ def promised(item) -> dict:
 def service_description(service) -> dict:
     """get_usluga_list[2]: the Android cabinet maps names to this pk (a string, as above)."""
     return {"pk": id_text(service.pk), "name": service.name, "comments": service.comments}
+
+
+# --- Helpdesk and notifications ---------------------------------------------------------------
+# Every value a string: the Android cabinet declares each field String (TicketResponse.kt,
+# CommentResponse.kt) and the counters of Carbon's paged answers are strings.
+
+TICKET_STATUS_TEXT = {
+    "open": texts.TICKET_STATUS_OPEN,
+    "answered": texts.TICKET_STATUS_ANSWERED,
+    "closed": texts.TICKET_STATUS_CLOSED,
+}
+# Carbon names the operator who wrote a comment; the Android cabinet shows a comment as
+# support's only when __creator_abonent is "root" (Carbon's superuser). Every operator's
+# message is signed so: the app recognises it, and subscribers do not learn our operators'
+# user names.
+OPERATOR_SIGNATURE = "root"
+
+
+def helpdesk_moment(value: datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` in local time, always with microseconds: the Android
+    cabinet parses ``yyyy-MM-dd HH:mm:ss.SSSSSS`` (ticket page) and cuts the list's date
+    at the ``.``."""
+    return selectors.local(value).strftime("%Y-%m-%d %H:%M:%S.%f") if value else ""
+
+
+def ticket(item) -> dict:
+    """One item of get_helpdesk_dialogs (Android TicketItem: id, pk, subj, __status,
+    hdsk_datetime, text, child_count); ``state``, ``unread_count`` and
+    ``update_datetime`` are ours."""
+    return {
+        "id": id_text(item.pk),
+        "pk": id_text(item.pk),
+        "subj": item.subject,
+        "__status": TICKET_STATUS_TEXT[item.status],
+        "state": item.status,
+        "hdsk_datetime": helpdesk_moment(item.created_at),
+        "update_datetime": helpdesk_moment(item.updated_at),
+        "text": item.text,
+        "child_count": str(item.message_count),
+        "unread_count": str(item.unread_count),
+    }
+
+
+def ticket_comment(message, subscriber_name: str) -> dict:
+    """One item of get_helpdesk_comments (Android CommentResponse: id, pk, text,
+    create_date, __creator_abonent, read_comment). ``read_comment``: "1" when the other
+    side had read it before this answer; ``from_operator`` is ours."""
+    by_operator = message.author == "operator"
+    return {
+        "id": id_text(message.pk),
+        "pk": id_text(message.pk),
+        "text": message.text,
+        "create_date": helpdesk_moment(message.created_at),
+        "__creator_abonent": OPERATOR_SIGNATURE if by_operator else subscriber_name,
+        "read_comment": flag(message.read_at is not None),
+        "from_operator": flag(by_operator),
+    }
+
+
+def notice(item) -> dict:
+    """One of get_notifications_for_user's ``notifications`` (the Go cabinet reads text
+    and type). ``id`` and ``date`` are ours, ``""`` for notices about the subscriber's
+    own state (they go away with the state, not by being marked read)."""
+    notification = item.notification
+    return {
+        "text": item.text,
+        "type": str(item.type),
+        "id": id_text(notification.pk) if notification is not None else "",
+        "date": moment_space(notification.starts_at) if notification is not None else "",
+    }

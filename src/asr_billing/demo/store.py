@@ -27,6 +27,7 @@ from asr_billing.demo.common import (
     reset_sequences,
     root_group,
 )
+from asr_billing.demo.helpdesk import create_helpdesk
 from asr_billing.finance.models import Account, Operation, OperationType
 from asr_billing.finance.state import is_negbal
 from asr_billing.network.crypto import encrypt_secret
@@ -254,6 +255,7 @@ def create_story(*, seed: int = story.SEED) -> StoryResult:
                               end_date=p.past_vblock[1], actor="cabinet")
                for p in plans if p.past_vblock]
     VoluntaryBlock.objects.bulk_create(blocks)
+    create_helpdesk(now=now)
 
     counter, _ = Counter.objects.get_or_create(name=CONTRACT_COUNTER)
     counter = Counter.objects.select_for_update().get(pk=counter.pk)

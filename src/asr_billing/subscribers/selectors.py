@@ -178,6 +178,21 @@ def group_descendant_ids(group_id: int) -> list[int]:
     return result
 
 
+def group_ancestor_ids(group_id: int) -> list[int]:
+    """The group and every group above it, nearest first (one query per level). A cycle
+    written into the database by hand ends the walk instead of looping forever."""
+    from asr_billing.subscribers.models import Group
+
+    result = [group_id]
+    current = group_id
+    while True:
+        parent = Group.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        if parent is None or parent in result:
+            return result
+        result.append(parent)
+        current = parent
+
+
 def subscriber_in_block(subscriber: Subscriber) -> bool:
     """The Internet is off for the subscriber: cut off by balance (negbal), blocked by the
     administrator, or on a voluntary block. Carbon's ``in_block``; its ``allow_internet``
