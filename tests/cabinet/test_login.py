@@ -1,5 +1,5 @@
-"""web_cabinet.login, try_auto_login, logout, sessions (expiry, suid placement) and the
-failed-login limit."""
+"""web_cabinet.login, try_auto_login, logout, sessions (expiry, suid placement); the
+failed-login limits are in test_throttle.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from asr_billing.cabinet.models import AuthThrottle, CabinetSession, SessionMethod
+from asr_billing.cabinet.models import CabinetSession, SessionMethod
 from asr_billing.cabinet.services import digest
 from asr_billing.network.services import login_update
 
@@ -147,56 +147,7 @@ def test_a_disabled_login_may_still_log_in_and_sees_enabled_0(cab, world):
     assert answer["user"]["enabled"] == "0"
 
 
-# --- Failed-login limit ---------------------------------------------------------------------
-
-
-def test_lockout_per_login_and_its_end(cab, world, may10):
-    for _attempt in range(5):
-        assert cab("login", {"login": LOGIN, "passwd": "guess"}) == WRONG
-    assert AuthThrottle.objects.get(scope="login").failures == 5
-    before = db_state()
-    # The sixth attempt is refused even with the right password, and counts nothing.
-    locked = {"error": "Too many failed logins. Try again in 15 min."}
-    assert cab("login", {"login": LOGIN, "passwd": PASSWORD}) == locked
-    assert db_state() == before
-    may10.shift(timedelta(minutes=14, seconds=1))
-    assert cab("login", {"login": LOGIN, "passwd": PASSWORD}) == {
-        "error": "Too many failed logins. Try again in 1 min."}
-    may10.shift(timedelta(seconds=59))
-    assert "session_id" in cab("login", {"login": LOGIN, "passwd": PASSWORD})
-    # A success forgets the login's failures.
-    assert not AuthThrottle.objects.filter(scope="login").exists()
-
-
-def test_failures_outside_the_window_do_not_add_up(cab, world, may10):
-    for _attempt in range(4):
-        cab("login", {"login": LOGIN, "passwd": "guess"})
-    may10.shift(timedelta(minutes=16))
-    for _attempt in range(4):
-        assert cab("login", {"login": LOGIN, "passwd": "guess"}) == WRONG
-    assert AuthThrottle.objects.get(scope="login").failures == 4
-    assert "session_id" in cab("login", {"login": LOGIN, "passwd": PASSWORD})
-
-
-def test_lockout_per_source_ip(cab, world, config_edit):
-    config_edit("cabinet", "login.ip_max_failures", "3")
-    for name in ("a1", "a2", "a3"):
-        assert cab("login", {"login": name, "passwd": "x"}, remote="127.0.0.1") == WRONG
-    refused = cab("login", {"login": LOGIN, "passwd": PASSWORD})
-    assert refused == {"error": "Too many failed logins. Try again in 15 min."}
-    # The cabinet server passes each subscriber's own IP: another subscriber is not locked.
-    assert "session_id" in cab("login", {"login": LOGIN, "passwd": PASSWORD,
-                                         "src_ip": "192.0.2.8"})
-    assert AuthThrottle.objects.get(scope="ip").key == "127.0.0.1"
-
-
-def test_limits_can_be_switched_off(cab, world, config_edit):
-    config_edit("cabinet", "login.max_failures", "0")
-    config_edit("cabinet", "login.ip_max_failures", "0")
-    for _attempt in range(8):
-        assert cab("login", {"login": LOGIN, "passwd": "guess"}) == WRONG
-    assert not AuthThrottle.objects.exists()
-    assert "session_id" in cab("login", {"login": LOGIN, "passwd": PASSWORD})
+# --- Failed-login limits: tests/cabinet/test_throttle.py -----------------------------------
 
 
 # --- Auto-login by IP -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import time_machine
 from django.conf import settings
 
 from asr_billing.cabinet.mail import _connection
-from asr_billing.cabinet.models import CabinetSession, PasswordResetToken
+from asr_billing.cabinet.models import AuthThrottle, CabinetSession, PasswordResetToken
 from asr_billing.network.models import Login
 from asr_billing.network.selectors import login_check_password
 from asr_billing.subscribers.services import subscriber_contacts_update
@@ -22,6 +22,8 @@ from .conftest import ACTOR, LOGIN, PASSWORD, db_state
 
 MSK = ZoneInfo("Europe/Moscow")
 WRONG_CODE = {"error": "The code is wrong or has expired"}
+SENT = {"message": "If this login exists and has an e-mail address, a code has been sent to "
+                   "it."}
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def test_reset_and_submit(cab, world, frozen, request_code, mailbox):
     login = world["login"]
     suid = cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
     answer, mail, code = request_code(base_url="https://lk.example.com/reset/")
-    assert answer == {"message": "A code was sent to i***@example.com"}
+    assert answer == SENT
     assert len(code) == 10
     assert "To: ivanov@example.com" in mail and "From: billing@localhost" in mail
     assert "Subject: Password reset code" in mail
@@ -100,12 +102,13 @@ def test_code_expires(cab, world, frozen, request_code):
 
 
 def test_a_new_request_replaces_the_code_but_not_within_a_minute(cab, world, frozen,
-                                                                request_code):
+                                                                request_code, mailbox):
     _answer, _mail, first = request_code()
     before = db_state()
-    assert request_code()[0] == {
-        "error": "A code was sent less than a minute ago: check your e-mail"}
-    assert db_state() == before
+    # Within a minute nothing is sent, and the answer does not say so.
+    assert request_code()[0] == SENT
+    assert without_counters(db_state()) == without_counters(before)
+    assert len(mailbox()) == 1
     frozen.shift(timedelta(minutes=1))
     _answer, _mail, second = request_code()
     uid = world["login"].pk
@@ -115,17 +118,131 @@ def test_a_new_request_replaces_the_code_but_not_within_a_minute(cab, world, fro
                                    "psw2": "a1"}) == {"message": "Сохранено"}
 
 
-def test_reset_refusals(cab, world, request_code, mailbox):
+def without_counters(state: dict) -> dict:
+    return {k: v for k, v in state.items() if k != "throttle"}
+
+
+def test_unknown_logins_and_logins_without_e_mail_get_the_same_answer(cab, world,
+                                                                      request_code, mailbox):
     before = db_state()
-    assert request_code(login="nosuch")[0] == {"error": "Login nosuch does not exist"}
-    assert request_code(login="")[0] == {"error": "Argument login is required"}
-    assert db_state() == before
+    assert request_code(login="nosuch")[0] == SENT
+    assert without_counters(db_state()) == without_counters(before)
     subscriber_contacts_update(subscriber=world["subscriber"], actor=ACTOR, email="")
     before = db_state()
-    assert request_code()[0] == {
-        "error": "No e-mail address is set for this login; ask your provider to reset the "
-                 "password"}
-    assert db_state() == before and mailbox() == []
+    assert request_code()[0] == SENT
+    assert without_counters(db_state()) == without_counters(before)
+    assert mailbox() == []
+    assert request_code(login="")[0] == {"error": "Argument login is required"}
+
+
+def test_the_answer_is_byte_identical_whatever_the_login(client, world, frozen, mailbox,
+                                                         django_capture_on_commit_callbacks):
+    """The Go and Laravel cabinets show the answer as it is: it must not tell an
+    enumerator anything — not the existence of the login, nor its e-mail, nor a recent
+    code."""
+    from .conftest import url
+
+    def answer(login: str) -> tuple[int, str, bytes]:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.get(url("reset_password", {"login": login, "base_url": ""}))
+        return response.status_code, response["Content-Type"], response.content
+
+    sent = answer(LOGIN)
+    assert len(mailbox()) == 1
+    assert answer("nosuch") == answer("другой") == sent
+    frozen.shift(timedelta(seconds=30))
+    assert answer(LOGIN) == sent  # a code went out 30 s ago: nothing sent now
+    assert sent == (200, "application/json; charset=utf-8",
+                    b'{"message": "If this login exists and has an e-mail address, a code has '
+                    b'been sent to it."}')
+    assert len(mailbox()) == 1
+
+
+def test_no_code_sent_costs_the_same_queries_but_the_two_inserts(world, frozen):
+    """No obvious timing shortcut: an unknown login, a login without an e-mail address and
+    one that got a code a minute ago run the statements of a code sent, less the INSERTs
+    of the code and of its audit row."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from asr_billing.cabinet.reset import cabinet_password_reset_request
+
+    def statements(login: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            cabinet_password_reset_request(login=login, source_ip="192.0.2.1")
+        return [re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", q["sql"])
+                for q in queries.captured_queries]
+
+    cabinet_password_reset_request(login="warm-up", source_ip="192.0.2.1")  # the IP's row
+    unknown = statements("nosuch")
+    sent = statements(LOGIN)
+    inserts = [q for q in sent if q not in unknown]
+    assert [q.split(" (")[0] for q in inserts] == [
+        'INSERT INTO "cabinet_passwordresettoken"', 'INSERT INTO "core_auditentry"']
+    assert [q for q in sent if q not in inserts] == unknown
+    too_soon = statements(LOGIN)  # the second request for a name: its counter exists
+    assert too_soon == statements("nosuch")
+    subscriber_contacts_update(subscriber=world["subscriber"], actor=ACTOR, email="")
+    PasswordResetToken.objects.all().delete()
+    AuthThrottle.objects.filter(scope="reset_login").delete()
+    assert statements(LOGIN) == unknown  # no e-mail address
+
+
+def test_requests_are_limited_per_login_name_known_or_not(client, world, frozen, mailbox):
+    from .conftest import url
+
+    def ask(login: str) -> bytes:
+        return client.get(url("reset_password", {"login": login, "base_url": ""})).content
+
+    refused = b'{"error": "Too many password reset requests. Try again in 60 min."}'
+    for login in (LOGIN, "nosuch"):
+        answers = [ask(login) for _n in range(4)]  # cabinet['reset.max_requests'] = 3
+        assert answers[3] == refused, login
+        assert answers[:3] == [answers[0]] * 3 and answers[0] != refused
+    before = db_state()
+    assert ask(LOGIN) == refused
+    assert db_state() == before  # a refusal counts nothing
+    frozen.shift(timedelta(minutes=60))
+    assert ask(LOGIN) != refused
+
+
+@pytest.mark.parametrize("via", ["direct", "web"])
+def test_requests_are_limited_per_client_address(cab, world, frozen, config_edit, via):
+    config_edit("network", "api.allowed_ips", "127.0.0.1 192.0.2.0/24")
+    config_edit("cabinet", "reset.ip_max_requests", "3")
+
+    def ask(login: str, client: str):
+        if via == "direct":
+            return cab("reset_password", {"login": login, "base_url": ""}, remote=client)
+        return cab("reset_password", {"login": login, "base_url": "", "src_ip": client})
+
+    for name in ("anna", "boris", "vera"):
+        assert ask(name, "192.0.2.66") == SENT
+    assert ask("gleb", "192.0.2.66") == {
+        "error": "Too many password reset requests. Try again in 60 min."}
+    assert ask(LOGIN, "192.0.2.10") == SENT
+
+
+def test_a_cabinet_server_is_not_limited_as_one_address(cab, world, frozen, config_edit):
+    config_edit("cabinet", "reset.ip_max_requests", "3")
+    for n in range(6):
+        assert cab("reset_password", {"login": f"name{n}", "base_url": ""}) == SENT
+    assert cab("reset_password", {"login": LOGIN, "base_url": ""}) == SENT
+
+
+def test_reset_password_over_rest_v2_answers_the_same(client, world):
+    # CODE C-LARA CarbonClient: web_cabinet.reset_password through POST Users
+    import json
+
+    def ask(login: str) -> list[str]:
+        response = client.post("/rest_api/v2/Users/", {
+            "method1": "web_cabinet.reset_password",
+            "arg1": json.dumps({"login": login, "base_url": ""})})
+        return response.json()["result"]
+
+    assert ask(LOGIN) == ask("nosuch") == [json.dumps(SENT, ensure_ascii=False)]
 
 
 @pytest.mark.parametrize("arg1, error", [

@@ -42,9 +42,11 @@ class CabinetSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuthThrottle)
 class AuthThrottleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("scope", "key", "failures", "window_start")
+    list_display = ("scope", "key", "failures", "window_start", "last_failure_at",
+                    "blocked_until")
     list_filter = ("scope",)
-    search_fields = ("=key",)
+    # A pair's key is "<name> <address>": a name or an address alone finds it (a small table).
+    search_fields = ("key",)
     actions = ("unlock_selected",)
 
     def has_unlock_permission(self, request):

@@ -54,14 +54,18 @@ class CabinetSession(models.Model):
 
 
 class AuthThrottle(models.Model):
-    """Failed attempts of one kind (``scope``: a login name, a source IP, a reset uid) in
-    a window that starts at the first failure. One row per (scope, key), incremented
-    under a row lock, so every gunicorn worker and app node counts the same failures."""
+    """Failed attempts counted under one name (``scope``: what is counted, ``key``: whose
+    — a login name, a login name from one address, an address, a reset uid), shared by
+    every gunicorn worker and app node. Incremented under a row lock by
+    ``cabinet.throttle.throttle_fail``; while ``blocked_until`` is in the future the key's
+    attempts are refused without being tried. See cabinet/throttle.py for the rules."""
 
-    scope = models.CharField(_("scope"), max_length=10)
-    key = models.CharField(_("key"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=20)
+    key = models.CharField(_("key"), max_length=200)
     window_start = models.DateTimeField(_("first failure"))
     failures = models.PositiveIntegerField(_("failures"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    blocked_until = models.DateTimeField(_("refused until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("failed login counter")

@@ -3,14 +3,19 @@
 ``cabinet_password_reset_request`` e-mails a 10-character code (and a link, when the
 cabinet gives its ``base_url``) to the subscriber's e-mail address. The code is stored as
 a digest, expires after cabinet['reset.token_minutes'], works once, and a new request
-replaces the previous code. ``cabinet_password_reset_submit`` takes the code with the
-login's id (or its subscriber's id, which some clients send as ``uid``) and sets the new
-password; wrong codes count as failed attempts per uid (cabinet/throttle.py).
+replaces the previous code. The caller learns nothing about the login (whether it exists,
+has an e-mail address, got a code a minute ago): one answer for all, and requests are
+limited per login name and per client address. ``cabinet_password_reset_submit`` takes
+the code with the login's id (or its subscriber's id, which some clients send as ``uid``)
+and sets the new password; wrong codes count as failed attempts per uid
+(cabinet/throttle.py).
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -19,19 +24,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from asr_billing.cabinet import throttle
+from asr_billing.cabinet.login_guard import login_client_ip
 from asr_billing.cabinet.mail import send_mail
 from asr_billing.cabinet.models import CabinetSession, PasswordResetToken
 from asr_billing.cabinet.selectors import local
 from asr_billing.cabinet.services import (
     AuthFailure,
+    CabinetOptions,
     cabinet_options,
     check_cabinet_password,
     digest,
     session_actor,
 )
+from asr_billing.cabinet.throttle import (
+    Rule,
+    ip_key,
+    throttle_clear,
+    throttle_fail,
+    throttle_wait,
+)
 from asr_billing.core.audit import audit_record
-from asr_billing.core.errors import Conflict, InvalidInput, NotFound
+from asr_billing.core.errors import InvalidInput
 from asr_billing.core.wire import integral_text
 from asr_billing.network.models import Login
 
@@ -58,37 +71,80 @@ def _link(base_url: str, code: str, login: Login) -> str:
     return f"{text}{joiner}{urlencode({'token': code, 'uid': login.pk})}"
 
 
+@dataclass(frozen=True)
+class ResetRequest:
+    """What a reset request did — for the audit log and tests, never for the caller:
+    the answer must not tell whether the login exists."""
+
+    token: PasswordResetToken | None  # None: nothing was sent
+    reason: str  # "sent", "unknown_login", "no_email", "too_soon"
+
+
+def reset_request_rules(*, login: str, client_ip: str | None,
+                        options: CabinetOptions) -> list[Rule]:
+    """Every request counts (an e-mail may leave), per login name — known or not, so a
+    refusal tells nothing either — and per client address (cabinet.login_guard's)."""
+    window = options.reset_window
+    same = {"delay": window, "max_delay": window, "forget": window}
+    return [
+        Rule("reset_login", login, options.reset_max_requests, **same),
+        Rule("reset_ip", ip_key(client_ip), options.reset_ip_max_requests, **same),
+    ]
+
+
 def cabinet_password_reset_request(
-    *, login: str, base_url: str = "", now: datetime | None = None
-) -> PasswordResetToken:
+    *,
+    login: str,
+    base_url: str = "",
+    source_ip: str = "",
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> ResetRequest:
     """E-mail a password reset code for the login named ``login`` to its subscriber's
-    e-mail address. The message leaves after the transaction commits."""
+    e-mail address; the message leaves after the transaction commits. Nothing is sent
+    for an unknown login, one without an e-mail address, or one that got a code less than
+    a minute ago — and the caller cannot tell: the same statements run on every path but
+    the two INSERTs (the code, its audit row) and the e-mail of a code really sent, and
+    the adapters answer the same text. ``source_ip``/``client_ip`` as for
+    ``cabinet_login``. Raises AuthFailure (code ``reset_throttled``) past
+    cabinet['reset.max_requests'] for the name or cabinet['reset.ip_max_requests'] for
+    the address within cabinet['reset.window_minutes']; such a refusal counts nothing."""
     now = now or timezone.now()
     name = str(login or "").strip()
-    record = Login.objects.select_related("subscriber").filter(login=name).first() if name \
-        else None
-    if record is None:
-        raise NotFound(_("Login %(login)s does not exist") % {"login": name[:64]},
-                       code="login_not_found")
-    email = record.subscriber.email
-    if not email:
-        raise InvalidInput(
-            _("No e-mail address is set for this login; ask your provider to reset the "
-              "password"),
-            code="no_email",
+    options = cabinet_options()
+    client = login_client_ip(source_ip=source_ip, claimed=client_ip)
+    rules = reset_request_rules(login=name, client_ip=client, options=options)
+    wait = throttle_wait(rules, now=now)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise AuthFailure(
+            _("Too many password reset requests. Try again in %(minutes)d min.")
+            % {"minutes": minutes},
+            code="reset_throttled",
         )
-    lifetime = cabinet_options().reset_lifetime
-    code = _new_code()
+    code = _new_code()  # drawn and digested on every path: the same work either way
+    code_digest = digest(code)
     with transaction.atomic():
-        Login.objects.select_for_update().filter(pk=record.pk).first()  # one request at a time
-        tokens = PasswordResetToken.objects.filter(login=record)
-        if tokens.filter(created_at__gt=now - REQUEST_INTERVAL).exists():
-            raise Conflict(_("A code was sent less than a minute ago: check your e-mail"),
-                           code="reset_too_often")
-        tokens.filter(used_at__isnull=True).update(used_at=now)  # the old code stops working
+        throttle_fail(rules, now=now)
+        # One request per login at a time; an unknown name locks nothing, in one query too.
+        record = (Login.objects.select_for_update(of=("self",)).select_related("subscriber")
+                  .filter(login=name).first()) if name else None
+        # Id 0 is no login's: an unknown name runs the same statements as a known one.
+        too_soon = PasswordResetToken.objects.filter(
+            login_id=record.pk if record else 0, created_at__gt=now - REQUEST_INTERVAL
+        ).exists()
+        email = record.subscriber.email if record is not None else ""
+        reason = ("unknown_login" if record is None else "no_email" if not email
+                  else "too_soon" if too_soon else "sent")
+        # The old code stops working when a new one is sent (else this matches nothing).
+        PasswordResetToken.objects.filter(
+            login_id=record.pk if reason == "sent" else 0, used_at__isnull=True
+        ).update(used_at=now)
+        if reason != "sent":
+            return ResetRequest(None, reason)
         token = PasswordResetToken.objects.create(
-            login=record, token_hash=digest(code), email=email, created_at=now,
-            expires_at=now + lifetime,
+            login=record, token_hash=code_digest, email=email, created_at=now,
+            expires_at=now + options.reset_lifetime,
         )
         audit_record(actor=session_actor(record), action="password_reset_request", obj=record,
                      subscriber=record.subscriber, new={"email": email})
@@ -104,7 +160,7 @@ def cabinet_password_reset_request(
         body += _("\nIf you did not ask for it, ignore this message.\n")
         subject = _("Password reset code")
         transaction.on_commit(lambda: send_mail(to=email, subject=subject, body=body))
-    return token
+    return ResetRequest(token, "sent")
 
 
 def cabinet_password_reset_submit(
@@ -123,8 +179,10 @@ def cabinet_password_reset_submit(
         uid_text = str(uid_number)
     else:
         uid_number = -1
-    limit = throttle.Limit("reset", uid_text, options.max_failures)
-    if throttle.locked_until([limit], window=options.window, now=now) is not None:
+    window = options.window
+    rule = Rule("reset", uid_text, options.max_failures, delay=window, max_delay=window,
+                forget=window)
+    if throttle_wait([rule], now=now) is not None:
         raise AuthFailure(_("Too many wrong codes. Try again later."), code="reset_locked")
     if not isinstance(password1, str) or password1 != password2:
         raise InvalidInput(_("The passwords do not match"), code="passwords_differ")
@@ -140,8 +198,7 @@ def cabinet_password_reset_submit(
     )
     wrong = AuthFailure(_("The code is wrong or has expired"), code="reset_code_wrong")
     if found is None:
-        if limit.limit > 0:
-            throttle.record_failure("reset", uid_text, window=options.window, now=now)
+        throttle_fail([rule], now=now)
         raise wrong
     login = found.login
     with transaction.atomic():
@@ -152,5 +209,5 @@ def cabinet_password_reset_submit(
             raise wrong
         login_set_password(login=login, password=password1, actor=session_actor(login))
         CabinetSession.objects.filter(login=login, closed_at__isnull=True).update(closed_at=now)
-        throttle.clear("reset", uid_text)
+        throttle_clear([rule])
     return login

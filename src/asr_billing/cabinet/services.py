@@ -6,11 +6,13 @@ stored only as a SHA-256 digest. A session is valid while it is not closed and h
 used within cabinet['session.idle_minutes']; an unknown, closed or idle one raises
 NotAuthorized, whose text is the product's ``Необходимо авторизоваться``.
 
-Failed logins are counted per login name and per source IP in the database
-(cabinet/throttle.py). Such a refusal is an ``AuthFailure``: its failure count must be
-kept, so adapters answer it without rolling their transaction back.
+Failed logins are counted in the database (cabinet/login_guard.py: per login name and
+client address, per address, and per name with a growing delay). Such a refusal is an
+``AuthFailure``: its failure count must be kept, so adapters answer it without rolling
+their transaction back.
 
-Python API for other adapters (REST v2): ``cabinet_login``, ``cabinet_auto_login``,
+Python API for other adapters (REST v2): ``cabinet_login``, ``cabinet_password_check``,
+``cabinet_auto_login``,
 ``cabinet_session_open``, ``cabinet_session_get``, ``cabinet_session_close`` and
 ``dynamic_session`` (a session for a login without its password). For operators:
 ``cabinet_sessions_end`` and ``cabinet_throttles_clear`` (audited). To run a
@@ -31,7 +33,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from asr_billing.cabinet import texts, throttle
+from asr_billing.cabinet import texts
+from asr_billing.cabinet.login_guard import (
+    login_client_ip,
+    subscriber_login_guard,
+    throttled_text,
+)
 from asr_billing.cabinet.models import AuthThrottle, CabinetSession, SessionMethod
 from asr_billing.core import runtime
 from asr_billing.core.audit import Actor, audit_record
@@ -71,6 +78,9 @@ class CabinetOptions:
     ip_max_failures: int
     window: timedelta
     reset_lifetime: timedelta
+    reset_max_requests: int
+    reset_ip_max_requests: int
+    reset_window: timedelta
 
 
 def cabinet_options() -> CabinetOptions:
@@ -85,6 +95,9 @@ def cabinet_options() -> CabinetOptions:
         ip_max_failures=number("login.ip_max_failures"),
         window=timedelta(minutes=number("login.lockout_minutes")),
         reset_lifetime=timedelta(minutes=number("reset.token_minutes")),
+        reset_max_requests=number("reset.max_requests"),
+        reset_ip_max_requests=number("reset.ip_max_requests"),
+        reset_window=timedelta(minutes=number("reset.window_minutes")),
     )
 
 
@@ -201,16 +214,18 @@ def cabinet_sessions_end(
 
 
 def cabinet_throttles_clear(*, throttle_ids: Iterable[int], actor: Actor) -> int:
-    """An operator forgets the failed attempts counted in ``throttle_ids`` (a login name
-    or an address locked out is unlocked), each with an audit row saying what was
-    counted; unknown ids are passed over. Returns how many were cleared."""
+    """An operator forgets the failed attempts counted in ``throttle_ids`` (a login name,
+    a name from one address, an address refused is let in again), each with an audit row
+    saying what was counted; unknown ids are passed over. Returns how many were cleared."""
     with transaction.atomic():
         rows = list(AuthThrottle.objects.select_for_update()
                     .filter(pk__in=list(throttle_ids)).order_by("pk"))
         for row in rows:
             audit_record(actor=actor, action="cabinet_throttle_clear", obj=row,
                          old={"scope": row.scope, "key": row.key, "failures": row.failures,
-                              "window_start": row.window_start.isoformat()})
+                              "window_start": row.window_start.isoformat(),
+                              "blocked_until": row.blocked_until and row.blocked_until
+                              .isoformat()})
         AuthThrottle.objects.filter(pk__in=[row.pk for row in rows]).delete()
     return len(rows)
 
@@ -226,13 +241,6 @@ def dynamic_session(*, login: Login, source_ip: str) -> str:
 # --- Logging in -------------------------------------------------------------------------
 
 
-def _login_limits(login_name: str, ip: str, options: CabinetOptions) -> list[throttle.Limit]:
-    return [
-        throttle.Limit("login", login_name, options.max_failures),
-        throttle.Limit("ip", ip, options.ip_max_failures),
-    ]
-
-
 def cabinet_login(
     *,
     login: str,
@@ -241,23 +249,18 @@ def cabinet_login(
     client_ip: str | None = None,
     now: datetime | None = None,
 ) -> OpenedSession:
-    """Log in with a login name and its password. ``client_ip`` is the subscriber's
-    address when a cabinet web server calls for them (their failures count per that IP);
-    else the caller's ``source_ip`` counts. Raises AuthFailure (wrong login or password,
-    or too many failures) — the failure is counted even then."""
+    """Log in with a login name and its password. ``source_ip`` is the caller;
+    ``client_ip`` the subscriber's address a cabinet server passes (believed only from
+    network['api.cabinet_servers'], see cabinet.login_guard). Raises AuthFailure: wrong
+    login or password (the failure is counted, even then), or code ``login_locked`` when
+    the attempt must wait (nothing is tried or counted)."""
     now = now or timezone.now()
-    options = cabinet_options()
     name = str(login or "").strip()
-    ip = canonical_ip(client_ip) if client_ip else None
-    ip = ip or source_ip
-    limits = _login_limits(name, ip, options)
-    until = throttle.locked_until(limits, window=options.window, now=now)
-    if until is not None:
-        minutes = max(1, -(-int((until - now).total_seconds()) // 60))
-        raise AuthFailure(
-            _("Too many failed logins. Try again in %(minutes)d min.") % {"minutes": minutes},
-            code="login_locked",
-        )
+    client = login_client_ip(source_ip=source_ip, claimed=client_ip)
+    guard = subscriber_login_guard(login=name, client_ip=client)
+    wait = guard.wait(now=now)
+    if wait is not None:
+        raise AuthFailure(throttled_text(wait), code="login_locked")
     record = (
         Login.objects.select_related("subscriber__account", "subscriber__tariff")
         .filter(login=name)
@@ -268,12 +271,36 @@ def cabinet_login(
     if record is None or not isinstance(password, str) or not login_check_password(
         record, password
     ):
-        for item in limits:
-            if item.limit > 0:
-                throttle.record_failure(item.scope, item.key, window=options.window, now=now)
+        guard.failed(now=now)
         raise AuthFailure(texts.WRONG_LOGIN, code="wrong_login")
-    throttle.clear("login", name)
-    return cabinet_session_open(login=record, method=SessionMethod.PASSWORD, src_ip=ip, now=now)
+    guard.succeeded()
+    return cabinet_session_open(login=record, method=SessionMethod.PASSWORD,
+                                src_ip=client or source_ip, now=now)
+
+
+def cabinet_password_check(
+    *,
+    login: Login,
+    password,
+    source_ip: str,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Is ``password`` the password of ``login`` (REST v2 ``check_pass``)? A wrong one is
+    counted as a failed login of that name, exactly as ``cabinet_login`` counts it; a
+    right one clears the (name, client address) count. Raises AuthFailure with code
+    ``login_locked`` when the attempt must wait (nothing is compared or counted)."""
+    now = now or timezone.now()
+    client = login_client_ip(source_ip=source_ip, claimed=client_ip)
+    guard = subscriber_login_guard(login=login.login, client_ip=client)
+    wait = guard.wait(now=now)
+    if wait is not None:
+        raise AuthFailure(throttled_text(wait), code="login_locked")
+    if not isinstance(password, str) or not login_check_password(login, password):
+        guard.failed(now=now)
+        return False
+    guard.succeeded()
+    return True
 
 
 def cabinet_auto_login(

@@ -357,20 +357,19 @@ def add_payment_operation(call):
 # --- Forgotten password -----------------------------------------------------------------------
 
 
-def _masked(email: str) -> str:
-    name, _at, domain = email.partition("@")
-    return f"{name[:1]}***@{domain}"
-
-
 @cabinet("reset_password", writes=True)
 def reset_password(call):
-    """{"login", "base_url"} -> e-mails a code (and a link when base_url is a URL)."""
+    """{"login", "base_url"[, "src_ip"]} -> e-mails a code (and a link when base_url is a
+    URL). One answer whether or not the login exists or has an e-mail address."""
     base_url = call.args.text("base_url")
-    token = cabinet_password_reset_request(
+    cabinet_password_reset_request(
         login=call.args.text("login", required=True),
         base_url="" if base_url.lower() in ("null", "none") else base_url,
+        source_ip=call.source_ip,
+        client_ip=call.args.text("src_ip") or None,
     )
-    return {"message": _("A code was sent to %(email)s") % {"email": _masked(token.email)}}
+    return {"message": _("If this login exists and has an e-mail address, a code has been "
+                         "sent to it.")}
 
 
 @cabinet("submit_password")

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from asr_billing.core.admin_login import OperatorLoginForm
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link
 from asr_billing.core.models import AuditEntry
 
 admin.site.site_header = "asr-billing"
 admin.site.site_title = "asr-billing"
 admin.site.index_title = _("Billing administration")
+admin.site.login_form = OperatorLoginForm  # failed logins are limited (core/admin_login.py)
 
 
 @admin.register(AuditEntry)

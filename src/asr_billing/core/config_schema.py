@@ -149,6 +149,13 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         check_networks,
         "Reverse proxies whose X-Forwarded-For is trusted for the allow-list check.",
     ),
+    ("network", "api.cabinet_servers"): KeySpec(
+        "127.0.0.1 ::1",
+        check_networks,
+        "Cabinet web sites and integration servers that log subscribers in for them: the "
+        "subscriber's address they pass as src_ip is believed, and their own address is "
+        "not throttled as one client.",
+    ),
     ("network", "api.rest.key"): KeySpec(
         "",
         check_api_key,
@@ -176,19 +183,42 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ),
     ("cabinet", "login.max_failures"): KeySpec(
         "5", _int_range(0, 1000),
-        "Failed cabinet logins of one login name within login.lockout_minutes before it is "
-        "locked for the rest of that time; 0: no limit.",
+        "Failed logins of one login name from one client address before that pair is "
+        "refused for login.lockout_minutes; 0: no limit.",
     ),
     ("cabinet", "login.ip_max_failures"): KeySpec(
         "30", _int_range(0, 100000),
-        "The same per source IP (the subscriber's IP when the cabinet passes src_ip, else the "
-        "caller's); 0: no limit.",
+        "Failed logins from one client address, whatever the names, before it is refused for "
+        "login.lockout_minutes; 0: no limit.",
     ),
     ("cabinet", "login.lockout_minutes"): KeySpec(
-        "15", _int_range(1, 1440), "The window (minutes) in which failed logins are counted."
+        "15", _int_range(1, 1440),
+        "How long a full counter refuses; a counter without failures for this long restarts.",
+    ),
+    ("cabinet", "login.delay_after"): KeySpec(
+        "10", _int_range(0, 100000),
+        "Failed logins of one login name from anywhere before each further failure delays "
+        "that name's next attempt (1 s, doubling); 0: no delay.",
+    ),
+    ("cabinet", "login.max_delay_seconds"): KeySpec(
+        "60", _int_range(1, 3600), "The longest such delay, in seconds."
     ),
     ("cabinet", "reset.token_minutes"): KeySpec(
         "60", _int_range(5, 10080), "How long an e-mailed password reset code stays valid."
+    ),
+    ("cabinet", "reset.max_requests"): KeySpec(
+        "3", _int_range(0, 1000),
+        "Password reset requests for one login name within reset.window_minutes; 0: no "
+        "limit.",
+    ),
+    ("cabinet", "reset.ip_max_requests"): KeySpec(
+        "10", _int_range(0, 100000),
+        "Password reset requests from one client address within reset.window_minutes; 0: no "
+        "limit.",
+    ),
+    ("cabinet", "reset.window_minutes"): KeySpec(
+        "60", _int_range(1, 10080),
+        "The window of the reset request limits; a full one refuses for this long.",
     ),
     ("cabinet", "email.backend"): KeySpec(
         "file", _one_of(("file", "console", "smtp")),

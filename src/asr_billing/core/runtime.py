@@ -61,6 +61,11 @@ class Snapshot:
         return parse_networks(self.get("network", "api.trusted_proxies"))
 
     @cached_property
+    def cabinet_servers(self):
+        """network['api.cabinet_servers']: servers that log subscribers in for them."""
+        return parse_networks(self.get("network", "api.cabinet_servers"))
+
+    @cached_property
     def passwords(self) -> dict[str, str]:
         """Context name -> password, from every network['api.<context>.psw'] line."""
         result = {}

@@ -33,10 +33,17 @@ def _text_arg(args: dict, key: str, name: str) -> str:
 
 
 def check_pass(ctx, spec, login, arg, name) -> bool:
-    """True when ``passwd`` is the login's password (constant-time comparison)."""
-    from asr_billing.network.selectors import login_check_password
+    """True when ``passwd`` is the login's password (constant-time comparison). A wrong
+    one counts as a failed cabinet login of that name (cabinet.login_guard): a server in
+    network['api.cabinet_servers'] passes the subscriber's address as ``src_ip``. An
+    attempt that must wait is refused with the cabinet's "Too many failed logins" text."""
+    from asr_billing.cabinet.services import cabinet_password_check
 
-    return login_check_password(login, _text_arg(object_arg(arg, name), "passwd", name))
+    args = object_arg(arg, name)
+    password = _text_arg(args, "passwd", name)
+    claimed = args.get("src_ip")
+    return cabinet_password_check(login=login, password=password, source_ip=ctx.source_ip,
+                                  client_ip=claimed if isinstance(claimed, str) else None)
 
 
 def set_password(ctx, spec, login, arg, name) -> bool:
