@@ -356,3 +356,40 @@ def test_operator_and_subscriber_names_are_counted_apart(client, cab, world, dir
     assert "session_id" in login_via(cab, "direct", OWNER, PASSWORD)
     assert "Too many failed logins" in admin_login(client, "Staff-2024!", remote=ATTACKER,
                                                    username=LOGIN).content.decode()
+
+
+# --- The core: cabinet.throttle ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address, key", [
+    ("192.0.2.7", "192.0.2.7"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+    ("", ""),
+    (None, ""),
+])
+def test_ip_keys(address, key):
+    from asr_billing.cabinet.throttle import ip_key
+
+    assert ip_key(address) == key
+
+
+def test_a_long_run_of_failures_keeps_the_delay_at_its_maximum(db, frozen):
+    from django.utils import timezone
+
+    from asr_billing.cabinet.throttle import Rule, throttle_fail, throttle_wait
+
+    rule = Rule("test", "Some Key", limit=2, delay=timedelta(seconds=1),
+                max_delay=timedelta(seconds=60), forget=timedelta(minutes=15))
+    now = timezone.now()
+    throttle_fail([rule], now=now)
+    assert throttle_wait([rule], now=now) is None
+    for _n in range(200):  # 2**198 seconds would overflow a timedelta
+        throttle_fail([rule, rule], now=now)  # a repeated rule counts once
+    row = AuthThrottle.objects.get()
+    assert (row.key, row.failures, row.blocked_until) == ("some key", 201,
+                                                          now + timedelta(seconds=60))
+    assert throttle_wait([rule], now=now) == timedelta(seconds=60)
+    assert throttle_wait([Rule("test", "SOME KEY ", 2, rule.delay, rule.max_delay,
+                               rule.forget)], now=now) == timedelta(seconds=60)

@@ -17,9 +17,6 @@ A refused attempt is not tried and counts nothing. Checking comes before trying,
 attempts that arrive together all pass the check before any of them is counted: at most
 as many as run in parallel get past a full counter once. The password-login policy built
 on this (which counters a login attempt touches) is ``cabinet.login_guard``.
-
-``Limit``/``locked_until``/``record_failure``/``clear`` are the older interface (a fixed
-window from the first failure); rest_v2.legacy's login still uses them.
 """
 
 from __future__ import annotations
@@ -144,49 +141,3 @@ def throttle_clear(rules) -> None:
     keys = {(rule.scope, clean_key(rule.key)) for rule in rules if rule.key}
     if keys:
         AuthThrottle.objects.filter(_matching(keys)).delete()
-
-
-# --- The older interface: a fixed window from the first failure --------------------------
-
-
-@dataclass(frozen=True)
-class Limit:
-    scope: str
-    key: str
-    limit: int  # failures allowed in the window; 0 = no limit
-
-
-def locked_until(limits: list[Limit], *, window: timedelta, now: datetime) -> datetime | None:
-    """The moment the latest lock among ``limits`` ends, or None when none is locked."""
-    active = [item for item in limits if item.limit > 0 and item.key]
-    if not active:
-        return None
-    limit_of = {(item.scope, clean_key(item.key)): item.limit for item in active}
-    rows = AuthThrottle.objects.filter(_matching(limit_of), window_start__gt=now - window
-                                       ).values_list("scope", "key", "window_start", "failures")
-    ends = [
-        start + window
-        for scope, key, start, failures in rows
-        if failures >= limit_of.get((scope, key), 0) > 0
-    ]
-    return max(ends) if ends else None
-
-
-def record_failure(scope: str, key: str, *, window: timedelta, now: datetime) -> int:
-    """Count one failure; returns the failures in the current window (this one included)."""
-    key = clean_key(key)
-    if not key:
-        return 0
-    with transaction.atomic():
-        row = _locked_row(scope, key, now)
-        if row.window_start <= now - window:
-            row.window_start, row.failures = now, 0
-        row.failures += 1
-        row.last_failure_at = now
-        row.save(update_fields=["window_start", "failures", "last_failure_at"])
-        return row.failures
-
-
-def clear(scope: str, key: str) -> None:
-    """Forget the failures of one key (after a successful login)."""
-    AuthThrottle.objects.filter(scope=scope, key=clean_key(key)).delete()

@@ -23,21 +23,13 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from asr_billing.cabinet import throttle
+from asr_billing.cabinet.login_guard import operator_login_guard
 from asr_billing.core.audit import audit_record
 from asr_billing.core.runtime import Snapshot
 from asr_billing.rest_v2.models import LegacyApiKey
 from asr_billing.rest_v2.registry import AccessRefused, ModelSpec
 
 KEY_BYTES = 20
-# Failed logins (cabinet.throttle counters, shown and cleared in the admin with the
-# cabinet's): per username from one address — a guesser slows down himself, not the
-# operator whose name he tries from elsewhere — and per address whatever the names.
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_LOGIN = 5
-MAX_FAILURES_PER_IP = 20
-SCOPE_LOGIN = "legacy_usr"
-SCOPE_IP = "legacy_ip"
 
 
 def enabled(snapshot: Snapshot) -> bool:
@@ -53,28 +45,24 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# --- login throttle
-
-
-def _limits(username: str, source_ip: str) -> list[throttle.Limit]:
-    return [
-        throttle.Limit(SCOPE_LOGIN, f"{source_ip} {username}", MAX_FAILURES_PER_LOGIN),
-        throttle.Limit(SCOPE_IP, source_ip, MAX_FAILURES_PER_IP),
-    ]
+# --- login throttle: the admin login's (cabinet.login_guard.operator_login_guard) — per
+# username from one address (a guesser slows down himself, not the operator whose name he
+# tries from elsewhere), per address whatever the names, and per username with a short
+# growing delay; limits cabinet['login.*'], counters shown and cleared in the admin.
 
 
 def login_locked_until(*, username: str, source_ip: str, now: datetime) -> datetime | None:
-    """When the lock on these credentials from this address ends; None: not locked."""
-    return throttle.locked_until(_limits(username, source_ip), window=THROTTLE_WINDOW, now=now)
+    """When these credentials may be tried again from this address; None: now."""
+    wait = operator_login_guard(username=username, client_ip=source_ip).wait(now=now)
+    return now + wait if wait is not None else None
 
 
 def login_failed(*, username: str, source_ip: str, now: datetime) -> None:
-    for limit in _limits(username, source_ip):
-        throttle.record_failure(limit.scope, limit.key, window=THROTTLE_WINDOW, now=now)
+    operator_login_guard(username=username, client_ip=source_ip).failed(now=now)
 
 
 def login_succeeded(*, username: str, source_ip: str) -> None:
-    throttle.clear(SCOPE_LOGIN, f"{source_ip} {username}")
+    operator_login_guard(username=username, client_ip=source_ip).succeeded()
 
 
 # --- keys
