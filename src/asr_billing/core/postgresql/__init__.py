@@ -1,0 +1,1 @@
+"""asr-billing's PostgreSQL database backend (settings: ENGINE ``asr_billing.core.postgresql``)."""
