@@ -131,3 +131,15 @@ def test_a_published_notification_is_not_edited_but_ended(admin_client, world):
     notice.refresh_from_db()
     assert (notice.text, notice.ends_at is not None) == ("Всем", True)
     assert AuditEntry.objects.get(action="notification_end").actor == "admin:admin"
+
+
+def test_a_closed_ticket_reads_closed_in_russian_not_the_filters_plural(
+        admin_client, ticket, config_edit, settings):
+    """"Closed" is a list filter's "Закрытые" elsewhere; a ticket's status has its own
+    context. In Russian, the default language (this module's fixture sets English)."""
+    config_edit("app", "language", "ru")
+    settings.LANGUAGE_CODE = "ru"
+    ticket_close(ticket=ticket, actor="test")
+    page = admin_client.get("/admin/cabinet/ticket/", {"status__exact": "closed"})
+    assert page.status_code == 200
+    assert '<td class="field-status">Закрыта</td>' in page.content.decode()

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from asr_billing.finance.models import Operation, Reconciliation
 from asr_billing.finance.reconcile_cli import FORMATS as CLI_FORMATS
@@ -73,6 +74,36 @@ def test_the_report_as_printed(make_subscriber, gateway, tmp_path):
         "Result: 6 lines differ",
     ]
 
+
+
+def test_the_report_in_russian_the_default_language(make_subscriber, gateway, tmp_path):
+    """Operators run the command with app['language'] = 'ru': the same report in Russian,
+    the bank's fee is "комиссия" (not the tariff's "абонентская плата"), plural forms."""
+    ledger = full_ledger(make_subscriber)
+    path = tmp_path / "sber-2024-03-15.txt"
+    path.write_bytes(ledger.registry)
+    with translation.override("ru"):
+        code, out, _error = reconcile(gateway=gateway, file=str(path))
+    report = Reconciliation.objects.get()
+    assert code == 3
+    assert out[:9] == [
+        f"Сверка №{report.pk} по шлюзу sberbank.reg (оператор SBER_REG), реестр за 2024-03-15",
+        f"Файл sber-2024-03-15.txt, SHA-256 {report.file_sha256}",
+        "Реестр: платежей 6, сумма 1250.00 (комиссия 12.50); биллинг: платежей 4, "
+        "сумма 940.00",
+        "  совпадает                         1",
+        "  нет в биллинге                    2",
+        "  нет в реестре                     1",
+        "  расходится сумма или счёт         2",
+        "  сторнирован в биллинге            1",
+        "Строки, кроме полностью совпавших:",
+    ]
+    assert out[9] == (
+        "  РАСХОДИТСЯ строка 3: расходится сумма или счёт; транзакция T2, лицевой счёт "
+        "100002, в реестре 350.00, в биллинге 300.00 (договор 100002); сумма: в реестре "
+        "350.00, в биллинге 300.00"
+    )
+    assert out[-1] == "Итог: расходятся 6 строк"
 
 def test_post_missing_then_all_match_exit_zero(make_subscriber, gateway, tmp_path):
     rows = [("T1", "100001", "500.00", "09:00:00"), ("T5", "100003", "150.00", "12:00:00"),

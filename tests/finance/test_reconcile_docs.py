@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from asr_billing.finance.models import PaymentOperator
 from tests.finance.test_reconcile_command import reconcile
@@ -50,10 +51,14 @@ def test_the_worked_example_prints_what_the_docs_show(client, make_subscriber):
         "PAY_DATE": "01.05.2024_12:32:00"})
     assert b"<CODE>0</CODE>" in paid.content
     runs = []
-    for post_missing in (False, True, False):
-        code, out, error = reconcile(gateway="sberbank.demo", file=str(EXAMPLE),
-                                     post_missing=post_missing)
-        runs.append(numbers_out(out + ([f"error: {error}"] if error else []) + [f"exit {code}"]))
+    # The docs show the command with app['language'] = 'en'; the requests above left the
+    # default language (Russian) active, as LocaleMiddleware does, so English again.
+    with translation.override("en"):
+        for post_missing in (False, True, False):
+            code, out, error = reconcile(gateway="sberbank.demo", file=str(EXAMPLE),
+                                         post_missing=post_missing)
+            runs.append(numbers_out(out + ([f"error: {error}"] if error else [])
+                                    + [f"exit {code}"]))
     assert runs == [numbers_out(block) for block in documented_outputs()]
 
 

@@ -12,12 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketStatus(models.TextChoices):
     OPEN = "open", _("Waiting for support")  # new, or the subscriber wrote last
     ANSWERED = "answered", _("Answered")  # an operator wrote last
-    CLOSED = "closed", _("Closed")  # no more messages from the subscriber
+    # no more messages from the subscriber; "Closed" alone is a list filter's plural
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 class Ticket(models.Model):
@@ -68,7 +70,8 @@ class TicketMessage(models.Model):
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE,
                                related_name="messages")
-    author = models.CharField(_("from"), max_length=10, choices=MessageAuthor.choices)
+    author = models.CharField(pgettext_lazy("message author", "from"), max_length=10,
+                              choices=MessageAuthor.choices)
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("operator"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
@@ -114,7 +117,8 @@ class Notification(models.Model):
     text = models.TextField(_("text"))
     type = models.CharField(_("type"), max_length=10, choices=NotificationType.choices,
                             default=NotificationType.INFO)
-    audience = models.CharField(_("to"), max_length=10, choices=Audience.choices)
+    audience = models.CharField(pgettext_lazy("addressee", "to"), max_length=10,
+                                choices=Audience.choices)
     subscriber = models.ForeignKey(
         "subscribers.Subscriber", verbose_name=_("subscriber"), null=True, blank=True,
         on_delete=models.CASCADE, related_name="notifications",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from asr_billing.core.money import ZERO, MoneyField
 
@@ -122,7 +123,7 @@ class ReconciliationLine(models.Model):
     txn_id = models.CharField(_("transaction id"), max_length=100, blank=True)
     account = models.CharField(_("account in the registry"), max_length=64, blank=True)
     registry_amount = MoneyField(_("registry amount"), null=True, blank=True)
-    fee = MoneyField(_("fee"), null=True, blank=True)
+    fee = MoneyField(pgettext_lazy("bank fee", "fee"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     operation = models.ForeignKey(
         "finance.Operation",

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from asr_billing.core.config_schema import REGISTRY_ENCODINGS, REGISTRY_FORMATS
 from asr_billing.core.errors import InvalidInput
@@ -311,7 +312,7 @@ def _sber_row(number: int, text: str, zone: ZoneInfo) -> RegistryRow:
                             % {"value": repr(fields[1])})
     txn_id = _txn_id(number, fields[3])
     amount = _amount(number, fields[4].strip(), _("amount"))
-    fee = _amount(number, fields[5].strip(), _("fee"), positive=False)
+    fee = _amount(number, fields[5].strip(), pgettext("bank fee", "fee"), positive=False)
     day = _sber_date(number, fields[6])
     at = _sber_time(number, fields[7])
     tags: dict[str, str] = {}
@@ -434,7 +435,8 @@ def _csv_row(number: int, fields: list[str], settings: RegistrySettings, zone) -
         moment = datetime.combine(moment.date(), at)
     fee = None
     if settings.fee_column:
-        fee = _amount(number, column(settings.fee_column), _("fee"), positive=False)
+        fee = _amount(number, column(settings.fee_column), pgettext("bank fee", "fee"),
+                      positive=False)
     return RegistryRow(
         line=number,
         txn_id=_txn_id(number, column(settings.txn_id_column)),
