@@ -280,6 +280,22 @@ def test_wrong_codes_lock_the_uid(cab, world, frozen, request_code):
         "message": "Сохранено"}
 
 
+def test_typos_in_the_new_password_do_not_use_up_the_codes_attempts(cab, world, frozen,
+                                                                    request_code):
+    # The new password is checked before the code is tried (and counted): ten typos,
+    # twice cabinet['login.max_failures'], with a wrong code or the right one, count nothing.
+    _answer, _mail, code = request_code()
+    uid = world["login"].pk
+    typos = [{"psw1": "new1", "psw2": "new2"}, {"psw1": "new 1", "psw2": "new 1"}]
+    for attempt in range(10):
+        token = code if attempt % 2 else "WRONGCODE1"
+        assert "error" in cab("submit_password", {"token": token, "uid": uid,
+                                                  **typos[attempt % 2]})
+    assert not AuthThrottle.objects.filter(scope="reset").exists()
+    assert cab("submit_password", {"token": code, "uid": uid, "psw1": "new1",
+                                   "psw2": "new1"}) == {"message": "Сохранено"}
+
+
 def test_sessions_survive_a_refused_submit(cab, world, request_code):
     suid = cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
     request_code()

@@ -8,14 +8,17 @@ check_pass, and (per operator) the admin's login form."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from asr_billing.cabinet.models import AuthThrottle, CabinetSession
+from asr_billing.cabinet.throttle import Rule, throttle_admit, throttle_fail, throttle_purge
 
 from .conftest import LOGIN, PASSWORD, db_state
 
@@ -376,9 +379,7 @@ def test_ip_keys(address, key):
 
 
 def test_a_long_run_of_failures_keeps_the_delay_at_its_maximum(db, frozen):
-    from django.utils import timezone
-
-    from asr_billing.cabinet.throttle import Rule, throttle_fail, throttle_wait
+    from asr_billing.cabinet.throttle import throttle_wait
 
     rule = Rule("test", "Some Key", limit=2, delay=timedelta(seconds=1),
                 max_delay=timedelta(seconds=60), forget=timedelta(minutes=15))
@@ -393,3 +394,90 @@ def test_a_long_run_of_failures_keeps_the_delay_at_its_maximum(db, frozen):
     assert throttle_wait([rule], now=now) == timedelta(seconds=60)
     assert throttle_wait([Rule("test", "SOME KEY ", 2, rule.delay, rule.max_delay,
                                rule.forget)], now=now) == timedelta(seconds=60)
+
+
+# --- Counting first, taking back on success (cabinet.throttle.throttle_admit) ----------------
+
+
+def _rule(limit=3):
+    return Rule("test", "k", limit=limit, delay=timedelta(minutes=15),
+                max_delay=timedelta(minutes=15), forget=timedelta(minutes=15))
+
+
+def _row():
+    row = AuthThrottle.objects.get(scope="test", key="k")
+    return (row.failures, row.last_failure_at, row.blocked_until, row.expires_at)
+
+
+def test_an_attempt_counts_before_it_is_tried_and_a_success_takes_it_back(db, frozen):
+    now = timezone.now()
+    admission = throttle_admit([_rule()], now=now)
+    assert admission.wait is None
+    assert _row() == (1, now, None, now + timedelta(minutes=15))  # counted already
+    admission.succeeded()
+    assert not AuthThrottle.objects.exists()  # created by the attempt: gone again
+
+
+def test_a_success_puts_a_counter_back_as_it_was(db, frozen):
+    start = timezone.now()
+    throttle_fail([_rule()], now=start)
+    throttle_fail([_rule()], now=start)
+    before = _row()
+    later = start + timedelta(minutes=1)
+    admission = throttle_admit([_rule()], now=later)
+    # The third failure of three would refuse for 15 min: counted in advance ...
+    assert _row() == (3, later, later + timedelta(minutes=15), later + timedelta(minutes=15))
+    admission.succeeded()
+    # ... and a right secret takes it back whole: no refusal, the old last failure.
+    assert _row() == before == (2, start, None, start + timedelta(minutes=15))
+
+
+def test_a_success_leaves_failures_counted_meanwhile(db, frozen):
+    now = timezone.now()
+    admission = throttle_admit([_rule(limit=5)], now=now)
+    throttle_fail([_rule(limit=5)], now=now + timedelta(seconds=1))  # another guess
+    admission.succeeded()
+    assert _row()[:3] == (1, now + timedelta(seconds=1), None)
+
+
+def test_a_success_forgets_the_scopes_it_names(db, frozen):
+    now = timezone.now()
+    for _n in range(2):
+        throttle_fail([_rule(limit=5)], now=now)
+    throttle_admit([_rule(limit=5)], now=now).succeeded(forget={"test"})
+    assert not AuthThrottle.objects.exists()
+
+
+def test_a_refused_attempt_counts_and_creates_nothing(db, frozen):
+    now = timezone.now()
+    for _n in range(3):
+        throttle_fail([_rule()], now=now)
+    other = Rule("test", "other", 3, timedelta(minutes=1), timedelta(minutes=1),
+                 timedelta(minutes=1))
+    admission = throttle_admit([_rule(), other], now=now)
+    assert (admission.wait, admission.advances) == (timedelta(minutes=15), ())
+    assert list(AuthThrottle.objects.values_list("key", "failures")) == [("k", 3)]
+
+
+# --- The purge (the scheduler's housekeeping) ---------------------------------------------------
+
+
+def test_the_purge_deletes_only_counters_whose_window_has_passed(
+        db, frozen, django_assert_num_queries):
+    from asr_billing.billing.services import billing_housekeeping
+
+    now = timezone.now()
+    short = Rule("test", "faded", 5, timedelta(minutes=1), timedelta(minutes=1),
+                 timedelta(minutes=15))
+    throttle_fail([short], now=now - timedelta(minutes=15))  # forgotten now
+    throttle_fail([dataclasses.replace(short, key="fresh")], now=now - timedelta(minutes=14))
+    for _n in range(3):  # refused until now + 1 min, though its failures are old
+        throttle_fail([Rule("test", "refused", 3, timedelta(minutes=20),
+                            timedelta(minutes=20), timedelta(minutes=1))],
+                      now=now - timedelta(minutes=19))
+    with django_assert_num_queries(1):
+        assert throttle_purge(now=now) == 1
+    assert set(AuthThrottle.objects.values_list("key", flat=True)) == {"fresh", "refused"}
+    frozen.shift(timedelta(minutes=1))
+    assert billing_housekeeping(actor="test")["login_counters_purged"] == 2
+    assert not AuthThrottle.objects.exists()

@@ -497,7 +497,10 @@ def voluntary_blocks_apply(*, now: datetime | None = None, actor: Actor = "billi
 
 def billing_housekeeping(*, now: datetime | None = None, actor: Actor = "billing") -> dict:
     """What the scheduler does every few minutes: end promised payments, move block
-    flags, apply scheduled tariff changes due today. Returns counts."""
+    flags, apply scheduled tariff changes due today, delete the failed-login counters
+    whose window has passed. Returns counts."""
+    from asr_billing.cabinet.throttle import throttle_purge
+
     now = now or timezone.now()
     today = local_today(billing_options().time_zone, now)
     changes = 0
@@ -508,4 +511,5 @@ def billing_housekeeping(*, now: datetime | None = None, actor: Actor = "billing
         "promised_expired": promised_payments_expire(now=now, actor=actor),
         "block_flags": voluntary_blocks_apply(now=now, actor=actor),
         "tariff_changes": changes,
+        "login_counters_purged": throttle_purge(now=now),
     }

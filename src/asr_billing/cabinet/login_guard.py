@@ -1,6 +1,6 @@
 """Who may try a password now: the limits on logging in with a password, for subscribers
 (``web_cabinet.login`` on both APIs, REST v2 ``check_pass``) and for operators (the admin
-login form; the old REST API's login may use ``operator_login_guard`` too).
+login form and the old REST API's login).
 
 An attacker must slow down himself, not his victim. One attempt touches three counters
 (``cabinet.throttle`` rules, limits from cabinet['login.*']):
@@ -22,8 +22,11 @@ arrives from their address, so they are never counted as one client. They pass t
 subscriber's address as ``src_ip``; without it the client is unknown and only the
 name's delay applies.
 
-A success forgets the pair's failures only: the name's count fades by itself
-(``login.lockout_minutes`` without a failure), so a victim's own login does not hand an
+Each attempt is counted as a failure before its password is compared, under the
+counters' row lock (``cabinet.throttle.throttle_admit``), so a burst of parallel guesses
+gets at most the limit tried. A success takes that advance back and forgets the pair's
+failures; the name's count fades by itself (``login.lockout_minutes`` without a
+failure), so a victim's own login does not hand an
 attacker a fresh allowance, and an address never clears its count by logging in to an
 account of its own.
 """
@@ -36,13 +39,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
-from asr_billing.cabinet.throttle import (
-    Rule,
-    ip_key,
-    throttle_clear,
-    throttle_fail,
-    throttle_wait,
-)
+from asr_billing.cabinet.throttle import Admission, Rule, ip_key, throttle_admit
 from asr_billing.core import runtime
 from asr_billing.core.config import networks_contain
 from asr_billing.core.errors import InvalidInput
@@ -109,8 +106,10 @@ def login_client_ip(*, source_ip: str, claimed, snapshot: Snapshot | None = None
 
 @dataclass(frozen=True)
 class LoginGuard:
-    """The counters one password attempt touches. ``wait`` before trying; then
-    ``failed`` or ``succeeded``."""
+    """The counters one password attempt touches. ``admit`` before comparing the
+    password: refused (``wait`` set: answer the wait, nothing was counted), or counted as
+    a failure in advance — a wrong password needs nothing more; a right one calls
+    ``succeeded``. The password is compared after ``admit`` returns, holding no lock."""
 
     name: Rule
     pair: Rule | None
@@ -120,16 +119,12 @@ class LoginGuard:
     def rules(self) -> list[Rule]:
         return [rule for rule in (self.name, self.pair, self.address) if rule is not None]
 
-    def wait(self, *, now: datetime) -> timedelta | None:
-        """How long this attempt must wait; None: it may be tried now."""
-        return throttle_wait(self.rules, now=now)
+    def admit(self, *, now: datetime) -> Admission:
+        return throttle_admit(self.rules, now=now)
 
-    def failed(self, *, now: datetime) -> None:
-        throttle_fail(self.rules, now=now)
-
-    def succeeded(self) -> None:
-        if self.pair is not None:
-            throttle_clear([self.pair])
+    def succeeded(self, admission: Admission) -> None:
+        """Forget the pair's failures; take the advance back on the name and address."""
+        admission.succeeded(forget={self.pair.scope} if self.pair is not None else set())
 
 
 def _guard(name_scope: str, pair_scope: str, name: str, client_ip: str | None,

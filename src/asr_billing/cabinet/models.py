@@ -57,8 +57,9 @@ class AuthThrottle(models.Model):
     """Failed attempts counted under one name (``scope``: what is counted, ``key``: whose
     — a login name, a login name from one address, an address, a reset uid), shared by
     every gunicorn worker and app node. Incremented under a row lock by
-    ``cabinet.throttle.throttle_fail``; while ``blocked_until`` is in the future the key's
-    attempts are refused without being tried. See cabinet/throttle.py for the rules."""
+    ``cabinet.throttle.throttle_admit`` before the secret is compared (and taken back when
+    it was right); while ``blocked_until`` is in the future the key's attempts are refused
+    without being tried. See cabinet/throttle.py for the rules."""
 
     scope = models.CharField(_("scope"), max_length=20)
     key = models.CharField(_("key"), max_length=200)
@@ -66,6 +67,9 @@ class AuthThrottle(models.Model):
     failures = models.PositiveIntegerField(_("failures"), default=0)
     last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
     blocked_until = models.DateTimeField(_("refused until"), null=True, blank=True)
+    # The row means nothing after this (no refusal in force, the last failure forgotten):
+    # the scheduler's housekeeping deletes it (cabinet.throttle.throttle_purge).
+    expires_at = models.DateTimeField(_("forgotten after"), db_index=True)
 
     class Meta:
         verbose_name = _("failed login counter")

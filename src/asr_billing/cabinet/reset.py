@@ -36,13 +36,7 @@ from asr_billing.cabinet.services import (
     digest,
     session_actor,
 )
-from asr_billing.cabinet.throttle import (
-    Rule,
-    ip_key,
-    throttle_clear,
-    throttle_fail,
-    throttle_wait,
-)
+from asr_billing.cabinet.throttle import Rule, ip_key, throttle_admit
 from asr_billing.core.audit import audit_record
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.wire import integral_text
@@ -114,9 +108,11 @@ def cabinet_password_reset_request(
     options = cabinet_options()
     client = login_client_ip(source_ip=source_ip, claimed=client_ip)
     rules = reset_request_rules(login=name, client_ip=client, options=options)
-    wait = throttle_wait(rules, now=now)
-    if wait is not None:
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    # Counted before anything else, under the counters' lock: a burst of parallel
+    # requests cannot slip past a full counter. Every request counts (none is taken back).
+    admission = throttle_admit(rules, now=now)
+    if admission.wait is not None:
+        minutes = max(1, math.ceil(admission.wait.total_seconds() / 60))
         raise AuthFailure(
             _("Too many password reset requests. Try again in %(minutes)d min.")
             % {"minutes": minutes},
@@ -125,7 +121,6 @@ def cabinet_password_reset_request(
     code = _new_code()  # drawn and digested on every path: the same work either way
     code_digest = digest(code)
     with transaction.atomic():
-        throttle_fail(rules, now=now)
         # One request per login at a time; an unknown name locks nothing, in one query too.
         record = (Login.objects.select_for_update(of=("self",)).select_related("subscriber")
                   .filter(login=name).first()) if name else None
@@ -179,14 +174,19 @@ def cabinet_password_reset_submit(
         uid_text = str(uid_number)
     else:
         uid_number = -1
-    window = options.window
-    rule = Rule("reset", uid_text, options.max_failures, delay=window, max_delay=window,
-                forget=window)
-    if throttle_wait([rule], now=now) is not None:
-        raise AuthFailure(_("Too many wrong codes. Try again later."), code="reset_locked")
+    # The new password is checked before the code is tried: a typo in it must not use
+    # up the code's attempts.
     if not isinstance(password1, str) or password1 != password2:
         raise InvalidInput(_("The passwords do not match"), code="passwords_differ")
     check_cabinet_password(password1)
+    window = options.window
+    rule = Rule("reset", uid_text, options.max_failures, delay=window, max_delay=window,
+                forget=window)
+    # Counted as a wrong code before the code is compared (a burst of parallel guesses
+    # gets at most the limit tried), forgotten when it was right.
+    admission = throttle_admit([rule], now=now)
+    if admission.wait is not None:
+        raise AuthFailure(_("Too many wrong codes. Try again later."), code="reset_locked")
     code = _normal_code(token)
     found = (
         PasswordResetToken.objects.select_related("login__subscriber")
@@ -198,8 +198,7 @@ def cabinet_password_reset_submit(
     )
     wrong = AuthFailure(_("The code is wrong or has expired"), code="reset_code_wrong")
     if found is None:
-        throttle_fail([rule], now=now)
-        raise wrong
+        raise wrong  # counted by admit
     login = found.login
     with transaction.atomic():
         used = PasswordResetToken.objects.filter(pk=found.pk, used_at__isnull=True).update(
@@ -209,5 +208,5 @@ def cabinet_password_reset_submit(
             raise wrong
         login_set_password(login=login, password=password1, actor=session_actor(login))
         CabinetSession.objects.filter(login=login, closed_at__isnull=True).update(closed_at=now)
-        throttle_clear([rule])
+    admission.succeeded(forget={rule.scope})
     return login

@@ -251,16 +251,18 @@ def cabinet_login(
 ) -> OpenedSession:
     """Log in with a login name and its password. ``source_ip`` is the caller;
     ``client_ip`` the subscriber's address a cabinet server passes (believed only from
-    network['api.cabinet_servers'], see cabinet.login_guard). Raises AuthFailure: wrong
-    login or password (the failure is counted, even then), or code ``login_locked`` when
-    the attempt must wait (nothing is tried or counted)."""
+    network['api.cabinet_servers'], see cabinet.login_guard). The attempt is counted as a
+    failure before the password is compared (a burst cannot slip past a full counter) and
+    taken back when it was right. Raises AuthFailure: wrong login or password (the
+    failure stays counted, even then), or code ``login_locked`` when the attempt must wait
+    (nothing is tried or counted)."""
     now = now or timezone.now()
     name = str(login or "").strip()
     client = login_client_ip(source_ip=source_ip, claimed=client_ip)
     guard = subscriber_login_guard(login=name, client_ip=client)
-    wait = guard.wait(now=now)
-    if wait is not None:
-        raise AuthFailure(throttled_text(wait), code="login_locked")
+    admission = guard.admit(now=now)  # counted as a failure from here on
+    if admission.wait is not None:
+        raise AuthFailure(throttled_text(admission.wait), code="login_locked")
     record = (
         Login.objects.select_related("subscriber__account", "subscriber__tariff")
         .filter(login=name)
@@ -271,9 +273,8 @@ def cabinet_login(
     if record is None or not isinstance(password, str) or not login_check_password(
         record, password
     ):
-        guard.failed(now=now)
-        raise AuthFailure(texts.WRONG_LOGIN, code="wrong_login")
-    guard.succeeded()
+        raise AuthFailure(texts.WRONG_LOGIN, code="wrong_login")  # counted by admit
+    guard.succeeded(admission)
     return cabinet_session_open(login=record, method=SessionMethod.PASSWORD,
                                 src_ip=client or source_ip, now=now)
 
@@ -293,13 +294,12 @@ def cabinet_password_check(
     now = now or timezone.now()
     client = login_client_ip(source_ip=source_ip, claimed=client_ip)
     guard = subscriber_login_guard(login=login.login, client_ip=client)
-    wait = guard.wait(now=now)
-    if wait is not None:
-        raise AuthFailure(throttled_text(wait), code="login_locked")
+    admission = guard.admit(now=now)  # counted as a failure from here on
+    if admission.wait is not None:
+        raise AuthFailure(throttled_text(admission.wait), code="login_locked")
     if not isinstance(password, str) or not login_check_password(login, password):
-        guard.failed(now=now)
-        return False
-    guard.succeeded()
+        return False  # counted by admit
+    guard.succeeded(admission)
     return True
 
 

@@ -28,14 +28,11 @@ class OperatorLoginForm(AdminAuthenticationForm):
             return super().clean()  # Django's own "required" errors; nothing is tried
         guard = operator_login_guard(username=username,
                                      client_ip=client_ip(self.request.META, runtime.current()))
-        now = timezone.now()
-        wait = guard.wait(now=now)
-        if wait is not None:
-            raise ValidationError(throttled_text(wait), code="throttled")
-        try:
-            cleaned = super().clean()
-        except ValidationError:  # a wrong password, an inactive or non-staff account
-            guard.failed(now=now)
-            raise
-        guard.succeeded()
+        # Counted as a failure before the password is compared, so a burst of parallel
+        # guesses gets at most the limit tried; taken back when it was right.
+        admission = guard.admit(now=timezone.now())
+        if admission.wait is not None:
+            raise ValidationError(throttled_text(admission.wait), code="throttled")
+        cleaned = super().clean()  # a wrong password, an inactive or non-staff account raise
+        guard.succeeded(admission)
         return cleaned

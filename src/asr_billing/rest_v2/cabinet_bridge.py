@@ -56,7 +56,13 @@ def web_cabinet(*, name: str, args: dict, source_ip: str, model: str) -> list[st
         suid=suid if isinstance(suid, str) else "",
     )
     try:
-        with transaction.atomic():  # a failure half-way changes nothing
+        if entry.writes:
+            with transaction.atomic():  # a failure half-way changes nothing
+                answer = entry.func(call)
+        else:
+            # As the system API runs it: the login's failed-attempt counters commit on
+            # their own, and no transaction is held while a password is hashed (on
+            # SQLite a transaction holds the database's write lock).
             answer = entry.func(call)
     except ApplicationError as exc:
         answer = entry.errors(exc)

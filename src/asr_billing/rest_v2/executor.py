@@ -76,7 +76,19 @@ def _writing_names() -> frozenset[str]:
 def may_write(steps: list[tuple[str, Any]]) -> bool:
     """Could this chain change data? (Then it runs in a transaction.)"""
     writing = _writing_names()
-    return any(method in writing or method.startswith("web_cabinet.") for method, _arg in steps)
+    return any(method in writing or _cabinet_writes(method) for method, _arg in steps)
+
+
+def _cabinet_writes(method) -> bool:
+    """Does ``web_cabinet.<name>`` write, by the system API's own table? Its logins do not
+    run in the chain's transaction: their failed-attempt counters must commit on their own
+    and no transaction may be held while a password is hashed (cabinet.throttle)."""
+    if not isinstance(method, str) or not method.startswith("web_cabinet."):
+        return False
+    from asr_billing.system_api.registry import lookup
+
+    entry = lookup(method)
+    return entry is None or entry.writes
 
 
 def execute(ctx: chain.Context, query: Query, *, cap: int) -> Any:

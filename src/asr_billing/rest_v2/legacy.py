@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from asr_billing.cabinet.login_guard import operator_login_guard
+from asr_billing.cabinet.login_guard import LoginGuard, operator_login_guard
+from asr_billing.cabinet.throttle import Admission
 from asr_billing.core.audit import audit_record
 from asr_billing.core.runtime import Snapshot
 from asr_billing.rest_v2.models import LegacyApiKey
@@ -51,18 +52,13 @@ def _digest(key: str) -> str:
 # growing delay; limits cabinet['login.*'], counters shown and cleared in the admin.
 
 
-def login_locked_until(*, username: str, source_ip: str, now: datetime) -> datetime | None:
-    """When these credentials may be tried again from this address; None: now."""
-    wait = operator_login_guard(username=username, client_ip=source_ip).wait(now=now)
-    return now + wait if wait is not None else None
-
-
-def login_failed(*, username: str, source_ip: str, now: datetime) -> None:
-    operator_login_guard(username=username, client_ip=source_ip).failed(now=now)
-
-
-def login_succeeded(*, username: str, source_ip: str) -> None:
-    operator_login_guard(username=username, client_ip=source_ip).succeeded()
+def login_admit(*, username: str, source_ip: str, now: datetime) -> tuple[LoginGuard,
+                                                                          Admission]:
+    """Decide a login attempt before its password is compared: refused (``wait`` set,
+    nothing counted) or counted as a failure in advance, so a burst gets at most the
+    limit tried; on a right password call ``guard.succeeded(admission)``."""
+    guard = operator_login_guard(username=username, client_ip=source_ip)
+    return guard, guard.admit(now=now)
 
 
 # --- keys

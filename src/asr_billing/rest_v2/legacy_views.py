@@ -104,16 +104,15 @@ def _login(request: HttpRequest, source_ip: str, snapshot,
         return "refused:no_credentials", _text(
             _("username and password are required: /admin/?username=…&password=…&api=Y"), 400)
     now = timezone.now()
-    until = legacy.login_locked_until(username=username, source_ip=source_ip, now=now)
-    if until is not None:
+    guard, admission = legacy.login_admit(username=username, source_ip=source_ip, now=now)
+    if admission.wait is not None:
         return "refused:throttled", _text(
             _("Too many failed logins; try again after %(time)s")
-            % {"time": time_format(timezone.localtime(until), "H:i")}, 429)
+            % {"time": time_format(timezone.localtime(now + admission.wait), "H:i")}, 429)
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active or not user.is_staff:
-        legacy.login_failed(username=username, source_ip=source_ip, now=now)
-        return "refused:credentials", _text(_("Wrong username or password"), 403)
-    legacy.login_succeeded(username=username, source_ip=source_ip)
+        return "refused:credentials", _text(_("Wrong username or password"), 403)  # counted
+    guard.succeeded(admission)
     key = legacy.legacy_key_issue(user=user, source_ip=source_ip, ttl=legacy.key_ttl(snapshot),
                                   now=now)
     return "ok", _text(key, 200)
