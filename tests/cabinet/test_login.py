@@ -3,6 +3,7 @@ failed-login limits are in test_throttle.py."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -184,6 +185,60 @@ def test_try_auto_login_needs_an_enabled_login(cab, world):
     login_update(login=world["login"], actor="test", enabled=False)
     assert cab("try_auto_login", {"src_ip": IP}) == {
         "error": "Не удалось автоматически авторизоваться"}
+
+
+@pytest.fixture
+def other_callers(config_edit):
+    """Callers outside network['api.cabinet_servers'] (127.0.0.1 and ::1) may use the API:
+    a subscriber's own app, an integration server, anyone on 10.20.30.0/24."""
+    config_edit("network", "api.allowed_ips", "127.0.0.1 ::1 10.20.30.0/24 192.0.2.0/24")
+
+
+def test_try_auto_login_believes_src_ip_only_from_a_cabinet_server(cab, world, other_callers):
+    # Any caller allowed to use the API, naming the subscriber's address, must not get
+    # a session as that subscriber: its own address holds no login.
+    before = db_state()
+    assert cab("try_auto_login", {"src_ip": IP}, remote="192.0.2.66") == {
+        "error": "Не удалось автоматически авторизоваться"}
+    assert db_state() == before
+
+
+def test_try_auto_login_from_another_caller_uses_its_own_address(cab, world, other_callers):
+    # The subscriber's device calling the API itself logs in by its own address,
+    # whatever src_ip it sends (none, another's, junk).
+    for src_ip in (None, "10.20.30.42", "junk"):
+        arg1 = {} if src_ip is None else {"src_ip": src_ip}
+        answer = cab("try_auto_login", arg1, remote=IP)
+        session = CabinetSession.objects.get(key_hash=digest(answer["session_id"]))
+        assert (answer["user"]["login"], session.src_ip) == (LOGIN, IP)
+
+
+def test_try_auto_login_behind_a_trusted_proxy_uses_the_forwarded_client(client, world,
+                                                                        other_callers,
+                                                                        config_edit):
+    config_edit("network", "api.trusted_proxies", "192.0.2.1")
+    answer = client.get(url("try_auto_login", {"src_ip": "10.20.30.42"}),
+                        REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=IP).json()
+    assert answer["user"]["login"] == LOGIN
+    # A cabinet server behind the proxy passes src_ip as before.
+    config_edit("network", "api.cabinet_servers", "192.0.2.5")
+    answer = client.get(url("try_auto_login", {"src_ip": IP}),
+                        REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="192.0.2.5").json()
+    assert answer["user"]["login"] == LOGIN
+
+
+def test_try_auto_login_over_rest_v2_believes_src_ip_only_from_a_cabinet_server(
+        client, world, other_callers):
+    # CODE C-LARA: POST /rest_api/v2/Users/ method1=web_cabinet.try_auto_login
+    def call(remote):
+        response = client.post("/rest_api/v2/Users/", {
+            "method1": "web_cabinet.try_auto_login", "arg1": f'{{"src_ip": "{IP}"}}'},
+            REMOTE_ADDR=remote)
+        return json.loads(response.json()["result"][0])
+
+    assert call("192.0.2.66") == {"error": "Не удалось автоматически авторизоваться"}
+    assert not CabinetSession.objects.exists()
+    assert call("127.0.0.1")["user"]["login"] == LOGIN
 
 
 # --- Sessions -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from asr_billing.cabinet import texts
 from asr_billing.cabinet.login_guard import (
+    is_cabinet_server,
     login_client_ip,
     subscriber_login_guard,
     throttled_text,
@@ -306,8 +307,13 @@ def cabinet_password_check(
 def cabinet_auto_login(
     *, src_ip: str, source_ip: str, now: datetime | None = None
 ) -> OpenedSession:
-    """Log in as the enabled login that holds the address ``src_ip`` (the subscriber's
-    own IP, as the cabinet web server saw it)."""
+    """Log in as the enabled login that holds the subscriber's address: ``src_ip`` (as
+    the cabinet web site saw it) when the caller is one of network['api.cabinet_servers'];
+    from anyone else the caller's own address ``source_ip`` (behind
+    network['api.trusted_proxies'], the client's), whatever it sends — else any caller
+    allowed to use the API could open a session as whoever holds an address it names."""
+    if not is_cabinet_server(source_ip):
+        src_ip = source_ip
     ip = canonical_ip(src_ip) if src_ip else None
     if ip is None:
         raise InvalidInput(texts.AUTO_IP_INVALID % (src_ip or ""), code="auto_ip_invalid")

@@ -131,7 +131,8 @@ def login(call):
 
 @cabinet("try_auto_login")
 def try_auto_login(call):
-    """{"src_ip"} -> as login, for the enabled login holding that IP."""
+    """{"src_ip"} -> as login, for the enabled login holding that IP. ``src_ip`` counts
+    only from network['api.cabinet_servers']; anyone else logs in by its own address."""
     opened = cabinet_auto_login(src_ip=call.args.text("src_ip"), source_ip=call.source_ip)
     return _login_answer(opened)
 
