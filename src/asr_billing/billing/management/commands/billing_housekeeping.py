@@ -9,7 +9,8 @@ from asr_billing.billing.services import billing_housekeeping
 
 
 class Command(BaseCommand):
-    help = "Expire promised payments, move voluntary block flags, apply due tariff changes."
+    help = ("Expire promised payments, move voluntary block flags, apply due tariff changes, "
+            "delete stale failed-login counters.")
 
     def handle(self, *args, **options):
         counts = billing_housekeeping(actor="cli")
