@@ -240,7 +240,10 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    # Sync workers, one more than the cores: fewer leave a core idle while a worker waits
+    # for the database, more only add switching and a longer tail (docs/performance.md).
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1,
+                        help="gunicorn workers (default: cores + 1)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (above 1: gthread workers)")
     parser.add_argument("--endpoint", choices=("act_pay", "osmp"), default="act_pay",
