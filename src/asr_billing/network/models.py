@@ -23,6 +23,16 @@ class Nas(models.Model):
     # Encrypted with the home folder's key (network.crypto): FreeRADIUS needs it in clear.
     radius_secret_enc = models.TextField(_("RADIUS secret (encrypted)"), blank=True, editable=False)
     description = models.TextField(_("description"), blank=True)
+    # RFC 5176 CoA / Disconnect-Request port (MikroTik: /radius incoming, accel-ppp: dae-server).
+    coa_port = models.PositiveIntegerField(_("CoA port"), default=3799)
+    # IPoE: what identifies the subscriber in an Access-Request without a password.
+    ipoe_match = models.CharField(
+        _("IPoE match by"),
+        max_length=8,
+        choices=[("ip", _("IP address (Framed-IP-Address)")),
+                 ("mac", _("MAC address (Calling-Station-Id)"))],
+        default="ip",
+    )
 
     class Meta:
         verbose_name = _("NAS")
@@ -78,7 +88,12 @@ class Login(models.Model):
 
 
 class OnlineSession(models.Model):
-    """A RADIUS accounting session. Open while ``stopped_at`` is empty."""
+    """A RADIUS accounting session. Open while ``stopped_at`` is empty.
+
+    Keyed by ``acct_unique_id`` (FreeRADIUS's Acct-Unique-Session-Id, made in preacct from
+    the NAS and its Acct-Session-Id): a NAS restarts its session ids after a reboot, so
+    (NAS, Acct-Session-Id) alone is not unique over time. Octets include the Gigawords.
+    """
 
     login = models.ForeignKey(
         Login, verbose_name=_("login"), on_delete=models.PROTECT, related_name="sessions"
@@ -87,10 +102,18 @@ class OnlineSession(models.Model):
         Nas, verbose_name=_("NAS"), on_delete=models.PROTECT, related_name="sessions"
     )
     acct_session_id = models.CharField(_("session id"), max_length=64)
+    acct_unique_id = models.CharField(_("unique session id"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    calling_station_id = models.CharField(_("calling station (MAC)"), max_length=64, blank=True)
+    nas_port_id = models.CharField(_("NAS port"), max_length=64, blank=True)
+    # The Class our authorize reply gave (network.radius_class): ties accounting to it.
+    class_token = models.CharField(_("authorization class"), max_length=64, blank=True)
     started_at = models.DateTimeField(_("started"))
     updated_at = models.DateTimeField(_("last update"))
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    # Acct-Terminate-Cause as its name ("User-Request"), or ours: "NAS-Reboot" for
+    # Accounting-On/Off, "Stale" for a session closed after missing its interims.
+    terminate_cause = models.CharField(_("terminate cause"), max_length=32, blank=True)
     input_octets = models.BigIntegerField(_("bytes in"), default=0)
     output_octets = models.BigIntegerField(_("bytes out"), default=0)
 
@@ -100,14 +123,57 @@ class OnlineSession(models.Model):
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["nas", "acct_session_id"], name="online_session_unique_per_nas"
+                fields=["acct_unique_id"],
+                condition=~Q(acct_unique_id=""),
+                name="online_session_unique_id",
             ),
         ]
         indexes = [
+            # Open sessions are few (one per online login) even among 10 million rows:
+            # partial indexes keep "who is online" small.
             models.Index(
                 fields=["login"], condition=Q(stopped_at__isnull=True), name="online_session_open"
             ),
+            models.Index(
+                fields=["nas"], condition=Q(stopped_at__isnull=True),
+                name="online_session_open_nas",
+            ),
+            models.Index(
+                fields=["updated_at"], condition=Q(stopped_at__isnull=True),
+                name="online_session_open_seen",
+            ),
+            # History per login, newest first; the NAS's id lookups (CoA, missed Start).
+            models.Index(fields=["login", "-started_at"], name="online_session_history"),
+            models.Index(fields=["nas", "acct_session_id"], name="online_session_nas_sid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.login_id}@{self.nas_id} {self.acct_session_id}"
+
+
+class RadiusAuthLog(models.Model):
+    """A refused RADIUS authorization, so an operator can see why a subscriber cannot get
+    online. Accepts are not written (they are the hot path); the housekeeping trims it."""
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    nas = models.ForeignKey(
+        Nas, verbose_name=_("NAS"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    login = models.ForeignKey(
+        Login, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # As the NAS sent it, cut to the column: an unknown name is worth seeing too.
+    username = models.CharField(_("user name"), max_length=64, blank=True)
+    calling_station_id = models.CharField(_("calling station (MAC)"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("RADIUS refusal")
+        verbose_name_plural = _("RADIUS refusals")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["login", "-created_at"], name="radius_reject_login")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username}: {self.reason}"

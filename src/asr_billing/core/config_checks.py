@@ -1,0 +1,131 @@
+"""Value checks and the key record of ``cfg/config``'s schema, shared by config_schema
+and the per-section schema modules (config_schema_radius). Validators raise ValueError with
+a short reason. This module must not import Django.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LANGUAGES = ("ru", "en")
+CONTEXT_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+
+    return check
+
+
+def check_networks(value: str) -> None:
+    for item in value.split():
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+
+
+def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(item, strict=False) for item in value.split()]
+
+
+def check_contexts(value: str) -> None:
+    for item in value.split():
+        if not CONTEXT_RE.fullmatch(item):
+            raise ValueError(f"{item!r} is not a context name (lowercase letters, digits, _)")
+
+
+def check_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+
+
+def check_db_url(value: str) -> None:
+    message = "must be empty (SQLite in var/) or postgresql://user:pass@host:port/db"
+    if not value:
+        return
+    if not re.match(r"^(postgres|postgresql)://", value):
+        raise ValueError(message)
+    try:
+        urlsplit(value).port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(message) from None
+
+
+def check_currency(value: str) -> None:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError("must be an ISO 4217 code such as RUB")
+
+
+def check_api_key(value: str) -> None:
+    if value and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,256}", value):
+        raise ValueError("empty, or 16 to 256 characters: Latin letters, digits and ._~+/=-")
+
+
+def check_email_address(value: str) -> None:
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value):
+        raise ValueError("must be an e-mail address such as billing@example.com")
+
+
+def check_smtp_url(value: str) -> None:
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not (
+        parts.hostname
+    ):
+        raise ValueError("must be smtp://host:25, smtp+starttls://user:password@host:587 "
+                         "or smtps://user:password@host:465")
+
+
+def check_operator_codes(value: str) -> None:
+    for item in value.split():
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", item):
+            raise ValueError(f"{item!r} is not a payment operator code")
+
+
+def _int_range(low: int, high: int) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if not re.fullmatch(r"\d+", value) or not low <= int(value) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+
+    return check
+
+
+def check_prefix(value: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{0,16}", value):
+        raise ValueError("up to 16 Latin letters, digits, - or _")
+
+
+def check_money(value: str) -> None:
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value):
+        raise ValueError("must be an amount such as 300 or 300.00 (not negative, 2 decimals)")
+
+
+def check_clock(value: str) -> None:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError("must be a time of day HH:MM, such as 03:00")
+
+
+YES_NO = ("yes", "no")
+CHARGE_POLICIES = ("always", "not_negative", "not_below_fee")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    default: str
+    validator: Callable[[str], None] | None
+    doc: str
