@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "asr_billing.system_api",
     "asr_billing.rest_v2",
     "asr_billing.gateways",
+    "asr_billing.radius",
 ]
 
 MIDDLEWARE = [

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("asr_billing.system_api.urls")),
     path("", include("asr_billing.rest_v2.urls")),
     path("", include("asr_billing.gateways.urls")),
+    path("", include("asr_billing.radius.urls")),
 ]

@@ -9,6 +9,13 @@ import re
 SECRET_NAMES = r"(?:psw|passwd|password|user_password|psw1|psw2|card_key|secret|token|hash_key)"  # noqa: S105
 # One quoted string as JSON or Python's repr() writes it.
 _QUOTED = r"""(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""
+# RADIUS attributes that carry a password or a challenge response, in rlm_rest's JSON
+# (``"User-Password": {"type": "string", "value": ["…"]}``, our reply's
+# ``"control:Cleartext-Password": {"value": "…", "do_xlat": false}``).
+RADIUS_SECRET_NAMES = (
+    r"(?:user-password|cleartext-password|chap-password|chap-challenge"  # noqa: S105
+    r"|ms-chap2?-response|ms-chap-challenge|ms-chap2-success|ms-mppe-[\w-]+)"
+)
 _PATTERNS = [
     # key=value in query strings / form bodies
     (re.compile(rf"(?i)(\b{SECRET_NAMES}=)[^&\s]*"), r"\1***"),
@@ -21,6 +28,16 @@ _PATTERNS = [
     ),
     # "key": 123 (unquoted numbers)
     (re.compile(rf"""(?i)(["']{SECRET_NAMES}["']\s*:\s*)(\d+)"""), r"\1***"),
+    # rlm_rest's {"Attr": {..., "value": [...] or "..."}} for the attributes above
+    (
+        re.compile(
+            rf"""(?i)(["'](?:[a-z]+:)?{RADIUS_SECRET_NAMES}["']\s*:\s*\{{[^{{}}]*?"""
+            rf"""["']value["']\s*:\s*)(?:\[(?:{_QUOTED}|[^\]'"])*\]|{_QUOTED})"""
+        ),
+        r'\1"***"',
+    ),
+    # Authorization: Bearer <token> (FreeRADIUS's calls to /radius/)
+    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;}]+"), r"\1***"),
     # 13-19 digit card numbers (PAN), possibly grouped by spaces or dashes
     (re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), "[card]"),
 ]
