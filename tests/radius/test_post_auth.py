@@ -50,6 +50,13 @@ def test_unknown_everything_is_still_logged_and_cut(radius, nas):
                        "calling_station_id": "x" * 64, "reason": "r" * 200}]
 
 
+def test_nul_bytes_are_stored_replaced(radius, nas):
+    body = {"User-Name": "bo\x00b", "Module-Failure-Message": "asr: unknown login\x00"}
+    assert radius.post("post-auth", body).status_code == 204
+    assert rows() == [{"nas_id": None, "login_id": None, "username": "bo\ufffdb",
+                       "calling_station_id": "", "reason": "unknown login\ufffd"}]
+
+
 def test_no_reason(radius, nas):
     assert radius.post("post-auth", {"User-Name": 'a"b'}).status_code == 204
     assert rows() == [{"nas_id": None, "login_id": None, "username": 'a"b',

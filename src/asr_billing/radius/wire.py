@@ -59,19 +59,17 @@ class Packet:
         return bool(self.values(name))
 
     def text(self, name: str, default: str | None = None) -> str | None:
-        """The first value, a string (cut to TEXT_MAX); ``default`` when absent."""
-        values = self.values(name)
-        if not values:
-            return default
-        if not isinstance(values[0], str):
-            raise BadPacket(f"{name}: not a string")
-        return values[0][:TEXT_MAX]
+        """The first value, a string (see texts()); ``default`` when absent."""
+        values = self.texts(name)
+        return values[0] if values else default
 
     def texts(self, name: str) -> list[str]:
+        """Every value, strings cut to TEXT_MAX. A NUL becomes U+FFFD: PostgreSQL cannot
+        take NUL in a query or a row, and the value must still match no login."""
         values = self.values(name)
         if not all(isinstance(v, str) for v in values):
             raise BadPacket(f"{name}: not a string")
-        return [v[:TEXT_MAX] for v in values]
+        return [v[:TEXT_MAX].replace("\x00", "\ufffd") for v in values]
 
     def integer(self, name: str) -> int | None:
         """The first value, an unsigned 32-bit number; None when absent."""
