@@ -87,12 +87,6 @@ class Decision:
     login_id: int | None = None
 
 
-class NasInfo(NamedTuple):
-    id: int
-    nas_type: str
-    ipoe_match: str
-
-
 class _Row(NamedTuple):
     """One login with what the decision needs (the query's column order)."""
 
@@ -126,8 +120,9 @@ _COLUMNS = (
     "subscriber__tariff__burst_out", "subscriber__tariff__cburst_out",
 )
 
-# ip -> (monotonic expiry, the NAS or None)
-_nas_cache: dict[str, tuple[float, NasInfo | None]] = {}
+# ip -> (monotonic expiry, the NAS or None). The Nas objects are shared by the requests
+# of this process until they expire: read them, never change or save them.
+_nas_cache: dict[str, tuple[float, Nas | None]] = {}
 
 
 def nas_cache_clear() -> None:
@@ -157,8 +152,9 @@ def canonical_ip(value: str | None) -> str | None:
     return str(address)
 
 
-def nas_by_ip(ip: str | None) -> NasInfo | None:
-    """The NAS with this address, from the per-process cache (one query when stale)."""
+def nas_by_ip(ip: str | None) -> Nas | None:
+    """The NAS with this address, from the per-process cache (one query when stale).
+    Read only: the object is shared with other requests of this process."""
     ip = canonical_ip(ip)
     if ip is None:
         return None
@@ -166,15 +162,14 @@ def nas_by_ip(ip: str | None) -> NasInfo | None:
     cached = _nas_cache.get(ip)
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = Nas.objects.filter(ip=ip).values_list("id", "nas_type", "ipoe_match").first()
-    found = NasInfo(*row) if row else None
+    found = Nas.objects.filter(ip=ip).first()
     if len(_nas_cache) >= NAS_CACHE_MAX:
         _nas_cache.clear()
     _nas_cache[ip] = (now + NAS_CACHE_SECONDS, found)
     return found
 
 
-def _find_nas(request: AuthRequest) -> NasInfo | None:
+def _find_nas(request: AuthRequest) -> Nas | None:
     nas = nas_by_ip(request.nas_ip) if request.nas_ip else None
     if nas is None and request.source_ip and request.source_ip != request.nas_ip:
         nas = nas_by_ip(request.source_ip)
@@ -186,7 +181,7 @@ def _first(queryset) -> _Row | None:
     return _Row(*rows[0]) if rows else None
 
 
-def _ipoe_row(request: AuthRequest, nas: NasInfo) -> tuple[_Row | None, str]:
+def _ipoe_row(request: AuthRequest, nas: Nas) -> tuple[_Row | None, str]:
     """The IPoE login (or None) and what it was looked up by, for the reason."""
     if nas.ipoe_match == "mac":
         try:
@@ -214,7 +209,7 @@ def _ipoe_row(request: AuthRequest, nas: NasInfo) -> tuple[_Row | None, str]:
     return row, f"IP {ip}"
 
 
-def _reject(reason: str, message: str, nas: NasInfo | None = None,
+def _reject(reason: str, message: str, nas: Nas | None = None,
             row: _Row | None = None) -> Decision:
     return Decision(
         accept=False, reason=reason, message=message,
@@ -237,7 +232,7 @@ def _states(row: _Row, config: RadiusSettings) -> list[tuple[str, str, str]]:
     return states
 
 
-def _reply(row: _Row, nas: NasInfo, config: RadiusSettings, *, no_money: bool,
+def _reply(row: _Row, nas: Nas, config: RadiusSettings, *, no_money: bool,
            decided_at: int) -> dict[str, list[str]]:
     reply: dict[str, list[str]] = {}
     extra = no_money_attributes(nas_type=nas.nas_type) if no_money else {}

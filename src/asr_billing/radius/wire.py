@@ -83,6 +83,30 @@ class Packet:
             raise BadPacket(f"{name}: not a 32-bit unsigned number")
         return value
 
+    def integer64(self, name: str) -> int | None:
+        """The first value of an ``integer64`` attribute (acct_counters64's
+        Acct-Input-Octets64); None when absent."""
+        values = self.values(name)
+        if not values:
+            return None
+        value = values[0]
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise BadPacket(f"{name}: not a 64-bit unsigned number")
+        return value
+
+    def name_or_number(self, name: str) -> str:
+        """An enumeration as rlm_rest sends it (its name; the number with raw_value), as
+        text; '' when absent."""
+        values = self.values(name)
+        if not values:
+            return ""
+        value = values[0]
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise BadPacket(f"{name}: not a name or a number")
+        return str(value)[:64].replace("\x00", "\ufffd")
+
     def date(self, name: str) -> datetime | None:
         """A date attribute as an aware datetime; None when absent.
 
