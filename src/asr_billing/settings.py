@@ -149,6 +149,9 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "/admin/login/"
+# The cabinet pages answer a refused form in the subscriber's words; every other path gets
+# Django's own page (cabinet/web/auth.py).
+CSRF_FAILURE_VIEW = "asr_billing.cabinet.web.auth.csrf_failure"
 
 # Money: one precision policy (core/money.py reads these).
 MONEY_MAX_DIGITS = 14

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", lambda request: HttpResponseRedirect("/admin/")),
     path("admin/", admin.site.urls),
+    path("cabinet/", include("asr_billing.cabinet.web.urls")),
     path("", include("asr_billing.system_api.urls")),
     path("", include("asr_billing.rest_v2.urls")),
     path("", include("asr_billing.gateways.urls")),

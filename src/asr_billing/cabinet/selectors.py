@@ -144,3 +144,113 @@ def services_connected(subscriber_id: int, day: date) -> list[SubscriberService]
                 subscriber_id=subscriber_id)
         .order_by(F("enabled_on").asc(), "id")
     )
+
+
+# --- The home page: state, how long the money lasts, the balance over time -------------------
+
+
+class State:
+    """What a subscriber's Internet is doing, as the cabinet names it (several can hold
+    at once: a promised payment while active, an ISP block over a voluntary one)."""
+
+    ACTIVE = "active"
+    NEGBAL = "negbal"  # cut off: not enough money
+    ADMIN_BLOCKED = "admin_blocked"  # blocked by the ISP
+    VOLUNTARY_BLOCK = "voluntary_block"  # a voluntary block in force
+    VOLUNTARY_PLANNED = "voluntary_planned"  # one planned for later
+    PROMISED = "promised"  # a promised payment is in force
+
+
+def subscriber_states(subscriber, *, block, promised: Decimal) -> list[str]:
+    """The states that hold now, most pressing first; ``block`` is
+    billing.selectors.voluntary_block_current's answer, ``promised`` the account's
+    promised amount. No query."""
+    states = []
+    if subscriber.admin_blocked:
+        states.append(State.ADMIN_BLOCKED)
+    if subscriber.voluntary_blocked:
+        states.append(State.VOLUNTARY_BLOCK)
+    if subscriber.negbal:
+        states.append(State.NEGBAL)
+    if not states:
+        states.append(State.ACTIVE)
+    if promised > 0:
+        states.append(State.PROMISED)
+    if block is not None and not subscriber.voluntary_blocked and block.start_date > today():
+        states.append(State.VOLUNTARY_PLANNED)
+    return states
+
+
+def promised_payment_open(subscriber_id: int) -> PromisedPayment | None:
+    """The promised payment in force (the latest not closed), else None. One query."""
+    return (PromisedPayment.objects.filter(subscriber_id=subscriber_id, closed_at__isnull=True)
+            .order_by("-created_at", "-id").first())
+
+
+@dataclass(frozen=True)
+class LastsUntil:
+    """The date the money lasts until as the cabinet shows it: ``day`` (None: it cannot
+    be said) and ``days`` from today, or ``reason`` why there is no date (a translated
+    text). Both the pages and web_cabinet's ``enough_to_date`` use money_lasts_until."""
+
+    day: date | None
+    days: int | None
+    reason: str = ""
+
+
+def lasts_until(subscriber, money: MoneyState) -> LastsUntil:
+    """The last day the money pays for at the tariff's fee (finance.selectors
+    .money_lasts_until), or why that cannot be said: no tariff, no regular fee, a one-off
+    tariff, an ISP block that stops charges, a voluntary block (its own fee, until it ends),
+    money already run out. The subscriber's services are not counted. No query."""
+    from django.utils.translation import gettext as _
+
+    tariff = subscriber.tariff
+    if subscriber.admin_blocked and runtime.current().get(
+            "billing", "charge.admin_blocked") != "yes":
+        return LastsUntil(None, None, _("Nothing is charged while the ISP blocks the account."))
+    if subscriber.voluntary_blocked:
+        return LastsUntil(None, None, _(
+            "During a voluntary block the tariff's block fee is charged; the date depends on "
+            "when the block ends."))
+    if tariff is None:
+        return LastsUntil(None, None, _("No tariff is set."))
+    if tariff.charge_method == ChargeMethod.ONCE:
+        return LastsUntil(None, None, _("The tariff is paid once, not by the month or day."))
+    if tariff.fee <= 0:
+        return LastsUntil(None, None, _("The tariff has no fee."))
+    if money.minimal_pay > 0:
+        return LastsUntil(None, None, _("The money has run out."))
+    return LastsUntil(money.lasts.until, money.lasts.days)
+
+
+@dataclass(frozen=True)
+class BalanceDay:
+    day: date
+    balance: Decimal  # at the end of the day (roubles)
+
+
+def balance_history(*, subscriber_id: int, balance: Decimal, first: date,
+                    last: date) -> tuple[list[BalanceDay], int]:
+    """The balance at the end of each local day from ``first`` to ``last`` (inclusive;
+    ``last`` is today), and how many operations fell in that time. One query: the
+    operations from ``first`` on, walked back from ``balance`` (the account's, which is
+    the sum of its operations) — so the start needs no sum over the whole history."""
+    rows = list(
+        Operation.objects.filter(account_id=subscriber_id, op_date__gte=day_start(first))
+        .order_by("op_date", "id").values_list("op_date", "amount")
+    )
+    running = balance - sum((amount for _moment, amount in rows), ZERO)
+    zone = ZoneInfo(time_zone())
+    by_day: dict[date, Decimal] = {}
+    for moment, amount in rows:
+        day = timezone.localtime(moment, zone).date()
+        by_day[day] = by_day.get(day, ZERO) + amount
+    days, day = [], first
+    while day <= last:
+        running += by_day.get(day, ZERO)
+        days.append(BalanceDay(day, running))
+        day += timedelta(days=1)
+    operations = sum(1 for moment, _amount in rows
+                     if timezone.localtime(moment, zone).date() <= last)
+    return days, operations

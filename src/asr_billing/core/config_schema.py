@@ -85,6 +85,11 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ("cabinet", "session.idle_minutes"): KeySpec(
         "30", _int_range(1, 10080), "A cabinet session ends after this many idle minutes."
     ),
+    ("cabinet", "web.auto_login"): KeySpec(
+        "yes", _one_of(YES_NO),
+        "The /cabinet/ pages log a visitor in by their address (the enabled login holding "
+        "it, as web_cabinet.try_auto_login) when they have no session: yes or no.",
+    ),
     ("cabinet", "login.max_failures"): KeySpec(
         "5", _int_range(0, 1000),
         "Failed logins of one login name from one client address before that pair is "

@@ -1,0 +1,18 @@
+"""/cabinet/ (mounted in asr_billing/urls.py). The action pages (services, tariff,
+promised payment, voluntary block, profile, helpdesk, notifications, pay) add their lines
+here under the names the home page links to: cabinet:services, cabinet:tariff,
+cabinet:promised, cabinet:vblock, cabinet:profile, cabinet:helpdesk,
+cabinet:notifications, cabinet:pay."""
+
+from django.urls import path
+
+from asr_billing.cabinet.web import auth, views_home
+
+app_name = "cabinet"
+
+urlpatterns = [
+    path("", views_home.home, name="home"),
+    path("login/", auth.login_page, name="login"),
+    path("logout/", auth.logout_page, name="logout"),
+    path("language/", auth.language_page, name="language"),
+]
