@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
 from asr_billing.finance.reconcile_cli import add_reconcile_parser, run_reconcile
 from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
+from asr_billing.radius.config_cli import add_radius_parser, run_radius
 
 DEFAULT_BIND = "127.0.0.1:8082"
 DEMO_ADMIN = ("admin", "admin")
@@ -109,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("payments", parents=[common], help="payment registries (docs/payments.md)")
     psub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
     add_reconcile_parser(psub, common)
+
+    add_radius_parser(sub, common, default_url=DEFAULT_BIND)
 
     sub.add_parser(
         "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
@@ -323,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_django("bill_run", batch_size=args.batch_size, **extra)
         if args.command == "payments":
             return run_reconcile(args)
+        if args.command == "radius":
+            return run_radius(args, home)
         if args.command == "scheduler":
             return cmd_django("billing_scheduler")
         if args.command == "createadmin":

@@ -1,0 +1,73 @@
+"""``asr-billing radius config``: its arguments and the call of freeradius_config.generate.
+No Django imports at module level: the CLI parses arguments before Django starts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _port(text: str) -> int:
+    from asr_billing.radius.freeradius_config import RadiusConfigError, parse_port
+
+    try:
+        return parse_port(text)
+    except RadiusConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_radius_parser(sub, common, *, default_url: str) -> None:
+    from asr_billing.radius.freeradius_config import (
+        DEFAULT_ACCT_PORT,
+        DEFAULT_AUTH_PORT,
+        DEFAULT_LISTEN,
+    )
+
+    p = sub.add_parser("radius", parents=[common], help="FreeRADIUS in front of the billing "
+                                                        "(docs/radius.md)")
+    rsub = p.add_subparsers(dest="radius_command", required=True, metavar="ACTION")
+    c = rsub.add_parser(
+        "config", parents=[common],
+        help="write a complete FreeRADIUS 3.2 configuration: freeradius -f -d DIR runs it",
+    )
+    c.add_argument("--out", required=True, type=Path, help="the folder to write (FreeRADIUS's -d)")
+    c.add_argument("--force", action="store_true",
+                   help="write over a folder generated before (its logs are kept)")
+    c.add_argument("--auth-port", type=_port, default=DEFAULT_AUTH_PORT,
+                   help=f"Access-Request port (default {DEFAULT_AUTH_PORT})")
+    c.add_argument("--acct-port", type=_port, default=DEFAULT_ACCT_PORT,
+                   help=f"Accounting-Request port (default {DEFAULT_ACCT_PORT})")
+    c.add_argument("--listen", default=DEFAULT_LISTEN,
+                   help=f"address to listen on (default {DEFAULT_LISTEN}; 0.0.0.0 for all)")
+    c.add_argument("--client", action="append", default=[], metavar="IP:SECRET",
+                   help="one more RADIUS client besides the NAS table (a lab machine, "
+                        "radclient on loopback); repeatable; IPv6 as [ADDRESS]:SECRET")
+    c.add_argument("--url", default=f"http://{default_url}",
+                   help=f"asr-billing as FreeRADIUS reaches it (default http://{default_url})")
+    c.add_argument("--reject-delay", type=int, default=1, choices=range(6), metavar="SECONDS",
+                   help="hold each Access-Reject back 0-5 seconds (default 1)")
+
+
+def run_radius(args, home) -> int:
+    from asr_billing.radius.freeradius_config import RadiusConfigError, generate
+
+    try:
+        result = generate(
+            out=args.out, config_path=home.config_file, url=args.url, listen=args.listen,
+            auth_port=args.auth_port, acct_port=args.acct_port, clients=args.client,
+            force=args.force, reject_delay=args.reject_delay,
+        )
+    except RadiusConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    out = args.out.absolute()
+    print(f"Wrote the FreeRADIUS configuration to {out} ({len(result.clients)} clients)")
+    if result.token_generated:
+        print(f"radius['api.token'] was empty: generated a random one into {home.config_file} "
+              "(a running server picks it up)")
+    print(f"Check it:  freeradius -XC -d {out}")
+    print(f"Run it:    freeradius -f -l stdout -d {out}")
+    return 0
