@@ -177,3 +177,18 @@ def config_edit(settings):
 def home_config(config_edit):
     """The older name of config_edit."""
     return config_edit
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the cabinet's browser tests put their screenshots (tests/cabinet_web)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("ASR_SCREENSHOTS")
+    if not folder:
+        factory = getattr(terminalreporter.config, "_tmp_path_factory", None)
+        if factory is None:
+            return
+        folder = str(factory.getbasetemp() / "cabinet-screenshots")
+    if Path(folder).is_dir() and any(Path(folder).iterdir()):
+        terminalreporter.write_line(f"cabinet browser screenshots: {folder}")

@@ -254,3 +254,58 @@ def balance_history(*, subscriber_id: int, balance: Decimal, first: date,
     operations = sum(1 for moment, _amount in rows
                      if timezone.localtime(moment, zone).date() <= last)
     return days, operations
+
+
+# --- Payments and charges (the cabinet's history page) ----------------------------------------
+
+
+def _ledger_rows(subscriber_id: int, first: date | None, last: date | None):
+    rows = Operation.objects.filter(account_id=subscriber_id)
+    if first is not None:
+        rows = rows.filter(op_date__gte=day_start(first))
+    if last is not None:
+        rows = rows.filter(op_date__lt=day_start(last + timedelta(days=1)))
+    return rows
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    count: int
+    paid: Decimal  # the sum of the rows that raised the balance (≥ 0)
+    charged: Decimal  # the sum of those that lowered it, as a positive number
+
+
+def ledger_totals(*, subscriber_id: int, first: date | None, last: date | None) -> LedgerTotals:
+    """How many ledger rows the subscriber has from ``first`` to ``last`` (local days,
+    inclusive, either open) and what they add up to. One query; sums in whole kopecks,
+    so SQLite's float arithmetic cannot drift."""
+    from django.db.models import BigIntegerField, Count, Sum, Value
+    from django.db.models.functions import Cast, Coalesce, Round
+
+    from asr_billing.core.money import CENT
+
+    cents = Cast(Round(F("amount") * Value(100)), BigIntegerField())
+    found = _ledger_rows(subscriber_id, first, last).aggregate(
+        count=Count("id"),
+        paid=Coalesce(Sum(cents, filter=Q(amount__gt=0)), Value(0)),
+        charged=Coalesce(Sum(cents, filter=Q(amount__lt=0)), Value(0)),
+    )
+    return LedgerTotals(found["count"], Decimal(found["paid"]) * CENT,
+                        -Decimal(found["charged"]) * CENT)
+
+
+def ledger_page(*, subscriber_id: int, first: date | None, last: date | None, offset: int,
+                limit: int) -> list[Operation]:
+    """The subscriber's ledger rows (payments, charges, corrections, reversals) from
+    ``first`` to ``last``, newest first, with the payment operator and any reversal
+    loaded (one query)."""
+    return list(_ledger_rows(subscriber_id, first, last)
+                .select_related("pay_operator", "reversed_by", "tariff", "service")
+                .order_by("-op_date", "-id")[offset:offset + limit])
+
+
+def ledger_all(*, subscriber_id: int, first: date | None, last: date | None):
+    """The same rows, oldest first, as an iterator in chunks (a CSV of any length)."""
+    return (_ledger_rows(subscriber_id, first, last)
+            .select_related("pay_operator", "reversed_by")
+            .order_by("op_date", "id").iterator(chunk_size=2000))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from asr_billing.cabinet.selectors import BalanceDay
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 72, 8, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 104, 8, 16, 34
 
 
 def money_text(value: Decimal) -> str:
@@ -107,7 +107,7 @@ def balance_svg(days: list[BalanceDay], facts: ChartFacts, *, title: str,
     parts.append(f'<line class="chart-zero" x1="{LEFT}" y1="{_fmt(zero)}" '
                  f'x2="{WIDTH - RIGHT}" y2="{_fmt(zero)}"/>')
     for value in sorted({high, low, Decimal(0)}):
-        if value in (high, low) and value != 0 and abs(y(value) - zero) < 14:
+        if value in (high, low) and value != 0 and abs(y(value) - zero) < 24:
             continue  # too close to the zero label to be read
         parts.append(f'<text class="chart-axis" x="{LEFT - 6}" y="{_fmt(y(value) + 4)}" '
                      f'text-anchor="end">{escape(money_text(value))}</text>')

@@ -6,7 +6,7 @@ cabinet:notifications, cabinet:pay."""
 
 from django.urls import path
 
-from asr_billing.cabinet.web import auth, views_home
+from asr_billing.cabinet.web import auth, views_history, views_home
 
 app_name = "cabinet"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("login/", auth.login_page, name="login"),
     path("logout/", auth.logout_page, name="logout"),
     path("language/", auth.language_page, name="language"),
+    path("history/", views_history.history, name="history"),
+    path("history/csv/", views_history.history_csv, name="history_csv"),
 ]
