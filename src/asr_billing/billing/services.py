@@ -498,11 +498,15 @@ def voluntary_blocks_apply(*, now: datetime | None = None, actor: Actor = "billi
 def billing_housekeeping(*, now: datetime | None = None, actor: Actor = "billing") -> dict:
     """What the scheduler does every few minutes: end promised payments, move block
     flags, apply scheduled tariff changes due today, delete the failed-login counters
-    whose window has passed. Returns counts."""
+    whose window has passed, close RADIUS sessions that stopped sending accounting and
+    trim the RADIUS refusal log. Returns counts."""
     from asr_billing.cabinet.throttle import throttle_purge
+    from asr_billing.network.radius_config import radius_settings
+    from asr_billing.network.sessions import radius_refusals_trim, sessions_close_stale
 
     now = now or timezone.now()
     today = local_today(billing_options().time_zone, now)
+    radius = radius_settings()
     changes = 0
     for subscriber_id in tariff_changes_due(day=today):
         applied = tariff_change_apply_scheduled(subscriber_id=subscriber_id, actor=actor)
@@ -512,4 +516,10 @@ def billing_housekeeping(*, now: datetime | None = None, actor: Actor = "billing
         "block_flags": voluntary_blocks_apply(now=now, actor=actor),
         "tariff_changes": changes,
         "login_counters_purged": throttle_purge(now=now),
+        "sessions_stale": sessions_close_stale(
+            now=now, stale_after_seconds=radius.stale_after
+        ),
+        "radius_refusals_trimmed": radius_refusals_trim(
+            now=now, keep_days=radius.auth_log_keep_days
+        ),
     }

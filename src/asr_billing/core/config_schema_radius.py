@@ -76,6 +76,10 @@ RADIUS_SCHEMA: dict[tuple[str, str], KeySpec] = {
         "An open session without accounting for this many seconds is closed as Stale by the "
         "scheduler's housekeeping (keep it above interim_interval, e.g. 3 intervals).",
     ),
+    ("radius", "auth_log.keep_days"): KeySpec(
+        "30", _int_range(1, 3650),
+        "Days the RADIUS refusal log keeps a row; the scheduler's housekeeping deletes older.",
+    ),
     ("radius", "coa.enabled"): KeySpec(
         "yes", _one_of(YES_NO),
         "yes: on a subscriber's state or rate change send CoA / Disconnect to the NAS of each "

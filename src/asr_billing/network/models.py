@@ -82,6 +82,11 @@ class Login(models.Model):
                 name="login_ip_unique_when_enabled",
             ),
         ]
+        indexes = [
+            # IPoE matched by MAC (Nas.ipoe_match = "mac") finds the login by it on every
+            # Access-Request; only logins that have one are indexed.
+            models.Index(fields=["mac"], condition=~Q(mac=""), name="login_mac"),
+        ]
 
     def __str__(self) -> str:
         return self.login

@@ -27,6 +27,8 @@ class RadiusSettings:
     no_money_session_timeout: int  # seconds, 0: none
     interim_interval: int  # seconds
     session_timeout: int  # seconds, 0: none
+    stale_after: int  # seconds without accounting before an open session is closed
+    auth_log_keep_days: int
 
 
 def _parse(config) -> RadiusSettings:
@@ -45,6 +47,8 @@ def _parse(config) -> RadiusSettings:
         no_money_session_timeout=int(get("no_money.session_timeout") or 0),
         interim_interval=int(get("interim_interval") or 0),
         session_timeout=int(get("session_timeout") or 0),
+        stale_after=int(get("session.stale_after") or 900),
+        auth_log_keep_days=int(get("auth_log.keep_days") or 30),
     )
 
 

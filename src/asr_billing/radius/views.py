@@ -1,4 +1,5 @@
-"""FreeRADIUS rlm_rest endpoints: POST /radius/authorize/, /radius/post-auth/.
+"""FreeRADIUS rlm_rest endpoints: POST /radius/authorize/, /radius/post-auth/,
+/radius/accounting/.
 
 Thin: who may call, the wire (radius/wire.py), then the services in network/.
 
@@ -16,6 +17,10 @@ Answers, as rlm_rest maps them (reference §1.4):
   request list, brings it back for the refusal log.
 - post-auth (the generated config calls it in Post-Auth-Type REJECT): 204 after one
   RadiusAuthLog row.
+- accounting: 204 once the session is written (network.sessions) — also for an unknown
+  login or a NAS we do not have (logged: FreeRADIUS drops a request that gets a 4xx, and
+  the NAS would only retransmit what can never succeed); 400 only for a body that is not
+  rlm_rest's JSON; 503 when the database is away, so the NAS retransmits.
 - 400 for a body that is not rlm_rest's JSON (→ ``invalid``, a reject); 503 when the
   database is away (→ ``fail``; the NAS retries or tries another server); never a 500.
 
@@ -29,9 +34,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -40,11 +47,13 @@ from asr_billing.core.config import networks_contain
 from asr_billing.core.wire import same_secret
 from asr_billing.network.radius_auth import (
     AuthRequest,
+    canonical_ip,
     nas_by_ip,
     radius_authorize,
     radius_refusal_record,
 )
 from asr_billing.network.radius_config import radius_settings
+from asr_billing.network.sessions import AccountingRecord, session_account, status_name
 from asr_billing.radius.wire import BadPacket, Packet, decode, encode
 from asr_billing.system_api.access import client_ip
 
@@ -199,4 +208,69 @@ def post_auth(request: HttpRequest, source_ip: str, record: dict) -> HttpRespons
         calling_station_id=packet.text("Calling-Station-Id", ""),
         reason=reason,
     )
+    return _no_content()
+
+
+def _octets(packet: Packet, direction: str) -> int:
+    """Bytes one way: acct_counters64's Acct-<dir>-Octets64 when the config made it, else
+    Acct-<dir>-Gigawords × 2³² + Acct-<dir>-Octets."""
+    wide = packet.integer64(f"Acct-{direction}-Octets64")
+    if wide is not None:
+        return wide
+    return ((packet.integer(f"Acct-{direction}-Gigawords") or 0) << 32) + (
+        packet.integer(f"Acct-{direction}-Octets") or 0
+    )
+
+
+def _event_time(packet: Packet):
+    """When it happened: Event-Timestamp, else now less Acct-Delay-Time (the seconds the
+    NAS spent retransmitting)."""
+    stamp = packet.date("Event-Timestamp")
+    if stamp is not None:
+        return stamp
+    return timezone.now() - timedelta(seconds=packet.integer("Acct-Delay-Time") or 0)
+
+
+def _class_text(value: str) -> str:
+    """Class as text: rlm_rest sends octets as "0x…" hex; ours is ASCII."""
+    if value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:]).decode("ascii", "replace")
+        except ValueError:
+            return ""
+    return value
+
+
+@_endpoint("accounting")
+def accounting(request: HttpRequest, source_ip: str, record: dict) -> HttpResponse:
+    """Accounting-Request → 204 once it is written (network.sessions.session_account)."""
+    packet = _packet(request)
+    nas_ip = packet.text("NAS-IP-Address")
+    nas = nas_by_ip(nas_ip) or nas_by_ip(_header_ip(request))
+    username = packet.text("User-Name", "")
+    status = status_name(packet.name_or_number("Acct-Status-Type"))
+    record.update(nas=nas_ip or _header_ip(request) or "-", user=username or "-")
+    accounting_record = AccountingRecord(
+        status_type=status,
+        nas=nas,
+        event_time=_event_time(packet),
+        username=username,
+        acct_session_id=packet.text("Acct-Session-Id", ""),
+        acct_unique_id=packet.text("Acct-Unique-Session-Id", ""),
+        # Not an address (a broken NAS): kept out, not a database error the NAS retries.
+        framed_ip=canonical_ip(packet.text("Framed-IP-Address")),
+        calling_station_id=packet.text("Calling-Station-Id", ""),
+        nas_port_id=packet.text("NAS-Port-Id", ""),
+        class_token=_class_text(packet.text("Class", "")),
+        input_octets=_octets(packet, "Input"),
+        output_octets=_octets(packet, "Output"),
+        session_time=packet.integer("Acct-Session-Time") or 0,
+        terminate_cause=packet.name_or_number("Acct-Terminate-Cause"),
+    )
+    if nas is None:
+        logger.warning("radius accounting from a NAS we do not have: %s",
+                       _log_value(record["nas"]))
+        record["result"] = "unknown-nas"
+        return _no_content()
+    record["result"] = session_account(record=accounting_record)
     return _no_content()
