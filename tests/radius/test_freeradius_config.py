@@ -85,7 +85,8 @@ def test_writes_every_file_private_with_nas_clients_and_each_client(home, nas, t
     assert "\nuser =" not in radiusd and "\ngroup =" not in radiusd
     assert "\treject_delay = 1\n" in radiusd
     rest = (out / "mods-enabled/rest").read_text()
-    assert 'connect_uri = "http://127.0.0.1:8082"\n' in rest
+    assert "connect_uri" not in rest.replace("No connect_uri", "")
+    assert 'uri = "http://127.0.0.1:8082/radius/authorize/"\n' in rest
     assert "\t\tstart = 0\n" in rest and "\t\tretry_delay = 1\n" in rest
     assert rest.count("\t\ttimeout = 2.0\n") == 3
     policy = (out / "policy.d/asr_billing").read_text()
@@ -109,7 +110,7 @@ def test_options_reach_the_files(home, tmp_path):
     assert "\tipv6addr = *\n\tport = 28121\n" in site
     assert "\tipv6addr = *\n\tport = 28131\n" in site
     rest = (out / "mods-enabled/rest").read_text()
-    assert 'connect_uri = "https://billing.example.net:8443/asr"\n' in rest
+    assert 'uri = "https://billing.example.net:8443/asr/radius/accounting/"\n' in rest
     assert "\treject_delay = 0\n" in (out / "radiusd.conf").read_text()
     assert "client " not in (out / "clients.conf").read_text()
 

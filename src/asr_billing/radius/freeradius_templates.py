@@ -129,25 +129,27 @@ REST = """\
 rest {{
 	tls {{
 	}}
-	connect_uri = "{url}"
+	# No connect_uri: with one, rlm_rest opens a test connection for every pooled handle and
+	# never sends on it — a gunicorn sync worker that accepts it waits for a request that
+	# never comes (docs/performance.md, RADIUS). Each section names its full URL instead.
 	connect_timeout = 2.0
 
 	authorize {{
-		uri = "${{..connect_uri}}/radius/authorize/"
+		uri = "{url}/radius/authorize/"
 		method = 'post'
 		body = 'json'
 		tls = ${{..tls}}
 		timeout = 2.0
 	}}
 	accounting {{
-		uri = "${{..connect_uri}}/radius/accounting/"
+		uri = "{url}/radius/accounting/"
 		method = 'post'
 		body = 'json'
 		tls = ${{..tls}}
 		timeout = 2.0
 	}}
 	post-auth {{
-		uri = "${{..connect_uri}}/radius/post-auth/"
+		uri = "{url}/radius/post-auth/"
 		method = 'post'
 		body = 'json'
 		tls = ${{..tls}}
