@@ -27,11 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from asr_billing.core.db import prepared_cursor
 from asr_billing.network.models import Login, Nas, OnlineSession, RadiusAuthLog
 from asr_billing.network.radius_class import class_login_id
 
@@ -159,12 +160,43 @@ def _start(record: AccountingRecord, now: datetime) -> str:
     return "duplicate"
 
 
+_INTERIM_SQL: dict[str, str] = {}
+
+
+def _interim_sql() -> str:
+    """The Interim-Update of an open session by its unique id, written out: the ORM's
+    building of this UPDATE cost as much CPU as the rest of the request, and as a prepared
+    statement PostgreSQL plans it once per connection (core.db.prepared_cursor)."""
+    vendor = connection.vendor
+    if vendor not in _INTERIM_SQL:
+        larger = "GREATEST" if vendor == "postgresql" else "MAX"
+        _INTERIM_SQL[vendor] = (
+            f"UPDATE {OnlineSession._meta.db_table} SET updated_at = %s,"  # noqa: S608
+            f" input_octets = {larger}(input_octets, %s),"
+            f" output_octets = {larger}(output_octets, %s), ip = COALESCE(%s, ip)"
+            " WHERE acct_unique_id = %s AND stopped_at IS NULL"
+        )
+    return _INTERIM_SQL[vendor]
+
+
+def _interim_update(record: AccountingRecord, now: datetime) -> int:
+    if not record.acct_unique_id:
+        changes = {"updated_at": now, **_counters(record)}
+        if record.framed_ip:
+            changes["ip"] = record.framed_ip
+        return _open(record).update(**changes)
+    with prepared_cursor() as cursor:
+        cursor.execute(_interim_sql(), [now, record.input_octets, record.output_octets,
+                                        record.framed_ip, _cut(record.acct_unique_id)])
+        return cursor.rowcount
+
+
 def _interim(record: AccountingRecord, now: datetime) -> str:
+    if _interim_update(record, now):
+        return "updated"
     changes = {"updated_at": now, **_counters(record)}
     if record.framed_ip:
         changes["ip"] = record.framed_ip
-    if _open(record).update(**changes):
-        return "updated"
     login_id = _login_id(record)
     if login_id is None:
         return "unknown-login"
