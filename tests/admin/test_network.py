@@ -158,7 +158,7 @@ def test_nas_secret_is_write_only(admin_client, isp, nas):
     html = admin_client.get(url).content.decode()
     assert "s3cret" not in html and original not in html
     data = {"name": "NAS one", "ip": "10.0.0.1", "nas_type": "mikrotik", "new_secret": "",
-            "description": ""}
+            "coa_port": 3799, "ipoe_match": "ip", "description": ""}
     assert admin_client.post(url, data).status_code == 302
     nas.refresh_from_db()
     assert nas.name == "NAS one" and nas.radius_secret_enc == original
@@ -172,10 +172,11 @@ def test_nas_secret_is_write_only(admin_client, isp, nas):
 def test_nas_add_and_duplicate_ip(admin_client, isp, nas):
     url = reverse("admin:network_nas_add")
     data = {"name": "NAS 2", "ip": "10.0.0.2", "nas_type": "other", "new_secret": "abc",
-            "description": ""}
+            "coa_port": 1700, "ipoe_match": "mac", "description": ""}
     assert admin_client.post(url, data).status_code == 302
     created = Nas.objects.get(ip="10.0.0.2")
     assert decrypt_secret(created.radius_secret_enc) == "abc"
+    assert (created.coa_port, created.ipoe_match) == (1700, "mac")
     response = admin_client.post(url, {**data, "name": "Copy"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["ip"]

@@ -8,7 +8,10 @@ Sessions are RADIUS accounting history: read-only.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_mixins import (
@@ -54,19 +57,26 @@ class LoginOnlineFilter(admin.SimpleListFilter):
 @admin.register(Nas)
 class NasAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     form = NasAdminForm
-    list_display = ("name", "ip", "nas_type", "has_secret", "login_count")
+    list_display = ("name", "ip", "nas_type", "has_secret", "login_count", "online_count")
     list_filter = ("nas_type",)
     search_fields = ("name", "ip", "description")
     readonly_fields = ("has_secret",)
 
     def get_fieldsets(self, request, obj=None):
-        fields = ["name", "ip", "nas_type", "new_secret", "description"]
+        fields = ["name", "ip", "nas_type", "new_secret", "coa_port", "ipoe_match",
+                  "description"]
         if obj is not None:
             fields.insert(3, "has_secret")
         return ((None, {"fields": fields}),)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(login_total=Count("logins"))
+        # A subquery, not a second Count: two joins would multiply each other's rows.
+        online = (OnlineSession.objects.filter(nas=OuterRef("pk"), stopped_at__isnull=True)
+                  .order_by().values("nas").annotate(total=Count("id")).values("total"))
+        return super().get_queryset(request).annotate(
+            login_total=Count("logins"),
+            online_total=Coalesce(Subquery(online, output_field=IntegerField()), 0),
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Logins and sessions point at NAS devices; there is no delete service.
@@ -80,6 +90,16 @@ class NasAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     def login_count(self, obj):
         return getattr(obj, "login_total", None)
 
+    @admin.display(description=_("online now"), ordering="online_total")
+    def online_count(self, obj):
+        """Open sessions, linked to the NAS's online list."""
+        total = getattr(obj, "online_total", None)
+        if not total:
+            return total
+        url = reverse("admin:network_onlinesession_changelist")
+        return format_html('<a href="{}?nas__id__exact={}&amp;open=yes">{}</a>', url, obj.pk,
+                           total)
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         fields = {
@@ -87,6 +107,8 @@ class NasAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             "ip": data["ip"],
             "nas_type": data["nas_type"],
             "description": data.get("description", ""),
+            "coa_port": data.get("coa_port") or 3799,
+            "ipoe_match": data.get("ipoe_match") or "ip",
         }
         if change:
             service_call(
@@ -210,15 +232,50 @@ class OnlineSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "started_at",
         "updated_at",
         "stopped_at",
-        "input_octets",
-        "output_octets",
+        "duration",
+        "traffic_in",
+        "traffic_out",
+        "terminate_cause",
     )
     list_select_related = ("login__subscriber", "nas")
-    list_filter = (SessionOpenFilter, "nas", "started_at")
+    list_filter = (SessionOpenFilter, "nas", "terminate_cause", "started_at")
     search_fields = ("login__login", "ip", "acct_session_id", "login__subscriber__contract_number")
     show_full_result_count = False
+
+    # The subscriber's and the login's pages link here with these (their history).
+    HISTORY_LOOKUPS = ("login__id__exact", "login__subscriber__id__exact")
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self.HISTORY_LOOKUPS or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=_("subscriber"), ordering="login__subscriber__contract_number")
     def subscriber_link(self, obj):
         return admin_link(obj.login.subscriber)
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj):
+        """Until the Stop, or until the last news of an open session; h:mm:ss."""
+        end = obj.stopped_at or obj.updated_at
+        seconds = max(0, int((end - obj.started_at).total_seconds()))
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+    # Acct-Input-Octets: what the NAS received from the subscriber.
+    @admin.display(description=_("uploaded"), ordering="input_octets")
+    def traffic_in(self, obj):
+        return octets_text(obj.input_octets)
+
+    @admin.display(description=_("downloaded"), ordering="output_octets")
+    def traffic_out(self, obj):
+        return octets_text(obj.output_octets)
+
+
+def octets_text(value: int) -> str:
+    """Bytes in binary units for reading, the exact count in the title."""
+    size, unit = float(value), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            break
+        size /= 1024
+    shown = f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    return format_html('<span title="{} B">{}</span>', f"{value:,}".replace(",", " "), shown)
 

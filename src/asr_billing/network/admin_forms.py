@@ -93,7 +93,8 @@ class NasAdminForm(forms.ModelForm):
 
     class Meta:
         model = Nas
-        fields = ("name", "ip", "nas_type", "new_secret", "description")
+        fields = ("name", "ip", "nas_type", "new_secret", "coa_port", "ipoe_match",
+                  "description")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

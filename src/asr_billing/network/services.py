@@ -176,12 +176,32 @@ def login_update(
     return locked
 
 
+IPOE_MATCHES = ("ip", "mac")
+
+
+def _coa_port(value) -> int:
+    """A UDP port 1-65535 (RFC 5176's default is 3799)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InvalidInput(_("The CoA port must be a number from 1 to 65535"))
+    return value
+
+
+def _ipoe_match(value) -> str:
+    if value not in IPOE_MATCHES:
+        raise InvalidInput(_("IPoE match is ip or mac"))
+    return value
+
+
 @transaction.atomic
 def nas_create(
     *, name: str, ip: str, actor: Actor, nas_type: str = NasType.OTHER, radius_secret: str = "",
-    description: str = "",
+    description: str = "", coa_port: int = 3799, ipoe_match: str = "ip",
 ) -> Nas:
+    """A new NAS. ``coa_port``: where it takes CoA / Disconnect-Requests; ``ipoe_match``:
+    what finds an IPoE subscriber in its Access-Requests ("ip" or "mac")."""
     name = _nas_name(name)
+    coa_port = _coa_port(coa_port)
+    ipoe_match = _ipoe_match(ipoe_match)
     if nas_type not in NasType.values:
         raise InvalidInput(_("Unknown NAS type: %(type)s") % {"type": nas_type})
     address = normalize_ip(ip, "IP")
@@ -193,6 +213,8 @@ def nas_create(
         nas_type=nas_type,
         radius_secret_enc=encrypt_secret(radius_secret) if radius_secret else "",
         description=description,
+        coa_port=coa_port,
+        ipoe_match=ipoe_match,
     )
     try:
         with transaction.atomic():
@@ -213,12 +235,15 @@ def nas_update(
     nas_type=...,
     description=...,
     radius_secret: str | None = None,
+    coa_port=...,
+    ipoe_match=...,
 ) -> Nas:
     """Change a NAS; arguments left out stay as they are. ``radius_secret`` None keeps the
     secret, a string replaces it (encrypted; the audit row only says that it changed)."""
     locked = Nas.objects.select_for_update().get(pk=nas.pk)
     old = {"name": locked.name, "ip": locked.ip, "nas_type": locked.nas_type,
-           "description": locked.description}
+           "description": locked.description, "coa_port": locked.coa_port,
+           "ipoe_match": locked.ipoe_match}
     if name is not ...:
         locked.name = _nas_name(name)
     if ip is not ...:
@@ -232,6 +257,10 @@ def nas_update(
         locked.nas_type = nas_type
     if description is not ...:
         locked.description = description or ""
+    if coa_port is not ...:
+        locked.coa_port = _coa_port(coa_port)
+    if ipoe_match is not ...:
+        locked.ipoe_match = _ipoe_match(ipoe_match)
     if radius_secret is not None:
         locked.radius_secret_enc = encrypt_secret(radius_secret) if radius_secret else ""
     try:
@@ -240,7 +269,8 @@ def nas_update(
     except IntegrityError:
         raise Conflict(_("A NAS with IP %(ip)s exists already") % {"ip": locked.ip}) from None
     new = {"name": locked.name, "ip": locked.ip, "nas_type": locked.nas_type,
-           "description": locked.description}
+           "description": locked.description, "coa_port": locked.coa_port,
+           "ipoe_match": locked.ipoe_match}
     if new != old or radius_secret is not None:
         if radius_secret is not None:
             new["radius_secret_changed"] = True  # never the value

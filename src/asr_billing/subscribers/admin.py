@@ -96,7 +96,7 @@ class LoginInline(ReadOnlyInline):
     """A summary of the subscriber's logins; each is edited on its own page."""
 
     model = Login
-    fields = ("ip", "mac", "nas", "enabled", "online")
+    fields = ("ip", "mac", "nas", "enabled", "online", "sessions")
     readonly_fields = fields
     show_change_link = True  # the login itself is the row's title, linked to its page
 
@@ -112,6 +112,15 @@ class LoginInline(ReadOnlyInline):
     @admin.display(description=_("online"), boolean=True)
     def online(self, obj):
         return getattr(obj, "is_online", None)
+
+    @admin.display(description=_("sessions"))
+    def sessions(self, obj):
+        """The login's RADIUS sessions, newest first, with their traffic."""
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:network_onlinesession_changelist")
+        return format_html('<a href="{}?login__id__exact={}">{}</a>', url, obj.pk,
+                           _("history"))
 
 
 class ChoicesOnceInline(admin.TabularInline):
