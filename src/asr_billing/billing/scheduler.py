@@ -1,5 +1,6 @@
-"""``asr-billing scheduler``: the daily charging run and the frequent expiries, as one
-long-running process (a systemd service). docs/billing.md shows the cron and
+"""``asr-billing scheduler``: the daily charging run, the frequent expiries and the
+background tasks (core.tasks: CoA / Disconnect), as one long-running process (a systemd
+service). docs/billing.md shows the cron and
 systemd-timer alternative: `asr-billing bill run` once a day plus
 `asr-billing manage billing_housekeeping` every few minutes.
 
@@ -42,6 +43,7 @@ class Scheduler:
         *,
         run: Callable[..., object] | None = None,
         housekeeping: Callable[..., object] | None = None,
+        tasks: Callable[..., object] | None = None,
         clock: Callable[[], datetime] = timezone.now,
     ):
         from asr_billing.billing.run import billing_run
@@ -49,6 +51,12 @@ class Scheduler:
 
         self.run = run or billing_run
         self.housekeeping = housekeeping or billing_housekeeping
+        if tasks is None:
+            import asr_billing.network.coa  # noqa: F401 - registers its task handlers
+            from asr_billing.core.tasks import tasks_run_due
+
+            tasks = tasks_run_due
+        self.tasks = tasks  # background tasks (core.tasks): every tick
         self.clock = clock
         self.next_housekeeping: datetime | None = None
         self.last_run_day: date | None = None
@@ -66,6 +74,7 @@ class Scheduler:
             self._guarded("housekeeping", lambda: self.housekeeping(now=now))
             self.next_housekeeping = now + timedelta(minutes=options.expire_minutes)
             done.append("housekeeping")
+        self._guarded("tasks", lambda: self.tasks(now=now))
         day = run_due(now, options.run_time, options.time_zone, self.last_run_day)
         if day is not None:
             self.last_run_day = day  # once a day even when it fails: tomorrow catches up

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_login import OperatorLoginForm
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link
-from asr_billing.core.models import AuditEntry
+from asr_billing.core.models import AuditEntry, Task, TaskState
 
 admin.site.site_header = "asr-billing"
 admin.site.site_title = "asr-billing"
@@ -59,3 +59,27 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("subscriber"), ordering="subscriber__contract_number")
     def subscriber_link(self, obj):
         return admin_link(obj.subscriber) if obj.subscriber_id else "—"
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the background worker did: CoA / Disconnect to NAS devices and the like."""
+
+    list_display = ("id", "name", "key", "state", "attempts", "run_after", "finished_at",
+                    "outcome")
+    list_filter = ("state", "name")
+    search_fields = ("key", "outcome")
+    show_full_result_count = False
+    actions = ["retry_now"]
+
+    @admin.action(description=_("Run again now"))
+    def retry_now(self, request, queryset):
+        from django.utils import timezone
+
+        moved = queryset.filter(state__in=(TaskState.FAILED, TaskState.PENDING)).update(
+            state=TaskState.PENDING, run_after=timezone.now(), attempts=0)
+        self.message_user(request, _("%(count)d task(s) will run again.") % {"count": moved})
+
+    def has_change_permission(self, request, obj=None):
+        # The list's action needs it; the change form still shows read-only fields.
+        return obj is None and request.user.is_superuser

@@ -58,3 +58,46 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class TaskState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class Task(models.Model):
+    """A side effect that leaves the process (a CoA to a NAS, later e-mail and SMS), run by
+    the scheduler's worker after the transaction that asked for it commits (core.tasks).
+
+    ``key`` is unique: one task per event, however many times the event is reported."""
+
+    name = models.CharField(_("task"), max_length=64)
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    state = models.CharField(_("state"), max_length=10, choices=TaskState.choices,
+                             default=TaskState.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveIntegerField(_("attempts allowed"), default=5)
+    run_after = models.DateTimeField(_("run after"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+
+    class Meta:
+        verbose_name = _("background task")
+        verbose_name_plural = _("background tasks")
+        ordering = ["-id"]
+        indexes = [
+            # The worker's question: which pending tasks are due. Done and failed rows are
+            # the history and stay out of this index.
+            models.Index(fields=["run_after"], condition=models.Q(state="pending"),
+                         name="task_due"),
+            models.Index(fields=["claimed_at"], condition=models.Q(state="running"),
+                         name="task_running"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.key}"

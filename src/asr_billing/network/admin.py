@@ -242,6 +242,18 @@ class OnlineSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("login__login", "ip", "acct_session_id", "login__subscriber__contract_number")
     show_full_result_count = False
 
+    actions = ["disconnect"]
+
+    @admin.action(description=_("Disconnect the selected open sessions (the NAS ends them)"))
+    def disconnect(self, request, queryset):
+        from asr_billing.network.coa import session_disconnect
+
+        asked = sum(session_disconnect(session=session, reason=f"admin:{request.user.pk}")
+                    for session in queryset.filter(stopped_at__isnull=True))
+        self.message_user(request, _(
+            "%(count)d Disconnect-Request(s) queued; their outcome is in Background tasks.")
+            % {"count": asked})
+
     # The subscriber's and the login's pages link here with these (their history).
     HISTORY_LOOKUPS = ("login__id__exact", "login__subscriber__id__exact")
 

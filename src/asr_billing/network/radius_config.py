@@ -29,6 +29,9 @@ class RadiusSettings:
     session_timeout: int  # seconds, 0: none
     stale_after: int  # seconds without accounting before an open session is closed
     auth_log_keep_days: int
+    coa_enabled: bool
+    coa_timeout: int  # seconds to wait for a NAS's answer
+    coa_max_attempts: int
 
 
 def _parse(config) -> RadiusSettings:
@@ -49,6 +52,9 @@ def _parse(config) -> RadiusSettings:
         session_timeout=int(get("session_timeout") or 0),
         stale_after=int(get("session.stale_after") or 900),
         auth_log_keep_days=int(get("auth_log.keep_days") or 30),
+        coa_enabled=get("coa.enabled") != "no",
+        coa_timeout=int(get("coa.timeout") or 3),
+        coa_max_attempts=int(get("coa.max_attempts") or 5),
     )
 
 

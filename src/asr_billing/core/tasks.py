@@ -1,0 +1,123 @@
+"""The one background-task mechanism (DESIGN.md §3 rule 11).
+
+A side effect that leaves the process — a Disconnect-Request to a NAS today, e-mail and
+SMS later — is asked for with ``task_enqueue(name, key, payload)`` inside the transaction
+that decided it. The row is written when that transaction commits (``on_commit``: a rolled
+back decision sends nothing), once per ``key`` (a unique index: the same event reported
+twice is one task). The worker in ``asr-billing scheduler`` (or ``asr-billing manage
+run_tasks``) runs due tasks through the handler registered under their name, retries a
+failure with a growing delay and keeps the outcome, which the admin lists.
+
+Why not the django-tasks backport: its database backend has no unique key per event and
+no retry policy of its own; both would be built on top anyway, and a table of our own
+keeps the worker one query wide on SQLite and PostgreSQL alike. The handler interface is
+the same shape (a named function of JSON arguments), so moving to Django's built-in tasks
+later changes this module only.
+
+Claiming is a conditional UPDATE (``state = 'pending'`` → ``'running'``): two workers (two
+app nodes) never run one task twice, on either database. A worker that dies mid-task
+leaves it running; after CLAIM_TIMEOUT it is pending again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from asr_billing.core.models import Task, TaskState
+
+logger = logging.getLogger("asr_billing.tasks")
+
+HANDLERS: dict[str, Callable[[dict], str]] = {}
+FIRST_DELAY = timedelta(seconds=10)  # the first retry; doubled each time
+MAX_DELAY = timedelta(hours=1)
+CLAIM_TIMEOUT = timedelta(minutes=10)
+OUTCOME_MAX = 2000
+
+
+class TaskFailed(Exception):
+    """A handler's way to say the attempt failed (the text is the outcome shown)."""
+
+
+def task_handler(name: str):
+    """Register ``function(payload) -> outcome text`` as the handler of tasks ``name``."""
+
+    def register(function):
+        HANDLERS[name] = function
+        return function
+
+    return register
+
+
+def task_enqueue(*, name: str, key: str, payload: dict, max_attempts: int = 5,
+                 run_after: datetime | None = None) -> None:
+    """Ask for a task once the current transaction commits (at once outside one).
+    A second call with the same ``key`` adds nothing."""
+    if name not in HANDLERS:
+        raise ValueError(f"no handler for task {name!r}")
+
+    def write() -> None:
+        Task.objects.bulk_create(
+            [Task(name=name, key=key[:200], payload=payload, max_attempts=max_attempts,
+                  run_after=run_after or timezone.now())],
+            ignore_conflicts=True,
+        )
+
+    transaction.on_commit(write)
+
+
+def _delay(attempts: int) -> timedelta:
+    return min(FIRST_DELAY * 2 ** max(0, attempts - 1), MAX_DELAY)
+
+
+def _claim(task_id: int, now: datetime) -> bool:
+    from django.db.models import F
+
+    return bool(Task.objects.filter(pk=task_id, state=TaskState.PENDING).update(
+        state=TaskState.RUNNING, claimed_at=now, attempts=F("attempts") + 1))
+
+
+def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """Run up to ``limit`` due tasks. Returns counts by what became of them."""
+    now = now or timezone.now()
+    Task.objects.filter(state=TaskState.RUNNING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
+        state=TaskState.PENDING, outcome="the worker running it stopped; run again")
+    due = list(Task.objects.filter(state=TaskState.PENDING, run_after__lte=now)
+               .order_by("run_after", "id").values_list("id", flat=True)[:limit])
+    counts = {"done": 0, "retry": 0, "failed": 0}
+    for task_id in due:
+        if not _claim(task_id, now):
+            continue  # another worker took it
+        task = Task.objects.get(pk=task_id)
+        counts[_run(task, now)] += 1
+    return counts
+
+
+def _run(task: Task, now: datetime) -> str:
+    """One attempt; the next one, if any, is due a growing delay after ``now`` (the
+    worker's clock for this round)."""
+    handler = HANDLERS.get(task.name)
+    finished = now
+    try:
+        if handler is None:
+            raise TaskFailed(f"no handler for task {task.name!r}")
+        outcome = str(handler(task.payload) or "done")
+    except Exception as exc:
+        text = str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, TaskFailed):
+            logger.exception("task %s %s failed", task.name, task.key)
+        if task.attempts >= task.max_attempts:
+            Task.objects.filter(pk=task.pk).update(
+                state=TaskState.FAILED, finished_at=finished, outcome=text[:OUTCOME_MAX])
+            return "failed"
+        Task.objects.filter(pk=task.pk).update(
+            state=TaskState.PENDING, run_after=finished + _delay(task.attempts),
+            outcome=text[:OUTCOME_MAX])
+        return "retry"
+    Task.objects.filter(pk=task.pk).update(
+        state=TaskState.DONE, finished_at=finished, outcome=outcome[:OUTCOME_MAX])
+    return "done"

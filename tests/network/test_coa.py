@@ -1,0 +1,177 @@
+"""network.coa: Disconnect-Requests reach a NAS listening on loopback (a real UDP socket
+that checks the request's authenticator with the secret and answers as a NAS would)."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import struct
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from asr_billing.core.models import Task
+from asr_billing.core.tasks import tasks_run_due
+from asr_billing.network import coa
+from asr_billing.network.models import OnlineSession
+from asr_billing.network.services import nas_update
+
+SECRET = "s3cret"  # the conftest NAS's secret
+
+
+class NasListener:
+    """A NAS's CoA listener: records each valid Disconnect-Request, answers ``reply``."""
+
+    def __init__(self, reply=("ack", None)):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.received: list[dict] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            length = struct.unpack("!H", data[2:4])[0]
+            signed = hashlib.md5(data[:4] + b"\0" * 16 + data[20:length]  # noqa: S324
+                                 + SECRET.encode()).digest()
+            attributes, offset = {}, 20
+            while offset < length:
+                kind, size = data[offset], data[offset + 1]
+                attributes[kind] = data[offset + 2:offset + size]
+                offset += size
+            self.received.append({"code": data[0], "valid": signed == data[4:20],
+                                  "attributes": attributes})
+            kind, cause = self.reply
+            if kind == "silent":
+                continue
+            extra = b"" if cause is None else struct.pack("!BBI", 101, 6, cause)
+            code = 41 if kind == "ack" else 42
+            header = struct.pack("!BBH", code, data[1], 20 + len(extra))
+            answer_auth = hashlib.md5(header + data[4:20] + extra  # noqa: S324
+                                      + SECRET.encode()).digest()
+            self.sock.sendto(header + answer_auth + extra, peer)
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def listener(nas):
+    made = []
+
+    def make(reply=("ack", None)):
+        nas_listener = NasListener(reply)
+        nas_update(nas=nas, actor="test", ip="127.0.0.1", coa_port=nas_listener.port)
+        made.append(nas_listener)
+        return nas_listener
+
+    yield make
+    for item in made:
+        item.close()
+
+
+@pytest.fixture
+def online(nas, subscriber, make_login):
+    login = make_login(subscriber, "bob")
+    return OnlineSession.objects.create(
+        login=login, nas=nas, acct_session_id="81a0ff01", acct_unique_id="u1",
+        ip="100.64.0.9", started_at=datetime(2026, 11, 28, tzinfo=UTC),
+        updated_at=timezone.now())
+
+
+def queue(session, reason, capture):
+    with capture(execute=True):
+        assert coa.session_disconnect(session=session, reason=reason) is True
+
+
+def outcome():
+    return list(Task.objects.values_list("state", "attempts", "outcome"))
+
+
+def test_disconnect_ack(listener, online, config_edit, django_capture_on_commit_callbacks):
+    config_edit("radius", "coa.timeout", "1")
+    nas_listener = listener()
+    queue(online, "negbal", django_capture_on_commit_callbacks)
+    queue(online, "negbal", django_capture_on_commit_callbacks)  # the same event: one task
+    assert tasks_run_due()["done"] == 1
+    assert outcome() == [("done", 1, "Disconnect-ACK")]
+    [request] = nas_listener.received
+    assert request["code"] == 40 and request["valid"]
+    assert request["attributes"][1] == b"bob"
+    assert request["attributes"][44] == b"81a0ff01"
+    assert request["attributes"][8] == socket.inet_aton("100.64.0.9")
+    assert request["attributes"][4] == socket.inet_aton("127.0.0.1")
+
+
+@pytest.mark.parametrize(("cause", "text"), [
+    (503, "Disconnect-NAK, Error-Cause 503: the NAS has no such session any more"),
+    (502, "Disconnect-NAK, Error-Cause 502"),
+])
+def test_a_nak_is_final(listener, online, django_capture_on_commit_callbacks, cause, text):
+    listener(("nak", cause))
+    queue(online, "negbal", django_capture_on_commit_callbacks)
+    assert tasks_run_due()["done"] == 1
+    assert outcome() == [("done", 1, text)]
+
+
+def test_no_answer_is_retried_then_failed(listener, online, config_edit,
+                                          django_capture_on_commit_callbacks):
+    config_edit("radius", "coa.timeout", "1")
+    config_edit("radius", "coa.max_attempts", "2")
+    nas_listener = listener(("silent", None))
+    queue(online, "negbal", django_capture_on_commit_callbacks)
+    assert tasks_run_due()["retry"] == 1
+    task = Task.objects.get()
+    assert task.outcome == f"no answer from 127.0.0.1:{nas_listener.port} in 1 s"
+    assert tasks_run_due(now=task.run_after)["failed"] == 1
+    assert outcome()[0][:2] == ("failed", 2)
+    assert len(nas_listener.received) == 2
+
+
+def test_a_wrong_secret_on_the_nas_side_is_seen(listener, online, nas,
+                                                django_capture_on_commit_callbacks):
+    listener()
+    nas_update(nas=nas, actor="test", radius_secret="other-secret")
+    queue(online, "negbal", django_capture_on_commit_callbacks)
+    assert tasks_run_due()["retry"] == 1
+    assert "authenticator is wrong" in Task.objects.get().outcome
+
+
+def test_an_ended_session_is_not_disconnected(listener, online,
+                                             django_capture_on_commit_callbacks):
+    nas_listener = listener()
+    queue(online, "negbal", django_capture_on_commit_callbacks)
+    OnlineSession.objects.filter(pk=online.pk).update(stopped_at=timezone.now())
+    assert tasks_run_due()["done"] == 1
+    assert outcome() == [("done", 1, "the session had ended already")]
+    assert nas_listener.received == []
+
+
+def test_disabled_by_config(online, config_edit):
+    config_edit("radius", "coa.enabled", "no")
+    assert coa.session_disconnect(session=online, reason="negbal") is False
+    assert Task.objects.count() == 0
+
+
+def test_the_admin_disconnects_selected_sessions(client, listener, online,
+                                                 django_capture_on_commit_callbacks):
+    user = get_user_model().objects.create_superuser("root", "r@example.net", "pw-1234567")
+    client.force_login(user)
+    nas_listener = listener()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/network/onlinesession/", {
+            "action": "disconnect", "_selected_action": [online.pk]}, follow=True)
+    assert response.status_code == 200
+    assert tasks_run_due()["done"] == 1
+    assert len(nas_listener.received) == 1
+    tasks_page = client.get("/admin/core/task/")
+    assert "Disconnect-ACK" in tasks_page.content.decode()
