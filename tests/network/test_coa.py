@@ -175,3 +175,97 @@ def test_the_admin_disconnects_selected_sessions(client, listener, online,
     assert len(nas_listener.received) == 1
     tasks_page = client.get("/admin/core/task/")
     assert "Disconnect-ACK" in tasks_page.content.decode()
+
+
+def test_class_carries_the_access():
+    from asr_billing.network.radius_class import class_access, class_login_id, class_token
+
+    full, poor = class_token(login_id=7, decided_at=5), class_token(login_id=7, decided_at=5,
+                                                                   no_money=True)
+    assert (full, poor) == ("asr1:7:5", "asr1:7:5:n")
+    assert (class_access(full), class_access(poor), class_access("other:1")) == ("f", "n", "")
+    assert class_login_id(poor) == 7
+
+
+def make_session(login, nas, sid, access):
+    return OnlineSession.objects.create(
+        login=login, nas=nas, acct_session_id=sid, acct_unique_id=f"u-{sid}", access=access,
+        started_at=datetime(2026, 11, 28, tzinfo=UTC), updated_at=timezone.now())
+
+
+def keys():
+    return sorted(Task.objects.values_list("key", flat=True))
+
+
+def test_reconcile_disconnects_sessions_whose_access_changed(nas, subscriber, make_subscriber,
+                                                              make_login,
+                                                              django_capture_on_commit_callbacks):
+    from asr_billing.subscribers.models import Subscriber
+
+    paid = make_login(subscriber, "paid")
+    other = make_subscriber(name="Петров Пётр")
+    broke = make_login(other, "broke")
+    full_ok = make_session(paid, nas, "1", "f")
+    poor_paid = make_session(paid, nas, "2", "n")
+    full_broke = make_session(broke, nas, "3", "f")
+    make_session(broke, nas, "4", "n")  # no money and still none: left alone
+    make_session(broke, nas, "5", "")  # access not known: left alone
+    Subscriber.objects.filter(pk=other.pk).update(negbal=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coa.sessions_reconcile_access() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coa.sessions_reconcile_access() == 0  # asked once
+    assert keys() == sorted([f"disconnect:{full_broke.pk}:access-lost",
+                             f"disconnect:{poor_paid.pk}:access-restored"])
+    assert full_ok.pk not in [t.payload["session_id"] for t in Task.objects.all()]
+
+
+@pytest.mark.parametrize("change", ["admin_blocked", "voluntary_blocked", "login_disabled"])
+def test_blocks_and_disabled_logins_lose_access(nas, subscriber, make_login, change,
+                                                django_capture_on_commit_callbacks):
+    from asr_billing.network.models import Login
+    from asr_billing.subscribers.models import Subscriber
+
+    login = make_login(subscriber, "bob")
+    session = make_session(login, nas, "1", "f")
+    if change == "login_disabled":
+        Login.objects.filter(pk=login.pk).update(enabled=False)
+    else:
+        Subscriber.objects.filter(pk=subscriber.pk).update(**{change: True})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coa.sessions_reconcile_access() == 1
+    assert keys() == [f"disconnect:{session.pk}:access-lost"]
+
+
+@pytest.mark.django_db(transaction=True)  # the tick commits as in production
+def test_the_scheduler_tick_disconnects_a_subscriber_who_ran_out(
+        listener, nas, subscriber, make_login):
+    from asr_billing.billing.scheduler import Scheduler
+    from asr_billing.subscribers.models import Subscriber
+
+    nas_listener = listener()
+    session = make_session(make_login(subscriber, "bob"), nas, "77", "f")
+    Subscriber.objects.filter(pk=subscriber.pk).update(negbal=True)
+    scheduler = Scheduler(run=lambda **kw: None, housekeeping=lambda **kw: None)
+    scheduler.tick()  # asks for the Disconnect and sends it
+    assert [r["attributes"][44] for r in nas_listener.received] == [b"77"]
+    task = Task.objects.get()
+    assert (task.outcome, task.payload) == ("Disconnect-ACK",
+                                            {"session_id": session.pk, "reason": "access-lost"})
+
+
+@pytest.mark.django_db(transaction=True)  # the command commits as it does from cron
+def test_run_tasks_command(listener, nas, subscriber, make_login):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from asr_billing.subscribers.models import Subscriber
+
+    nas_listener = listener()
+    make_session(make_login(subscriber, "bob"), nas, "9", "f")
+    Subscriber.objects.filter(pk=subscriber.pk).update(admin_blocked=True)
+    out = StringIO()
+    call_command("run_tasks", stdout=out)
+    assert out.getvalue().strip() == "disconnects_asked=1 done=1 retry=0 failed=0"
+    assert len(nas_listener.received) == 1

@@ -190,7 +190,7 @@ def test_state_redirect(radius, mikrotik, bob, subscriber, config_edit, flag, me
     assert response.status_code == 200
     # The pool drops the static address: it would bypass the redirect.
     assert response.json() == {
-        "control:Auth-Type": v("Accept"), "reply:Class": v(f"asr1:{bob.pk}:{DECIDED}"),
+        "control:Auth-Type": v("Accept"), "reply:Class": v(f"asr1:{bob.pk}:{DECIDED}:n"),
         **NO_MONEY_MIKROTIK,
     }
     # Paid (or unblocked): the next request gets full service.

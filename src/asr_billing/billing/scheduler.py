@@ -44,6 +44,7 @@ class Scheduler:
         run: Callable[..., object] | None = None,
         housekeeping: Callable[..., object] | None = None,
         tasks: Callable[..., object] | None = None,
+        access: Callable[..., object] | None = None,
         clock: Callable[[], datetime] = timezone.now,
     ):
         from asr_billing.billing.run import billing_run
@@ -52,11 +53,16 @@ class Scheduler:
         self.run = run or billing_run
         self.housekeeping = housekeeping or billing_housekeeping
         if tasks is None:
-            import asr_billing.network.coa  # noqa: F401 - registers its task handlers
             from asr_billing.core.tasks import tasks_run_due
 
             tasks = tasks_run_due
+        if access is None:
+            # Importing it also registers its task handlers.
+            from asr_billing.network.coa import sessions_reconcile_access
+
+            access = sessions_reconcile_access
         self.tasks = tasks  # background tasks (core.tasks): every tick
+        self.access = access  # Disconnects for sessions whose access changed: every tick
         self.clock = clock
         self.next_housekeeping: datetime | None = None
         self.last_run_day: date | None = None
@@ -74,7 +80,9 @@ class Scheduler:
             self._guarded("housekeeping", lambda: self.housekeeping(now=now))
             self.next_housekeeping = now + timedelta(minutes=options.expire_minutes)
             done.append("housekeeping")
-        self._guarded("tasks", lambda: self.tasks(now=now))
+        self._guarded("access", lambda: self.access(now=now))
+        # The clock again: the tasks the step above asked for are due from their writing.
+        self._guarded("tasks", lambda: self.tasks(now=self.clock()))
         day = run_due(now, options.run_time, options.time_zone, self.last_run_day)
         if day is not None:
             self.last_run_day = day  # once a day even when it fails: tomorrow catches up

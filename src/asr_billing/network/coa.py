@@ -15,6 +15,16 @@ and waits radius['coa.timeout'] seconds for the answer:
 
 The NAS then sends the session's Accounting Stop; when the subscriber dials again the
 authorize decides with the new state (the no money profile, a reject, or full service).
+
+Who is disconnected without an operator: ``sessions_reconcile_access()``, on every tick of
+the scheduler, compares each open session's access (what its authorize gave: full, or the
+no money profile — OnlineSession.access, from the Class) with its subscriber's state now.
+A session with full access whose subscriber has run out of money, been blocked (by the
+administrator or a voluntary block) or whose login was disabled, and a session in the no
+money profile whose subscriber may now be online in full (a payment, a block lifted), is
+disconnected once. Comparing states rather than hooking every place that changes them
+(payments post in one SQL function, the charging run flips thousands of flags in one
+statement) cannot miss a change; the cost is up to one tick (20 s) of delay.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ import os
 import socket
 import struct
 
+from django.db.models import Q
+
+from asr_billing.core.models import Task
 from asr_billing.core.tasks import TaskFailed, task_enqueue, task_handler
 from asr_billing.network.crypto import decrypt_secret
 from asr_billing.network.models import OnlineSession
@@ -134,3 +147,39 @@ def session_disconnect(*, session: OnlineSession, reason: str) -> bool:
                  payload={"session_id": session.pk, "reason": reason},
                  max_attempts=settings.coa_max_attempts)
     return True
+
+
+def _denied() -> Q:
+    """The subscriber may not be online in full now (as radius_auth decides it)."""
+    return (Q(login__enabled=False) | Q(login__subscriber__negbal=True)
+            | Q(login__subscriber__admin_blocked=True)
+            | Q(login__subscriber__voluntary_blocked=True))
+
+
+def sessions_reconcile_access(*, now=None) -> int:
+    """Ask for a Disconnect of every open session whose access no longer matches its
+    subscriber's state (see the module's text). Two queries and one INSERT per new
+    Disconnect. Returns how many were asked for."""
+    if not radius_settings().coa_enabled:
+        return 0
+    open_sessions = OnlineSession.objects.filter(stopped_at__isnull=True)
+    lost = open_sessions.filter(_denied(), access="f").values_list("id", flat=True)
+    restored = (open_sessions.filter(access="n", login__enabled=True,
+                                     login__subscriber__negbal=False,
+                                     login__subscriber__admin_blocked=False,
+                                     login__subscriber__voluntary_blocked=False)
+                .values_list("id", flat=True))
+    wanted = {f"disconnect:{pk}:access-lost": pk for pk in lost}
+    wanted.update({f"disconnect:{pk}:access-restored": pk for pk in restored})
+    if not wanted:
+        return 0
+    asked = set(Task.objects.filter(key__in=list(wanted)).values_list("key", flat=True))
+    settings = radius_settings()
+    count = 0
+    for key, pk in wanted.items():
+        if key in asked:
+            continue
+        task_enqueue(name=TASK, key=key, payload={"session_id": pk, "reason": key.rsplit(":")[-1]},
+                     max_attempts=settings.coa_max_attempts)
+        count += 1
+    return count

@@ -113,6 +113,12 @@ class OnlineSession(models.Model):
     nas_port_id = models.CharField(_("NAS port"), max_length=64, blank=True)
     # The Class our authorize reply gave (network.radius_class): ties accounting to it.
     class_token = models.CharField(_("authorization class"), max_length=64, blank=True)
+    # The access our authorize gave, from the Class: "f" full, "n" the no money profile,
+    # "" not known (another server's Class). network.coa compares it with the state now.
+    access = models.CharField(
+        _("access given"), max_length=1, blank=True,
+        choices=[("f", _("full")), ("n", _("no money profile"))],
+    )
     started_at = models.DateTimeField(_("started"))
     updated_at = models.DateTimeField(_("last update"))
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)

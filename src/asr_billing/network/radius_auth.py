@@ -276,7 +276,7 @@ def _reply(row: _Row, nas: Nas, config: RadiusSettings, *, no_money: bool,
     reply["Acct-Interim-Interval"] = [str(config.interim_interval)]
     if not no_money and config.session_timeout > 0:
         reply["Session-Timeout"] = [str(config.session_timeout)]
-    reply["Class"] = [class_token(login_id=row.id, decided_at=decided_at)]
+    reply["Class"] = [class_token(login_id=row.id, decided_at=decided_at, no_money=no_money)]
     if no_money:
         reply.update(extra)
     elif row.has_tariff is not None:

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from asr_billing.core.db import prepared_cursor
 from asr_billing.network.models import Login, Nas, OnlineSession, RadiusAuthLog
-from asr_billing.network.radius_class import class_login_id
+from asr_billing.network.radius_class import class_access, class_login_id
 
 START, INTERIM, STOP = "Start", "Interim-Update", "Stop"
 ACCOUNTING_ON, ACCOUNTING_OFF = "Accounting-On", "Accounting-Off"
@@ -128,6 +128,7 @@ def _create(record: AccountingRecord, login_id: int, *, now: datetime,
         calling_station_id=_cut(record.calling_station_id),
         nas_port_id=_cut(record.nas_port_id),
         class_token=_cut(record.class_token),
+        access=class_access(record.class_token),
         started_at=started,
         updated_at=now,
         stopped_at=record.event_time if stopped else None,

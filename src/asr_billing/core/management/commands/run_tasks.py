@@ -1,5 +1,7 @@
-"""``asr-billing manage run_tasks``: run the background tasks that are due, once (cron's
-way; ``asr-billing scheduler`` runs them on every tick)."""
+"""``asr-billing manage run_tasks``: what the scheduler does on every tick besides the
+charging and the expiries, once (cron's way): ask for a Disconnect of each RADIUS session
+whose access no longer matches its subscriber (network.coa), then run the background
+tasks that are due."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,10 +9,12 @@ from asr_billing.core.tasks import tasks_run_due
 
 
 class Command(BaseCommand):
-    help = "Run the background tasks that are due (CoA / Disconnect to NAS devices)."
+    help = "Disconnect sessions whose access changed and run the due background tasks."
 
     def handle(self, *args, **options):
-        import asr_billing.network.coa  # noqa: F401 - registers its handlers
+        from asr_billing.network.coa import sessions_reconcile_access
 
+        asked = sessions_reconcile_access()
         counts = tasks_run_due()
-        self.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()))
+        self.stdout.write(f"disconnects_asked={asked} "
+                          + " ".join(f"{k}={v}" for k, v in counts.items()))
