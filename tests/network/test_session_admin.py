@@ -81,7 +81,7 @@ def test_nas_coa_port_and_ipoe_match(nas):
     ("coa_port", "3799", "The CoA port must be a number from 1 to 65535"),
     ("ipoe_match", "login", "IPoE match is ip or mac"),
 ])
-def test_bad_nas_settings_are_refused_and_change_nothing(nas, field, value, text):
+def test_bad_nas_settings_are_refused_and_change_nothing(nas, english, field, value, text):
     before = (nas.coa_port, nas.ipoe_match)
     with pytest.raises(InvalidInput, match=text):
         nas_update(nas=nas, actor="test", **{field: value})
