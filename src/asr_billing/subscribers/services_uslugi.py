@@ -16,7 +16,7 @@ from asr_billing.subscribers.models import Subscriber
 from asr_billing.subscribers.service_common import local_today, lock_subscriber
 
 
-def _first_charge(service, day: date) -> Decimal:
+def service_first_charge(service, day: date) -> Decimal:
     """What connecting ``service`` on ``day`` charges first: the fee (a monthly fee counted
     in full), or the day's share of a fee spread by day."""
     from asr_billing.billing.periods import day_share
@@ -59,7 +59,7 @@ def subscriber_service_connect(*, subscriber: Subscriber, service, actor: Actor,
         threshold = locked.tariff.disconnect_threshold if locked.tariff_id else ZERO
         available = money_available(balance=account.balance, credit_limit=account.credit_limit,
                                     promised=account.promised_amount, threshold=threshold)
-        cost = _first_charge(service, day)
+        cost = service_first_charge(service, day)
         if cost > 0 and available < cost:
             raise InvalidInput(
                 _("Not enough money to connect %(name)s: it costs %(cost)s, available "

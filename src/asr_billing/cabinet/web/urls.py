@@ -6,7 +6,7 @@ cabinet:notifications, cabinet:pay."""
 
 from django.urls import path
 
-from asr_billing.cabinet.web import auth, views_history, views_home
+from asr_billing.cabinet.web import auth, views_history, views_home, views_services
 
 app_name = "cabinet"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("language/", auth.language_page, name="language"),
     path("history/", views_history.history, name="history"),
     path("history/csv/", views_history.history_csv, name="history_csv"),
+    path("services/", views_services.services, name="services"),
+    path("services/<int:service_id>/connect/", views_services.service_connect,
+         name="service_connect"),
+    path("services/link/<int:link_id>/disconnect/", views_services.service_disconnect,
+         name="service_disconnect"),
 ]

@@ -1,0 +1,61 @@
+"""Services end to end in Chromium: connect with the cost shown first, then disconnect;
+the database checked after each step; English on a desktop, Russian on a phone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from asr_billing.cabinet import selectors
+from asr_billing.subscribers.models import SubscriberService
+from asr_billing.tariffs.models import Service
+from tests.cabinet_web.conftest import PHONE
+from tests.cabinet_web.test_browser import figure, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_connect_and_disconnect_a_service(web, shots, cab_world):
+    Service.objects.create(name="Static IP", fee=Decimal("150.00"))
+    subscriber = cab_world["subscriber"]
+    base, new_page = web
+    page = new_page()
+    log_in(page, base)
+    page.wait_for_url(base + "/cabinet/")
+    page.get_by_role("link", name="Services").first.click()
+    page.wait_for_url(base + "/cabinet/services/")
+    shots(page, "services")
+    page.get_by_role("link", name="Connect").click()
+    assert figure(page, "cost") == "150.00\xa0RUB"
+    assert figure(page, "available") == "290.67\xa0RUB"
+    shots(page, "service-connect")
+    assert not SubscriberService.objects.filter(subscriber=subscriber).exists()
+    page.get_by_role("button", name="Connect").click()
+    page.wait_for_url(base + "/cabinet/services/")
+    assert "Static IP is connected." in page.inner_text("main")
+    link = SubscriberService.objects.get(subscriber=subscriber)
+    assert (link.enabled_on, link.disabled_on) == (selectors.today(), None)
+    page.get_by_role("link", name="Disconnect").click()
+    shots(page, "service-disconnect")
+    page.get_by_role("button", name="Disconnect").click()
+    page.wait_for_url(base + "/cabinet/services/")
+    link.refresh_from_db()
+    assert link.disabled_on is not None
+
+
+def test_services_in_russian_on_a_phone(web, shots, cab_world):
+    Service.objects.create(name="Статический IP", fee=Decimal("150.00"))
+    base, new_page = web
+    page = new_page(language="ru", viewport=PHONE)
+    page.goto(base + "/cabinet/login/")
+    page.get_by_label("Логин").fill("testlogin")
+    page.get_by_label("Пароль").fill("testpsw")
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(base + "/cabinet/")
+    page.goto(base + "/cabinet/services/")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("link", name="Подключить").click()
+    assert figure(page, "cost") == "150,00\xa0руб."
+    shots(page, "service-connect-ru-phone")
