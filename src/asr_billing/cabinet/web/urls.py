@@ -6,7 +6,13 @@ cabinet:notifications, cabinet:pay."""
 
 from django.urls import path
 
-from asr_billing.cabinet.web import auth, views_history, views_home, views_services
+from asr_billing.cabinet.web import (
+    auth,
+    views_history,
+    views_home,
+    views_promised,
+    views_services,
+)
 
 app_name = "cabinet"
 
@@ -17,6 +23,7 @@ urlpatterns = [
     path("language/", auth.language_page, name="language"),
     path("history/", views_history.history, name="history"),
     path("history/csv/", views_history.history_csv, name="history_csv"),
+    path("promised/", views_promised.promised, name="promised"),
     path("services/", views_services.services, name="services"),
     path("services/<int:service_id>/connect/", views_services.service_connect,
          name="service_connect"),
