@@ -12,6 +12,7 @@ from asr_billing.cabinet.web import (
     views_home,
     views_promised,
     views_services,
+    views_vblock,
 )
 
 app_name = "cabinet"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("history/", views_history.history, name="history"),
     path("history/csv/", views_history.history_csv, name="history_csv"),
     path("promised/", views_promised.promised, name="promised"),
+    path("vblock/", views_vblock.vblock, name="vblock"),
+    path("vblock/lift/", views_vblock.vblock_lift, name="vblock_lift"),
     path("services/", views_services.services, name="services"),
     path("services/<int:service_id>/connect/", views_services.service_connect,
          name="service_connect"),

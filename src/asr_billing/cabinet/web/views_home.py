@@ -58,7 +58,7 @@ def home(request):
         "money": money,
         "lasts": selectors.lasts_until(subscriber, money),
         "states": selectors.subscriber_states(subscriber, block=block, promised=money.promised),
-        "block": block,
+        "vblock": block,
         "promised": promised,
         "tariff": tariff,
         "next_charge": selectors.next_charge_date(tariff, day),
