@@ -101,6 +101,9 @@ def main() -> int:
         ("history, dates", "/cabinet/history/?first=2025-01-01&last=2025-06-30"),
         ("history, page 3", "/cabinet/history/?page=3"),
         ("history CSV", "/cabinet/history/csv/"),
+        ("services", "/cabinet/services/"),
+        ("promised payment", "/cabinet/promised/"),
+        ("voluntary block", "/cabinet/vblock/"),
     ]
     print(f"database: {connection.vendor}; subscribers: "
           f"{Login.objects.values('subscriber').distinct().count()}, ledger rows: "
