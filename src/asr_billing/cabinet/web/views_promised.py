@@ -41,6 +41,7 @@ def promised(request):
     in_force = selectors.promised_payment_open(subscriber.pk)
     return render(request, "cabinet/promised.html", {
         "nav": "promised", "terms": terms, "in_force": in_force, "error": error,
+        "login": request.cabinet.login,
         "ends": selectors.local(add_local_days(timezone.now(), terms.days, options.time_zone))
         if terms.days > 0 else None,
         "negbal": subscriber.negbal,

@@ -38,6 +38,7 @@ def services(request):
     offered = [s for s in selectors.services_offered() if s.id not in running]
     return render(request, "cabinet/services.html", {
         "nav": "services", "connected": connected, "offered": offered, "today": day,
+        "login": request.cabinet.login,
     })
 
 
@@ -59,6 +60,7 @@ def service_connect(request, service_id: int):
             return redirect("cabinet:services")
     return render(request, "cabinet/service_confirm.html", {
         "nav": "services", "service": service, "action": "connect", "error": error,
+        "login": request.cabinet.login,
         "cost": service_first_charge(service, day), "starts": day,
         "available": _available(subscriber),
     }, status=400 if error else 200)
@@ -83,6 +85,7 @@ def service_disconnect(request, link_id: int):
             return redirect("cabinet:services")
     return render(request, "cabinet/service_confirm.html", {
         "nav": "services", "service": link.service, "action": "disconnect", "error": error,
+        "login": request.cabinet.login,
         "link": link, "last_day": max(day, link.enabled_on - timedelta(days=1)),
         "stops": max(link.enabled_on, day + timedelta(days=1)),
         "not_started": link.enabled_on > day,

@@ -52,6 +52,7 @@ def vblock(request):
     day = selectors.today()
     block = voluntary_block_current(subscriber.pk, day)
     context = {"nav": "vblock", "options": options, "current": block, "today": day,
+    "login": request.cabinet.login,
                "latest_start": day + timedelta(days=options.vblock_max_start_days)}
     if block is not None:
         return render(request, "cabinet/vblock.html", context)
