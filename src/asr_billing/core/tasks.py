@@ -74,11 +74,13 @@ def _delay(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(0, attempts - 1), MAX_DELAY)
 
 
-def _claim(task_id: int, now: datetime) -> bool:
+def _claim(task_id: int) -> bool:
     from django.db.models import F
 
+    # The wall clock, not the round's: a long round (many NAS timing out) must not make a
+    # task it is still running look abandoned to another worker (CLAIM_TIMEOUT).
     return bool(Task.objects.filter(pk=task_id, state=TaskState.PENDING).update(
-        state=TaskState.RUNNING, claimed_at=now, attempts=F("attempts") + 1))
+        state=TaskState.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1))
 
 
 def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
@@ -90,7 +92,7 @@ def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str,
                .order_by("run_after", "id").values_list("id", flat=True)[:limit])
     counts = {"done": 0, "retry": 0, "failed": 0}
     for task_id in due:
-        if not _claim(task_id, now):
+        if not _claim(task_id):
             continue  # another worker took it
         task = Task.objects.get(pk=task_id)
         counts[_run(task, now)] += 1
