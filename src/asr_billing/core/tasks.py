@@ -8,11 +8,13 @@ twice is one task). The worker in ``asr-billing scheduler`` (or ``asr-billing ma
 run_tasks``) runs due tasks through the handler registered under their name, retries a
 failure with a growing delay and keeps the outcome, which the admin lists.
 
-Why not the django-tasks backport: its database backend has no unique key per event and
-no retry policy of its own; both would be built on top anyway, and a table of our own
-keeps the worker one query wide on SQLite and PostgreSQL alike. The handler interface is
-the same shape (a named function of JSON arguments), so moving to Django's built-in tasks
-later changes this module only.
+Why a table of our own rather than the django-tasks backport (DESIGN's preference): the
+two things this mechanism must guarantee — one task per event by a unique key, and retries
+with a growing delay whose outcome an operator can read — would be built on top of it in
+any case, and a table of our own keeps the worker one small query on SQLite and PostgreSQL
+alike, with no dependency to add. (The backport's database backend was not tried here.)
+The handler interface is the same shape (a named function of JSON arguments), so moving
+to Django's built-in tasks later changes this module only.
 
 Claiming is a conditional UPDATE (``state = 'pending'`` → ``'running'``): two workers (two
 app nodes) never run one task twice, on either database. A worker that dies mid-task
