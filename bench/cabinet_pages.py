@@ -104,6 +104,7 @@ def main() -> int:
         ("services", "/cabinet/services/"),
         ("promised payment", "/cabinet/promised/"),
         ("voluntary block", "/cabinet/vblock/"),
+        ("tariff", "/cabinet/tariff/"),
     ]
     print(f"database: {connection.vendor}; subscribers: "
           f"{Login.objects.values('subscriber').distinct().count()}, ledger rows: "

@@ -119,7 +119,8 @@ def db_state() -> dict:
         ),
         "subscribers": list(
             Subscriber.objects.order_by("pk").values_list(
-                "pk", "contract_number", "name", "tariff_id", "negbal", "admin_blocked"
+                "pk", "contract_number", "name", "tariff_id", "negbal", "admin_blocked",
+                "tariff_next_id", "tariff_next_date",
             )
         ),
         "logins": list(

@@ -129,6 +129,12 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         "60", _int_range(1, 10080),
         "The window of the reset request limits; a full one refuses for this long.",
     ),
+    ("cabinet", "tariff.change_from"): KeySpec(
+        "period", _one_of(("period", "tomorrow")),
+        "When a tariff the subscriber chooses in the cabinet takes effect: period (the start "
+        "of the current tariff's next period: the 1st of next month for a monthly fee, "
+        "tomorrow for a daily one) or tomorrow (unused days of a monthly fee refunded).",
+    ),
     ("cabinet", "email.backend"): KeySpec(
         "file", _one_of(("file", "console", "smtp")),
         "How cabinet e-mails leave: file (one file per message in var/mail/), console "

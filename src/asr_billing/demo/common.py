@@ -94,10 +94,19 @@ def ensure_tariffs() -> dict[str, Tariff]:
                 "cburst_out": ceil_out // 4,
                 "is_active": active,
                 "comments": comment,
+                "web_line": WEB_LINES.get(name, ""),
             },
         )
         result[name] = tariff
     return result
+
+
+# The cabinet's tariff change (billing.tariff_choice): the lines subscribers move within.
+WEB_LINES = {
+    "Старт 20": "Домашние", "Домашний 50": "Домашние", "Домашний 100": "Домашние",
+    "Домашний 300": "Домашние", "Гигабит": "Домашние",
+    "Бизнес 100": "Бизнес", "Бизнес 500": "Бизнес",
+}
 
 
 def ensure_services() -> dict[str, Service]:

@@ -72,6 +72,7 @@ class TariffAdmin(AuditedSaveMixin, admin.ModelAdmin):
             {"fields": ("promised_amount", "promised_days", "promised_max_per_month",
                         "promised_only_when_cut_off")},
         ),
+        (_("Cabinet"), {"fields": ("web_line", "web_change_in_debt")}),
         (None, {"fields": ("comments",)}),
     )
 

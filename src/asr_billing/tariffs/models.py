@@ -135,6 +135,24 @@ class Tariff(models.Model):
         help_text=_("Empty: billing['promised.only_when_cut_off']."),
     )
 
+    # The cabinet's tariff change (billing.tariff_choice): a subscriber moves from the
+    # cabinet only between available tariffs of one line; a tariff without a line is
+    # neither left nor chosen there (the operator changes it).
+    web_line = models.CharField(
+        _("line in the cabinet"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Subscribers may change, from the cabinet, between the available tariffs of one "
+            "line (e.g. Home). Empty: this tariff is not changed from the cabinet."
+        ),
+    )
+    web_change_in_debt = models.BooleanField(
+        _("left from the cabinet in debt"),
+        default=False,
+        help_text=_("A subscriber on this tariff with a balance below zero may still change it."),
+    )
+
     class Meta:
         verbose_name = _("tariff")
         verbose_name_plural = _("tariffs")

@@ -13,6 +13,7 @@ from asr_billing.cabinet.web import (
     views_profile,
     views_promised,
     views_services,
+    views_tariff,
     views_vblock,
 )
 
@@ -34,4 +35,7 @@ urlpatterns = [
          name="service_connect"),
     path("services/link/<int:link_id>/disconnect/", views_services.service_disconnect,
          name="service_disconnect"),
+    path("tariff/", views_tariff.tariff, name="tariff"),
+    path("tariff/<int:tariff_id>/", views_tariff.tariff_choose, name="tariff_choose"),
+    path("tariff/cancel/", views_tariff.tariff_cancel, name="tariff_cancel"),
 ]
