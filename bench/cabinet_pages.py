@@ -105,6 +105,8 @@ def main() -> int:
         ("promised payment", "/cabinet/promised/"),
         ("voluntary block", "/cabinet/vblock/"),
         ("tariff", "/cabinet/tariff/"),
+        ("helpdesk", "/cabinet/helpdesk/"),
+        ("notifications", "/cabinet/notifications/"),
     ]
     print(f"database: {connection.vendor}; subscribers: "
           f"{Login.objects.values('subscriber').distinct().count()}, ledger rows: "

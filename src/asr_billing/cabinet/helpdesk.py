@@ -113,6 +113,28 @@ def ticket_mark_read(*, subscriber, ticket_id: int, now: datetime | None = None)
     ).update(read_at=now or timezone.now())
 
 
+def ticket_close_own(*, subscriber, ticket_id: int, actor: Actor,
+                     now: datetime | None = None) -> Ticket:
+    """The subscriber closes their ticket (the question is settled): no more messages in
+    it, from either side. A closed one is refused; another's or a missing one is
+    NotYourTicket. Audited, as an operator's close is."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked_ticket_of(subscriber.pk, ticket_id)
+        if ticket.status == TicketStatus.CLOSED:
+            raise Conflict(_("Ticket #%(id)d is closed") % {"id": ticket.pk},
+                           code="ticket_closed")
+        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.CLOSED,
+                                                   updated_at=now, closed_at=now)
+        TicketMessage.objects.filter(ticket=ticket, author=MessageAuthor.OPERATOR,
+                                     read_at__isnull=True).update(read_at=now)
+        audit_record(actor=actor, action="ticket_close", obj=ticket, subscriber=subscriber,
+                     old={"status": ticket.status},
+                     new={"status": TicketStatus.CLOSED.value})
+    ticket.refresh_from_db()
+    return ticket
+
+
 # --- Operators ----------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from django.urls import path
 
 from asr_billing.cabinet.web import (
     auth,
+    views_helpdesk,
     views_history,
     views_home,
     views_profile,
@@ -38,4 +39,10 @@ urlpatterns = [
     path("tariff/", views_tariff.tariff, name="tariff"),
     path("tariff/<int:tariff_id>/", views_tariff.tariff_choose, name="tariff_choose"),
     path("tariff/cancel/", views_tariff.tariff_cancel, name="tariff_cancel"),
+    path("helpdesk/", views_helpdesk.helpdesk_list, name="helpdesk"),
+    path("helpdesk/<int:ticket_id>/", views_helpdesk.ticket, name="ticket"),
+    path("helpdesk/<int:ticket_id>/close/", views_helpdesk.ticket_close, name="ticket_close"),
+    path("notifications/", views_helpdesk.notifications_page, name="notifications"),
+    path("notifications/<int:notification_id>/read/", views_helpdesk.notification_read,
+         name="notification_read"),
 ]
