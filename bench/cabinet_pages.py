@@ -107,6 +107,7 @@ def main() -> int:
         ("tariff", "/cabinet/tariff/"),
         ("helpdesk", "/cabinet/helpdesk/"),
         ("notifications", "/cabinet/notifications/"),
+        ("pay online", "/cabinet/pay/"),
     ]
     print(f"database: {connection.vendor}; subscribers: "
           f"{Login.objects.values('subscriber').distinct().count()}, ledger rows: "

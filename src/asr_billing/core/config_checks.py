@@ -129,3 +129,28 @@ class KeySpec:
     default: str
     validator: Callable[[str], None] | None
     doc: str
+
+
+ACQUIRER_FIELDS = ("order", "amount", "contract", "return")
+
+
+def check_acquirer_url(value: str) -> None:
+    """Empty, or an http(s) URL whose {placeholders} are only ACQUIRER_FIELDS."""
+    import string
+
+    if not value:
+        return
+    if not re.match(r"https?://[^\s/]+", value) or re.search(r"\s", value):
+        raise ValueError("must be an http:// or https:// URL without spaces")
+    try:
+        names = [name for _text, name, _spec, _conv in string.Formatter().parse(value) if name
+                 is not None]
+    except ValueError as exc:
+        raise ValueError(
+            f"has a broken placeholder ({exc}); write {{{{ and }}}} for braces") from None
+    unknown = sorted({name for name in names if name not in ACQUIRER_FIELDS})
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; known: "
+                         + ", ".join(f"{{{name}}}" for name in ACQUIRER_FIELDS))
+    if "order" not in names:
+        raise ValueError("must carry the order number: {order}")

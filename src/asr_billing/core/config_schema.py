@@ -21,6 +21,7 @@ from asr_billing.core.config_checks import (  # noqa: F401 - re-exported
     KeySpec,
     _int_range,
     _one_of,
+    check_acquirer_url,
     check_api_key,
     check_clock,
     check_contexts,
@@ -152,6 +153,18 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
         "SBERBANK_ACQ", check_operator_codes,
         "Payment operators (codes, space-separated) through which the cabinet may start an "
         "online payment (web_cabinet.add_payment_operation).",
+    ),
+    ("cabinet", "payment.acquirer_url"): KeySpec(
+        "", check_acquirer_url,
+        "Where the cabinet's Pay online sends the subscriber: the acquirer's payment page, "
+        "with {order}, {amount}, {contract} and {return} filled in. Empty: the cabinet does "
+        "not offer paying online (unless payment.test_acquirer is yes).",
+    ),
+    ("cabinet", "payment.test_acquirer"): KeySpec(
+        "no", _one_of(YES_NO),
+        "yes: Pay online completes on the billing's own test acquirer page, clearly marked, "
+        "which credits the payment as a bank's confirmation would (the demo). Never yes on "
+        "a billing that takes real money.",
     ),
     ("app", "django.loglevel"): KeySpec(
         "error", _one_of(LOG_LEVELS), "error: only errors are logged; info: every API call."

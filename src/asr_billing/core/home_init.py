@@ -43,6 +43,11 @@ DEMO_GATEWAYS = [
     ("webhook.demo.cancel", "yes"),
     ("webhook.demo.enabled", "yes"),
 ]
+# Settings the demo changes from the defaults.
+DEMO_SETTINGS = {
+    # Pay online in the cabinet completes on the test acquirer page: no bank to reach.
+    ("cabinet", "payment.test_acquirer"): "yes",
+}
 # What a new home's payments section says instead (no gateway is open by default).
 GATEWAYS_EXAMPLE = [
     "# Payment gateways: payments['<type>.<name>.<setting>'], types osmp, sberbank, webhook;",
@@ -79,6 +84,8 @@ def render_config(*, demo: bool, db_url: str = "") -> str:
     for section in order:
         lines.append(f"declare -A {section}")
         for key, value, doc in sections[section]:
+            if demo:
+                value = DEMO_SETTINGS.get((section, key), value)
             lines.append(f"# {doc}")
             lines.append(f"{section}[{quote(key)}]={quote(value)}")
         if section == "network":

@@ -1,0 +1,67 @@
+"""Paying online end to end in Chromium on the demo's test acquirer: the amount, the
+order, the marked test page, the payment credited once and shown on return; English on a
+desktop, Russian on a phone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from asr_billing.cabinet.models import PendingPayment, PendingStatus
+from asr_billing.finance.models import Account, PaymentOperator
+from tests.cabinet_web.conftest import PHONE
+from tests.cabinet_web.test_browser import figure, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def card(cab_world, config_edit):
+    PaymentOperator.objects.create(code="SBERBANK_ACQ", name="Sberbank card payments")
+    config_edit("cabinet", "payment.test_acquirer", "yes")
+    return cab_world
+
+
+def test_pay_online_on_the_test_acquirer(web, shots, card):
+    subscriber = card["subscriber"]
+    base, new_page = web
+    page = new_page()
+    log_in(page, base)
+    page.wait_for_url(base + "/cabinet/")
+    page.get_by_role("link", name="Pay online").first.click()
+    page.wait_for_url(base + "/cabinet/pay/")
+    assert figure(page, "balance") == "290.67\xa0RUB"
+    shots(page, "pay")
+    page.get_by_label("Amount, roubles").fill("500")
+    page.get_by_role("button", name="Go to payment").click()
+    order = PendingPayment.objects.get()
+    page.wait_for_url(f"{base}/cabinet/pay/test-acquirer/{order.pk}/")
+    assert "TEST ACQUIRER" in page.inner_text("body")
+    assert order.status == PendingStatus.PENDING
+    assert Account.objects.get(pk=subscriber.pk).balance == Decimal("290.67")  # not yet
+    shots(page, "pay-test-acquirer")
+    page.get_by_role("button", name="Pay (test)").click()
+    page.wait_for_url(f"{base}/cabinet/pay/?order={order.pk}")
+    assert "500.00\xa0RUB is credited to your account." in page.inner_text("main")
+    order.refresh_from_db()
+    assert order.status == PendingStatus.PAID
+    assert Account.objects.get(pk=subscriber.pk).balance == Decimal("790.67")
+    shots(page, "pay-done")
+
+
+def test_pay_in_russian_on_a_phone(web, shots, card):
+    base, new_page = web
+    page = new_page(language="ru", viewport=PHONE)
+    page.goto(base + "/cabinet/login/")
+    page.get_by_label("Логин").fill("testlogin")
+    page.get_by_label("Пароль").fill("testpsw")
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(base + "/cabinet/")
+    page.goto(base + "/cabinet/pay/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_label("Сумма, руб.").fill("abc")
+    page.get_by_role("button", name="Перейти к оплате").click()
+    assert "Введите сумму в рублях" in page.inner_text("main")
+    assert not PendingPayment.objects.exists()
+    shots(page, "pay-ru-phone")
