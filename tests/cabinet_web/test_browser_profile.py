@@ -30,3 +30,34 @@ def test_change_the_password_and_log_in_with_it(web, shots, cab_world):
     page.get_by_role("button", name="Log out").click()
     log_in(page, base, password="n3wpass")
     page.wait_for_url(base + "/cabinet/")
+
+
+def test_change_the_email_with_the_code_it_gets(web, shots, cab_world):
+    import re
+    import shutil
+
+    from django.conf import settings
+
+    from asr_billing.subscribers.models import Subscriber
+
+    folder = settings.ASR_HOME.var_dir / "mail"
+    shutil.rmtree(folder, ignore_errors=True)
+    base, new_page = web
+    page = new_page()
+    log_in(page, base)
+    page.wait_for_url(base + "/cabinet/")
+    page.goto(base + "/cabinet/profile/")
+    page.get_by_label("New e-mail").fill("new.box@example.org")
+    page.get_by_role("button", name="Send a code").click()
+    page.wait_for_url(base + "/cabinet/profile/")
+    assert "A code was sent to new.box@example.org" in page.inner_text("main")
+    mail = "".join(path.read_text() for path in folder.glob("*.log"))
+    assert "To: new.box@example.org" in mail
+    code = re.search(r"Your code: ([A-Z0-9]+)", mail).group(1)
+    assert Subscriber.objects.get(pk=cab_world["subscriber"].pk).email == "ivanov@example.com"
+    shots(page, "profile-email-code")
+    page.get_by_label("Code from the e-mail").fill(code)
+    page.get_by_role("button", name="Confirm the e-mail").click()
+    page.wait_for_url(base + "/cabinet/profile/")
+    assert "Your e-mail is now new.box@example.org." in page.inner_text("main")
+    assert Subscriber.objects.get(pk=cab_world["subscriber"].pk).email == "new.box@example.org"

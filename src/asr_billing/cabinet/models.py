@@ -105,6 +105,32 @@ class PasswordResetToken(models.Model):
         return f"{self.login_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class EmailChange(models.Model):
+    """A subscriber's new e-mail address waiting for the code sent to it
+    (cabinet.email_change): it becomes the subscriber's address only when the code comes
+    back. ``finished_at``: confirmed, replaced by a newer request, or too many wrong codes."""
+
+    login = models.ForeignKey(
+        "network.Login", verbose_name=_("login"), on_delete=models.CASCADE, related_name="+",
+    )
+    new_email = models.EmailField(_("new e-mail"))
+    code_hash = models.CharField(_("code digest"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+
+    class Meta:
+        verbose_name = _("e-mail change")
+        verbose_name_plural = _("e-mail changes")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["login", "-created_at"], name="email_change_login")]
+
+    def __str__(self) -> str:
+        return f"{self.login_id} → {self.new_email}"
+
+
 class PendingStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the bank")
     PAID = "paid", _("Paid")
