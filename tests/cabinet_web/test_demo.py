@@ -79,3 +79,78 @@ def test_testlogin_on_the_demo(browser, shots, tmp_path_factory):
         Path(target).mkdir(parents=True, exist_ok=True)
         for path in taken:
             shutil.copy(path, Path(target) / f"cabinet-{path.name.removeprefix('demo-')}")
+
+
+def test_testlogin_acts_on_the_demo(browser, shots, tmp_path_factory):
+    """Each action page on the demo in Chromium, with the database checked after the
+    writes: a tariff change scheduled and cancelled, a ticket answered by the subscriber,
+    an online payment through the test acquirer credited once. The screenshots are the
+    action pages' pictures in docs/cabinet.md."""
+    demo = DemoServer(tmp_path_factory.mktemp("cabinet-demo-actions"), workers=1)
+    demo.start()
+    taken = []
+
+    def one(sql: str, *args):
+        with sqlite3.connect(demo.database) as db:
+            return db.execute(sql, args).fetchone()
+
+    try:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        page.goto(demo.base + "/cabinet/login/")
+        page.get_by_label("Login").fill("testlogin")
+        page.get_by_label("Password").fill("testpsw")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(demo.base + "/cabinet/")
+        for name, path in (("services", "services/"), ("promised", "promised/"),
+                           ("vblock", "vblock/"), ("notifications", "notifications/"),
+                           ("profile", "profile/")):
+            page.goto(f"{demo.base}/cabinet/{path}")
+            assert page.locator("h1").count() == 1
+            taken.append(shots(page, f"demo-{name}"))
+        # Tariff: Домашний 100 → Домашний 300 from the 1st of next month, then cancelled.
+        page.goto(demo.base + "/cabinet/tariff/")
+        taken.append(shots(page, "demo-tariff"))
+        page.locator("li", has_text="Домашний 300").get_by_role("link", name="Choose").click()
+        taken.append(shots(page, "demo-tariff-confirm"))
+        page.get_by_role("button", name="Change the tariff").click()
+        page.wait_for_url(demo.base + "/cabinet/tariff/")
+        [scheduled] = one("select t.name from subscribers_subscriber s join tariffs_tariff t "
+                          "on t.id = s.tariff_next_id where s.id = ?", TEST_SUBSCRIBER_ID)
+        assert scheduled == "Домашний 300"
+        page.get_by_role("button", name="Cancel the change").click()
+        page.wait_for_url(demo.base + "/cabinet/tariff/")
+        assert one("select tariff_next_id from subscribers_subscriber where id = ?",
+                   TEST_SUBSCRIBER_ID) == (None,)
+        # Helpdesk: testlogin's demo ticket, a reply.
+        page.goto(demo.base + "/cabinet/helpdesk/")
+        taken.append(shots(page, "demo-helpdesk"))
+        page.locator("[data-ticket] a").first.click()
+        taken.append(shots(page, "demo-ticket"))
+        if page.get_by_label("Your message").count():
+            before = one("select count(*) from cabinet_ticketmessage")[0]
+            page.get_by_label("Your message").fill("Спасибо, всё работает.")
+            page.get_by_role("button", name="Send").click()
+            assert one("select count(*) from cabinet_ticketmessage")[0] == before + 1
+        # Pay online on the demo's test acquirer.
+        balance = Decimal(one("select balance from finance_account where subscriber_id = ?",
+                              TEST_SUBSCRIBER_ID)[0])
+        page.goto(demo.base + "/cabinet/pay/")
+        taken.append(shots(page, "demo-pay"))
+        page.get_by_label("Amount, roubles").fill("500")
+        page.get_by_role("button", name="Go to payment").click()
+        taken.append(shots(page, "demo-pay-test-acquirer"))
+        page.get_by_role("button", name="Pay (test)").click()
+        page.wait_for_url(demo.base + "/cabinet/pay/?order=*")
+        assert "is credited to your account" in page.inner_text("main")
+        after = Decimal(one("select balance from finance_account where subscriber_id = ?",
+                            TEST_SUBSCRIBER_ID)[0])
+        assert (after - balance).quantize(Decimal("0.01")) == Decimal("500.00")
+        context.close()
+    finally:
+        demo.stop()
+    target = os.environ.get("ASR_DOCS_IMAGES")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for path in taken:
+            shutil.copy(path, Path(target) / f"cabinet-{path.name.removeprefix('demo-')}")
