@@ -68,6 +68,11 @@ def helpdesk_list(request):
         subscriber_id=subscriber.pk, offset=(number - 1) * TICKETS_PER_PAGE,
         limit=TICKETS_PER_PAGE)
     pages = max(1, -(-count // TICKETS_PER_PAGE))
+    if not rows and count:  # past the end: the last page
+        number = pages
+        rows, count = selectors_helpdesk.tickets_page(
+            subscriber_id=subscriber.pk, offset=(number - 1) * TICKETS_PER_PAGE,
+            limit=TICKETS_PER_PAGE)
     return render(request, "cabinet/helpdesk.html", {
         "nav": "helpdesk", "login": request.cabinet.login, "form": form,
         "tickets": rows, "count": count, "page": number, "pages": pages,
