@@ -108,7 +108,7 @@ def test_subscriber_closes_the_ticket(logged_in, cab_world):
     assert f"Ticket #{ticket.pk} is closed" in again.content.decode()
     refused = logged_in.post(f"/cabinet/helpdesk/{ticket.pk}/", {"text": "one more"})
     assert refused.status_code == 400
-    assert "Нельзя писать комментарии к закрытой заявке." in refused.content.decode()
+    assert "The ticket is closed: no more messages in it." in refused.content.decode()
     assert helpdesk_state() == before
 
 

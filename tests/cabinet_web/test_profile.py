@@ -41,9 +41,9 @@ def test_change_the_password(logged_in, cab_world):
     ({"current": PASSWORD, "new": "n3wpass", "repeat": "other"}, "repeat",
      "The two new passwords differ."),
     ({"current": PASSWORD, "new": "has space", "repeat": "has space"}, "new",
-     "Пароль должен быть без пробелов и короче 16 символов"),
+     "The password must have no spaces and be shorter than 16 characters."),
     ({"current": PASSWORD, "new": "x" * 16, "repeat": "x" * 16}, "new",
-     "Пароль должен быть без пробелов и короче 16 символов"),
+     "The password must have no spaces and be shorter than 16 characters."),
     ({"current": "", "new": "", "repeat": ""}, "current", "This field is required."),
 ])
 def test_password_refusals(logged_in, cab_world, data, field, text):
@@ -64,7 +64,7 @@ def test_phone(logged_in, cab_world):
     before = db_state()
     bad = logged_in.post("/cabinet/profile/", {"form": "phone", "phone": "call me"})
     assert bad.status_code == 400
-    assert "Введен некорректный номер для оповещений" in bad.content.decode()
+    assert "This is not a phone number for notices." in bad.content.decode()
     assert db_state() == before
     assert Subscriber.objects.get(pk=subscriber.pk).sms_phone == "+7 (912) 345-67-89"
 

@@ -44,7 +44,8 @@ def test_not_cut_off_is_refused_on_the_page(logged_in, cab_world):
     before = db_state()
     response = logged_in.post("/cabinet/promised/")
     assert response.status_code == 400
-    assert response.context["error"] == "Обещанный платеж доступен только для разблокировки"
+    assert response.context["error"] == (
+        "A promised payment can only be taken while the Internet is off for lack of money.")
     assert db_state() == before
     assert not PromisedPayment.objects.exists()
 
@@ -56,7 +57,8 @@ def test_a_second_one_is_refused(logged_in, cut_off):
     before = db_state()
     response = logged_in.post("/cabinet/promised/")
     assert response.status_code == 400
-    assert response.context["error"] == "Обещанный платеж уже был подключен в этом месяце 1 раз"
+    assert response.context["error"] == (
+        "A promised payment was already taken 1 time(s) this month.")
     assert db_state() == before
 
 
@@ -65,5 +67,5 @@ def test_promised_payments_off(logged_in, cut_off, config_edit):
     before = db_state()
     response = logged_in.post("/cabinet/promised/")
     assert response.status_code == 400
-    assert response.context["error"] == "Обещанный платеж нельзя подключить"
+    assert response.context["error"] == "A promised payment is not available on your tariff."
     assert db_state() == before

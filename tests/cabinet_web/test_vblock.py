@@ -72,17 +72,17 @@ def test_the_service_refusals_are_said_and_change_nothing(logged_in, cab_world, 
         "start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat(),
         "confirm": "1"})
     assert past.status_code == 400
-    assert past.context["error"] == "Невозможно взять добровольную блокировку в прошлом"
+    assert past.context["error"] == "A voluntary block cannot start in the past."
     long = logged_in.post("/cabinet/vblock/", {
         "start": today.isoformat(), "end": (today + timedelta(days=200)).isoformat(),
         "confirm": "1"})
-    assert long.context["error"] == "Превышено максимально возможное количество дней блокировки: 90"
+    assert long.context["error"] == "A voluntary block can last at most 90 days."
     config_edit("billing", "vblock.cost", "5000.00")
     poor = logged_in.post("/cabinet/vblock/", {
         "start": today.isoformat(), "end": (today + timedelta(days=3)).isoformat(),
         "confirm": "1"})
     assert poor.status_code == 400
-    assert poor.context["error"].startswith("Недостаточно средств на счете")
+    assert poor.context["error"].startswith("Not enough money for the voluntary block")
     assert db_state() == before
     assert blocks(cab_world["subscriber"]) == []
 

@@ -18,6 +18,7 @@ from asr_billing.cabinet import helpdesk, notifications, selectors, selectors_he
 from asr_billing.cabinet.models import NotificationRead
 from asr_billing.cabinet.services import session_actor
 from asr_billing.cabinet.web.auth import cabinet_page
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 
 TICKETS_PER_PAGE = 20
@@ -57,7 +58,7 @@ def helpdesk_list(request):
                                                 subject=form.cleaned_data["subject"],
                                                 text=form.cleaned_data["text"])
             except ApplicationError as exc:
-                form.add_error("text", str(exc))
+                form.add_error("text", in_words(exc))
             else:
                 messages.success(request, _("Ticket #%(id)d is sent to support.")
                                  % {"id": ticket.pk})
@@ -95,7 +96,7 @@ def ticket(request, ticket_id: int):
                 helpdesk.ticket_comment(subscriber=subscriber, ticket_id=found.pk,
                                         text=form.cleaned_data["text"])
             except ApplicationError as exc:
-                form.add_error("text", str(exc))
+                form.add_error("text", in_words(exc))
             else:
                 messages.success(request, _("Your message is sent."))
                 return redirect("cabinet:ticket", ticket_id=found.pk)
@@ -122,7 +123,7 @@ def ticket_close(request, ticket_id: int):
         except helpdesk.NotYourTicket:
             raise Http404 from None
         except ApplicationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, in_words(exc))
         else:
             messages.success(request, _("Ticket #%(id)d is closed.") % {"id": ticket_id})
     return redirect("cabinet:ticket", ticket_id=ticket_id)

@@ -31,6 +31,7 @@ from asr_billing.cabinet.payments import (
     pending_payment_create,
 )
 from asr_billing.cabinet.web.auth import cabinet_page, client_address
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
 from asr_billing.core.money import fmt
@@ -112,7 +113,7 @@ def pay(request):
                     session=request.cabinet, amount=form.cleaned_data["amount"],
                     operator=form.cleaned_data["operator"], src_ip=client_address(request))
             except ApplicationError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, in_words(exc))
             else:
                 return _to_acquirer(request, order)
         status = 400
@@ -149,7 +150,7 @@ def pay_test(request, order_id: int):
                 messages.success(request, _("The payment of %(amount)s is credited.")
                                  % {"amount": fmt(order.amount)})
         except ApplicationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, in_words(exc))
         return redirect(reverse("cabinet:pay") + f"?order={order.pk}")
     if order.status != PendingStatus.PENDING:
         return redirect(reverse("cabinet:pay") + f"?order={order.pk}")

@@ -24,6 +24,7 @@ from asr_billing.cabinet.services import (
     cabinet_profile_update,
 )
 from asr_billing.cabinet.web.auth import cabinet_page, client_address
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 
 
@@ -71,7 +72,7 @@ def _email_step(request, which: str | None, email_form, code_form) -> bool:
         try:
             change = email_change_request(login=login, new_email=email_form.cleaned_data["email"])
         except ApplicationError as exc:
-            email_form.add_error("email", str(exc))
+            email_form.add_error("email", in_words(exc))
         else:
             messages.success(request, _("A code is sent to %(email)s. Enter it below.")
                              % {"email": change.new_email})
@@ -80,7 +81,7 @@ def _email_step(request, which: str | None, email_form, code_form) -> bool:
         try:
             change = email_change_confirm(login=login, code=code_form.cleaned_data["code"])
         except ApplicationError as exc:
-            code_form.add_error("code", str(exc))
+            code_form.add_error("code", in_words(exc))
         else:
             messages.success(request, _("Your e-mail is now %(email)s.")
                              % {"email": change.new_email})
@@ -108,7 +109,7 @@ def profile(request):
             right = cabinet_password_check(login=session.login, password=data["current"],
                                            source_ip=client_address(request))
         except AuthFailure as exc:
-            password_form.add_error("current", str(exc))
+            password_form.add_error("current", in_words(exc))
         else:
             if not right:
                 password_form.add_error("current", _("This is not your current password."))
@@ -116,7 +117,7 @@ def profile(request):
                 try:
                     cabinet_profile_update(session=session, password=data["new"])
                 except ApplicationError as exc:
-                    password_form.add_error("new", str(exc))
+                    password_form.add_error("new", in_words(exc))
                 else:
                     messages.success(request, _("The password is changed. Your other "
                                                 "sessions are ended."))
@@ -125,7 +126,7 @@ def profile(request):
         try:
             cabinet_profile_update(session=session, sms=phone_form.cleaned_data["phone"])
         except ApplicationError as exc:
-            phone_form.add_error("phone", str(exc))
+            phone_form.add_error("phone", in_words(exc))
         else:
             messages.success(request, _("The phone is saved."))
             return redirect("cabinet:profile")

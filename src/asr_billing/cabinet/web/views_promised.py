@@ -17,6 +17,7 @@ from asr_billing.billing.services import promised_payment_take
 from asr_billing.cabinet import selectors
 from asr_billing.cabinet.services import session_actor
 from asr_billing.cabinet.web.auth import cabinet_page
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 
 
@@ -31,7 +32,7 @@ def promised(request):
         try:
             taken = promised_payment_take(subscriber=subscriber, actor=session_actor(login))
         except ApplicationError as exc:
-            error = str(exc)
+            error = in_words(exc)
         else:
             messages.success(request, _(
                 "A promised payment of %(amount)s is added until %(until)s.") % {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from asr_billing.cabinet import selectors
 from asr_billing.cabinet.services import cabinet_service_connect, cabinet_service_disconnect
 from asr_billing.cabinet.web.auth import cabinet_page
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 from asr_billing.finance.selectors import money_available
 from asr_billing.subscribers.services_uslugi import service_first_charge
@@ -54,7 +55,7 @@ def service_connect(request, service_id: int):
         try:
             cabinet_service_connect(session=request.cabinet, service_id=service.pk)
         except ApplicationError as exc:
-            error = str(exc)
+            error = in_words(exc)
         else:
             messages.success(request, _("%(name)s is connected.") % {"name": service.name})
             return redirect("cabinet:services")
@@ -79,7 +80,7 @@ def service_disconnect(request, link_id: int):
         try:
             cabinet_service_disconnect(session=request.cabinet, link_id=link.pk)
         except ApplicationError as exc:
-            error = str(exc)
+            error = in_words(exc)
         else:
             messages.success(request, _("%(name)s is disconnected.") % {"name": link.service.name})
             return redirect("cabinet:services")

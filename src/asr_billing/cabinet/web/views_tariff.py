@@ -15,6 +15,7 @@ from asr_billing.billing import tariff_choice
 from asr_billing.cabinet import selectors
 from asr_billing.cabinet.services import session_actor
 from asr_billing.cabinet.web.auth import cabinet_page
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 from asr_billing.tariffs.models import Tariff
 
@@ -57,7 +58,7 @@ def tariff_choose(request, tariff_id: int):
                 subscriber=subscriber, tariff_id=chosen.pk, today=day,
                 actor=session_actor(request.cabinet.login))
         except ApplicationError as exc:
-            error = str(exc)
+            error = in_words(exc)
         else:
             messages.success(request, _("Your tariff changes to %(name)s from %(date)s.") % {
                 "name": chosen.name, "date": starts.strftime("%d.%m.%Y")})
@@ -78,7 +79,7 @@ def tariff_cancel(request):
             tariff_choice.tariff_choice_cancel(
                 subscriber=subscriber, actor=session_actor(request.cabinet.login))
         except ApplicationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, in_words(exc))
         else:
             messages.success(request, _("The tariff change is cancelled; your tariff stays "
                                         "%(name)s.") % {"name": subscriber.tariff.name})

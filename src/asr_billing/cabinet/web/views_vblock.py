@@ -21,6 +21,7 @@ from asr_billing.cabinet import selectors
 from asr_billing.cabinet.services import session_actor
 from asr_billing.cabinet.web.auth import cabinet_page
 from asr_billing.cabinet.web.views_history import DATE_FORMATS
+from asr_billing.cabinet.web.words import in_words
 from asr_billing.core.errors import ApplicationError
 
 INVALID = gettext_lazy("Enter a date such as 2025-01-31 or 31.01.2025.")
@@ -65,7 +66,7 @@ def vblock(request):
                 made = voluntary_block_create(subscriber=subscriber, start_date=start,
                                               end_date=end, actor=session_actor(login))
             except ApplicationError as exc:
-                context["error"], status = str(exc), 400
+                context["error"], status = in_words(exc), 400
             else:
                 messages.success(request, _("A voluntary block from %(first)s to %(last)s is "
                                             "set.") % {"first": made.start_date.strftime(
@@ -87,7 +88,7 @@ def vblock_lift(request):
         try:
             result = voluntary_block_lift(subscriber=login.subscriber, actor=session_actor(login))
         except ApplicationError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, in_words(exc))
         else:
-            messages.success(request, result.message)
+            messages.success(request, in_words(result.message))
     return redirect("cabinet:vblock")
