@@ -54,7 +54,7 @@ class NasListener:
             if kind == "silent":
                 continue
             extra = b"" if cause is None else struct.pack("!BBI", 101, 6, cause)
-            code = 41 if kind == "ack" else 42
+            code = data[0] + (1 if kind == "ack" else 2)  # 40→41/42, 43→44/45
             header = struct.pack("!BBH", code, data[1], 20 + len(extra))
             answer_auth = hashlib.md5(header + data[4:20] + extra  # noqa: S324
                                       + SECRET.encode()).digest()
@@ -269,3 +269,80 @@ def test_run_tasks_command(listener, nas, subscriber, make_login):
     call_command("run_tasks", stdout=out)
     assert out.getvalue().strip() == "disconnects_asked=1 done=1 retry=0 failed=0"
     assert len(nas_listener.received) == 1
+
+
+# --- CoA-Request with new rates when the tariff changes (network.coa_rates) ------------
+
+
+@pytest.fixture
+def mikrotik_online(nas, online, listener):
+    nas_listener = listener()
+    nas_update(nas=nas, actor="test", nas_type="mikrotik")
+    OnlineSession.objects.filter(pk=online.pk).update(access="f")
+    return nas_listener
+
+
+def change_tariff(subscriber, tariff, capture):
+    from asr_billing.billing.services import tariff_change_now
+
+    with capture(execute=True):
+        tariff_change_now(subscriber=subscriber, tariff=tariff, actor="test")
+
+
+def test_tariff_change_sends_the_new_rates(mikrotik_online, online, subscriber,
+                                           django_capture_on_commit_callbacks):
+    from asr_billing.network.coa_rates import COA_REQUEST
+    from asr_billing.network.shaping import mikrotik_rate_limit
+    from asr_billing.tariffs.models import Tariff
+
+    faster = Tariff.objects.create(name="Home 300", rate_in=300000, ceil_in=300000,
+                                   rate_out=100000, ceil_out=100000)
+    change_tariff(subscriber, faster, django_capture_on_commit_callbacks)
+    assert Task.objects.get().name == "network.coa_rates"
+    assert tasks_run_due() == {"done": 1, "retry": 0, "failed": 0}
+    [request] = mikrotik_online.received
+    assert request["code"] == COA_REQUEST and request["valid"]
+    assert request["attributes"][1] == b"bob" and request["attributes"][44] == b"81a0ff01"
+    expected = mikrotik_rate_limit(faster).encode()
+    vsa = request["attributes"][26]
+    assert vsa == struct.pack("!IBB", 14988, 8, len(expected) + 2) + expected
+    [(state, _attempts, text)] = outcome()
+    assert state == "done" and text == f"CoA-ACK: Mikrotik-Rate-Limit={expected.decode()}"
+
+
+def test_a_coa_nak_disconnects_instead(listener, mikrotik_online, online, subscriber,
+                                       django_capture_on_commit_callbacks):
+    from asr_billing.tariffs.models import Tariff
+
+    mikrotik_online.reply = ("nak", 501)
+    faster = Tariff.objects.create(name="Home 300", rate_in=300000, ceil_in=300000)
+    change_tariff(subscriber, faster, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks_run_due()
+    assert "disconnected instead" in Task.objects.get(name="network.coa_rates").outcome
+    mikrotik_online.reply = ("ack", None)
+    tasks_run_due()
+    assert [r["code"] for r in mikrotik_online.received] == [43, 40]
+
+
+def test_same_speeds_or_no_money_profile_send_nothing(mikrotik_online, online, subscriber,
+                                                      tariff,
+                                                      django_capture_on_commit_callbacks):
+    from asr_billing.tariffs.models import Tariff
+
+    fields = {f: getattr(tariff, f) for f in ("rate_in", "ceil_in", "rate_out", "ceil_out")}
+    twin = Tariff.objects.create(name="Home 100 promo", **fields)
+    change_tariff(subscriber, twin, django_capture_on_commit_callbacks)
+    assert not Task.objects.exists()  # the same speeds: nothing for the NAS to change
+    OnlineSession.objects.filter(pk=online.pk).update(access="n")
+    faster = Tariff.objects.create(name="Home 300", rate_in=300000, ceil_in=300000)
+    change_tariff(subscriber, faster, django_capture_on_commit_callbacks)
+    assert not Task.objects.exists()  # the no money profile's rates are not the tariff's
+
+
+def test_attribute_encoding():
+    from asr_billing.network.coa_rates import encode_attribute
+
+    assert encode_attribute("Filter-Id", "svc") == b"\x0b\x05svc"
+    assert encode_attribute("Cisco-Account-Info", "QU;1") == (
+        b"\x1a\x0c" + struct.pack("!I", 9) + b"\xfa\x06QU;1")

@@ -122,6 +122,12 @@ def _apply_change(*, account, subscriber, tariff, effective: date, actor: Actor,
         new={"tariff": tariff.pk if tariff else None, "from": effective.isoformat()},
     )
     subscriber_state_refresh(subscriber_id=subscriber.pk, actor=actor)
+    # Speeds follow the subscriber's tariff from now (authorize reads it): open sessions
+    # get the new rates by CoA after commit (network.coa_rates).
+    from asr_billing.network.coa_rates import sessions_rates_changed
+
+    sessions_rates_changed(subscriber_id=subscriber.pk, old_tariff=old, new_tariff=tariff,
+                           change_id=change.pk)
     return change
 
 

@@ -53,19 +53,30 @@ def _attribute(kind: int, value: bytes) -> bytes:
     return struct.pack("!BB", kind, len(value) + 2) + value[:253]
 
 
-def disconnect_packet(*, identifier: int, secret: bytes, username: str, session_id: str,
-                      nas_ip: str | None, framed_ip: str | None) -> bytes:
-    """A Disconnect-Request whose Request Authenticator is MD5(code, id, length, 16 zero
-    octets, attributes, secret) (RFC 5176 §3.5)."""
+def request_packet(*, code: int, identifier: int, secret: bytes, username: str,
+                   session_id: str, nas_ip: str | None, framed_ip: str | None,
+                   extra: bytes = b"") -> bytes:
+    """A Disconnect-Request or CoA-Request (``code``) naming the session, with ``extra``
+    attributes after; its Request Authenticator is MD5(code, id, length, 16 zero octets,
+    attributes, secret) (RFC 5176 §3.5)."""
     attributes = _attribute(USER_NAME, username.encode()) + _attribute(
         ACCT_SESSION_ID, session_id.encode())
     if nas_ip and ":" not in nas_ip:
         attributes += _attribute(NAS_IP_ADDRESS, socket.inet_aton(nas_ip))
     if framed_ip and ":" not in framed_ip:
         attributes += _attribute(FRAMED_IP_ADDRESS, socket.inet_aton(framed_ip))
-    header = struct.pack("!BBH", DISCONNECT_REQUEST, identifier, 20 + len(attributes))
+    attributes += extra
+    header = struct.pack("!BBH", code, identifier, 20 + len(attributes))
     authenticator = hashlib.md5(header + b"\0" * 16 + attributes + secret).digest()  # noqa: S324
     return header + authenticator + attributes
+
+
+def disconnect_packet(*, identifier: int, secret: bytes, username: str, session_id: str,
+                      nas_ip: str | None, framed_ip: str | None) -> bytes:
+    """A Disconnect-Request for the session."""
+    return request_packet(code=DISCONNECT_REQUEST, identifier=identifier, secret=secret,
+                          username=username, session_id=session_id, nas_ip=nas_ip,
+                          framed_ip=framed_ip)
 
 
 def _answer(data: bytes, request: bytes, secret: bytes) -> tuple[int, int | None]:
@@ -96,6 +107,22 @@ def send_disconnect(*, host: str, port: int, secret: str, username: str, session
     key = secret.encode()
     packet = disconnect_packet(identifier=os.urandom(1)[0], secret=key, username=username,
                                session_id=session_id, nas_ip=nas_ip, framed_ip=framed_ip)
+    code, cause = exchange(host=host, port=port, packet=packet, secret=key, timeout=timeout)
+    if code == DISCONNECT_ACK:
+        return "Disconnect-ACK"
+    if code == DISCONNECT_NAK:
+        if cause == RESOURCES_UNAVAILABLE:
+            raise TaskFailed("Disconnect-NAK, Error-Cause 506 (resources unavailable)")
+        if cause == SESSION_NOT_FOUND:
+            return "Disconnect-NAK, Error-Cause 503: the NAS has no such session any more"
+        return f"Disconnect-NAK, Error-Cause {cause if cause is not None else '-'}"
+    raise TaskFailed(f"an answer with code {code}, not a Disconnect-ACK or NAK")
+
+
+def exchange(*, host: str, port: int, packet: bytes, secret: bytes,
+             timeout: float) -> tuple[int, int | None]:
+    """Send ``packet`` to the NAS and return (code, Error-Cause) of its answer;
+    TaskFailed when there is none (to be tried again) or it is not a valid one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
@@ -107,16 +134,7 @@ def send_disconnect(*, host: str, port: int, secret: str, username: str, session
             raise TaskFailed(f"no answer from {host}:{port} in {timeout:g} s") from None
         except OSError as exc:  # ICMP port unreachable: nothing listens there
             raise TaskFailed(f"{host}:{port}: {exc.strerror or exc}") from None
-    code, cause = _answer(data, packet, key)
-    if code == DISCONNECT_ACK:
-        return "Disconnect-ACK"
-    if code == DISCONNECT_NAK:
-        if cause == RESOURCES_UNAVAILABLE:
-            raise TaskFailed("Disconnect-NAK, Error-Cause 506 (resources unavailable)")
-        if cause == SESSION_NOT_FOUND:
-            return "Disconnect-NAK, Error-Cause 503: the NAS has no such session any more"
-        return f"Disconnect-NAK, Error-Cause {cause if cause is not None else '-'}"
-    raise TaskFailed(f"an answer with code {code}, not a Disconnect-ACK or NAK")
+    return _answer(data, packet, secret)
 
 
 @task_handler(TASK)
