@@ -221,6 +221,8 @@ def main() -> int:
                         help="gunicorn workers (default: cores + 1)")
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per worker (above 1: gthread workers, keep-alive)")
+    parser.add_argument("--http-server", choices=["gunicorn", "granian"], default="gunicorn",
+                        help="the HTTP server in front of the application")
     args = parser.parse_args()
     if shutil.which("freeradius") is None or shutil.which("radclient") is None:
         print("apt-get install freeradius freeradius-rest freeradius-utils", file=sys.stderr)
@@ -262,10 +264,22 @@ def main() -> int:
     finally:
         daemon.stop()
 
+    if args.http_server == "granian":
+        if not (ROOT / ".venv" / "bin" / "granian").exists():
+            print(".venv/bin/pip install granian (not a dependency: a measurement only)",
+                  file=sys.stderr)
+            return 2
+        command = [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",
+                   "--host", "127.0.0.1", "--port", str(http_port), "--workers",
+                   str(args.workers), "--blocking-threads", str(args.threads), "--no-log",
+                   "asr_billing.wsgi:application"]
+        env = {**env, "ASR_BILLING_HOME": str(home)}
+    else:
+        command = [CLI, "serve", "--home", str(home), "--bind", f"127.0.0.1:{http_port}",
+                   "--workers", str(args.workers), "--threads", str(args.threads),
+                   "--no-migrate"]
     server = subprocess.Popen(  # noqa: S603
-        [CLI, "serve", "--home", str(home), "--bind", f"127.0.0.1:{http_port}",
-         "--workers", str(args.workers), "--threads", str(args.threads), "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -288,7 +302,7 @@ def main() -> int:
             " ('x' || substr(acct_session_id, 2))::bit(32)::int)"
             " from network_onlinesession where stopped_at is null and acct_session_id like 'r%%'"
         ).fetchone()
-    print(f"RADIUS bench: {len(users)} logins on NAS {NAS_IP}, {args.workers} gunicorn "
+    print(f"RADIUS bench: {len(users)} logins on NAS {NAS_IP}, {args.workers} {args.http_server} "
           f"workers x {args.threads} threads, {os.cpu_count()} cores; radclient -p 64; "
           f"paced at {args.rate}/s")
     report("floor", floor_figures)

@@ -45,8 +45,17 @@ class Snapshot:
 
     config: ConfigFile
 
+    @cached_property
+    def _values(self) -> dict[tuple[str, str], str]:
+        # A snapshot's file is never changed after it is read; every request asks for a
+        # few values (FreeRADIUS's thousands a second), so the lines are walked once.
+        return self.config.values()
+
     def get(self, section: str, key: str) -> str:
-        return self.config.get(section, key) or ""
+        value = self._values.get((section, key))
+        if value is None:
+            return self.config.get(section, key) or ""  # the default from the schema
+        return value
 
     @cached_property
     def contexts(self) -> frozenset[str]:
@@ -167,12 +176,20 @@ def apply_log_level(name: str) -> None:
 _runtime: RuntimeConfig | None = None
 
 
+_runtime_home: object = None
+
+
 def runtime() -> RuntimeConfig:
-    global _runtime
-    if _runtime is None or _runtime.path != str(settings.ASR_HOME.config_file):
+    global _runtime, _runtime_home
+    home = settings.ASR_HOME
+    # The same home object as last time: no path to build (tests swap the home).
+    if _runtime is not None and home is _runtime_home:
+        return _runtime
+    if _runtime is None or _runtime.path != str(home.config_file):
         _runtime = RuntimeConfig(
-            str(settings.ASR_HOME.config_file), initial=getattr(settings, "ASR_CONFIG", None)
+            str(home.config_file), initial=getattr(settings, "ASR_CONFIG", None)
         )
+    _runtime_home = home
     return _runtime
 
 
