@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from asr_billing.api.cli import add_apikey_parser, run_apikey
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
 from asr_billing.finance.reconcile_cli import add_reconcile_parser, run_reconcile
 from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     add_reconcile_parser(psub, common)
 
     add_radius_parser(sub, common, default_url=DEFAULT_BIND)
+    add_apikey_parser(sub, common)
 
     sub.add_parser(
         "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
@@ -328,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_reconcile(args)
         if args.command == "radius":
             return run_radius(args, home)
+        if args.command == "apikey":
+            return run_apikey(args)
         if args.command == "scheduler":
             return cmd_django("billing_scheduler")
         if args.command == "createadmin":

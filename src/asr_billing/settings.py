@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "asr_billing.rest_v2",
     "asr_billing.gateways",
     "asr_billing.radius",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "asr_billing.api",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +152,37 @@ STATIC_ROOT = ASR_HOME.var_dir / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 # Serve app static files straight from the packages: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
+
+# /api/v1/ (api/): JSON only, API keys, problem details; the schema by drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["asr_billing.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["asr_billing.api.permissions.HasScope"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "asr_billing.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "ORDERING_PARAM": "ordering",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "asr-billing API",
+    "DESCRIPTION": "The REST API v1 of asr-billing (docs/api.md). Money is a string with two "
+    "places; dates are ISO 8601; errors are RFC 9457 problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "asr_billing.api.schema.add_problem_responses",
+    ],
+}
 
 LOGIN_URL = "/admin/login/"
 # The cabinet pages answer a refused form in the subscriber's words; every other path gets

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("asr_billing.rest_v2.urls")),
     path("", include("asr_billing.gateways.urls")),
     path("", include("asr_billing.radius.urls")),
+    path("", include("asr_billing.api.urls")),
 ]

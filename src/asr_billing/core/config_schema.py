@@ -237,6 +237,11 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ),
 }
 
+SCHEMA[("api", "v1.idempotency_hours")] = KeySpec(
+    "24", _int_range(1, 720),
+    "Hours /api/v1/ keeps the answer to a POST sent with an Idempotency-Key for its retries.",
+)
+
 # radius['…'] lives in its own module; merged here so every reader sees one SCHEMA.
 SCHEMA.update(RADIUS_SCHEMA)
 
