@@ -10,16 +10,16 @@ class StableCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
-    ordering = ("id",)
+    ordering = ("pk",)
     cursor_query_description = "The page: the `next` or `previous` link of the last answer."
     page_size_query_description = "Rows per page, 1 to 500 (default 50)."
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view))
-        # Ties in the requested field are broken by id, so no row is skipped or repeated
-        # between pages.
+        # Ties in the requested field are broken by the primary key, so no row is skipped or
+        # repeated between pages.
         if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
-            ordering.append("-id" if ordering and ordering[0].startswith("-") else "id")
+            ordering.append("-pk" if ordering and ordering[0].startswith("-") else "pk")
         return tuple(ordering)
 
     def get_page_size(self, request):
