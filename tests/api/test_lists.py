@@ -24,6 +24,8 @@ LISTS = [
 
 def fill(start: int, stop: int, make_subscriber, make_login) -> None:
     """Rows number ``start`` to ``stop - 1`` in every list the API has."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from asr_billing.billing.models import (
@@ -36,8 +38,6 @@ def fill(start: int, stop: int, make_subscriber, make_login) -> None:
     from asr_billing.network.models import Nas, OnlineSession
     from asr_billing.subscribers.models import Group, SubscriberService
     from asr_billing.tariffs.models import Service, Tariff
-
-    from datetime import timedelta
 
     now = timezone.now()
     bank, _ = PaymentOperator.objects.get_or_create(code="BANK", defaults={"name": "Bank"})
