@@ -74,7 +74,7 @@ def exception_handler(exc, context) -> Response:
                        _("The key's rate limit is reached; retry in %(s)d s") % {"s": wait},
                        headers={"Retry-After": str(wait)})
     if isinstance(exc, exceptions.APIException):
-        kind = {401: "unauthorized", 403: "forbidden", 404: "not-found",
+        kind = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not-found",
                 405: "method-not-allowed", 406: "not-acceptable",
                 415: "unsupported-media-type"}.get(exc.status_code, "error")
         headers = {}
