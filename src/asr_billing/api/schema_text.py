@@ -60,6 +60,43 @@ EXAMPLES = {
         OpenApiExample("Up to today", request_only=True, value={}),
         OpenApiExample("Queued", response_only=True, value={"status": "queued", "date": None}),
     ],
+    ("group", "create"): [
+        OpenApiExample("A folder", request_only=True, value={"name": "Заречный", "parent": 1222}),
+    ],
+    ("group", "partial_update"): [
+        OpenApiExample("Rename", request_only=True, value={"name": "пос. Заречный"}),
+    ],
+    ("subscription", "create"): [
+        OpenApiExample("Connect TV from the 1st", request_only=True,
+                       value={"subscriber": 1303, "service": 2, "on": "2027-01-01"}),
+    ],
+    ("subscription", "disconnect"): [
+        OpenApiExample("Today is the last day", request_only=True, value={}),
+    ],
+    ("tariff", "create"): [
+        OpenApiExample("A monthly tariff", request_only=True, value={
+            "name": "Домашний 200", "fee": "750.00", "charge_method": "monthly",
+            "rate_in": 204800, "ceil_in": 204800, "rate_out": 102400, "ceil_out": 102400,
+            "web_line": "Домашние"}),
+    ],
+    ("tariff", "partial_update"): [
+        OpenApiExample("A new fee", request_only=True, value={"fee": "790.00"}),
+    ],
+    ("service", "create"): [
+        OpenApiExample("A static IP", request_only=True, value={
+            "name": "Статический IP", "fee": "150.00", "charge_method": "monthly"}),
+    ],
+    ("service", "partial_update"): [
+        OpenApiExample("Not offered any more", request_only=True, value={"is_active": False}),
+    ],
+    ("nas", "create"): [
+        OpenApiExample("A MikroTik", request_only=True, value={
+            "name": "BRAS-2", "ip": "10.0.0.2", "nas_type": "mikrotik",
+            "radius_secret": "s3cret-2", "coa_port": 3799}),
+    ],
+    ("nas", "partial_update"): [
+        OpenApiExample("A new secret", request_only=True, value={"radius_secret": "n3w-s3cret"}),
+    ],
     ("promised-payment", "create"): [
         OpenApiExample("On the tariff's terms", request_only=True, value={"subscriber": 1303}),
     ],

@@ -27,3 +27,27 @@ class NasSerializer(serializers.ModelSerializer):
         model = Nas
         exclude = ("radius_secret_enc",)
         read_only_fields = [f.name for f in Nas._meta.concrete_fields]
+
+
+class TariffWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tariff
+        exclude = ("id",)
+
+
+class ServiceWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        exclude = ("id",)
+
+
+class NasWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    ip = serializers.IPAddressField()
+    nas_type = serializers.ChoiceField(choices=Nas._meta.get_field("nas_type").choices,
+                                       required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    radius_secret = serializers.CharField(required=False, allow_blank=True, write_only=True,
+                                          max_length=128, help_text="Never returned")
+    coa_port = serializers.IntegerField(required=False, min_value=1, max_value=65535)
+    ipoe_match = serializers.ChoiceField(choices=("ip", "mac"), required=False)

@@ -15,6 +15,13 @@ class GroupSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "parent", "comments")
 
 
+class GroupWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    parent = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all(), required=False,
+                                                allow_null=True)
+    comments = serializers.CharField(required=False, allow_blank=True)
+
+
 class SubscriberSerializer(serializers.ModelSerializer):
     balance = Money(source="account.balance", read_only=True)
     credit_limit = Money(source="account.credit_limit", read_only=True)
@@ -111,6 +118,19 @@ class LoginUpdateSerializer(serializers.Serializer):
     nas = serializers.PrimaryKeyRelatedField(
         queryset=Login._meta.get_field("nas").related_model.objects.all(), required=False,
         allow_null=True)
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    subscriber = serializers.PrimaryKeyRelatedField(queryset=Subscriber.objects.all())
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=SubscriberService._meta.get_field("service").related_model.objects.all())
+    on = serializers.DateField(required=False, allow_null=True, default=None,
+                               help_text="The first day (default: today)")
+
+
+class SubscriptionEndSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, allow_null=True, default=None,
+                               help_text="The last day it runs (default: today)")
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):

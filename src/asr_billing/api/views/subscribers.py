@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from asr_billing.api.scopes import BILLING, SUBSCRIBERS_WRITE
 from asr_billing.api.serializers import subscribers as s
-from asr_billing.api.views.base import ModelViewSet, ReadOnlyViewSet
+from asr_billing.api.views.base import ModelViewSet
 from asr_billing.network.models import Login
 from asr_billing.network.services import login_create, login_set_password, login_update
 from asr_billing.subscribers.models import Group, Subscriber, SubscriberService
@@ -22,6 +22,11 @@ from asr_billing.subscribers.services import (
     subscriber_unblock,
     subscriber_update,
 )
+from asr_billing.subscribers.services_groups import group_create, group_update
+from asr_billing.subscribers.services_uslugi import (
+    subscriber_service_connect,
+    subscriber_service_disconnect,
+)
 
 DATE_RANGE = ["exact", "gte", "lte"]
 
@@ -32,11 +37,29 @@ def _created(view, serializer_class, instance) -> Response:
     return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
 
-class GroupViewSet(ReadOnlyViewSet):
+class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
+    """Groups of subscribers, a folder tree (``parent`` null: at the top)."""
+
     queryset = Group.objects.all()
     serializer_class = s.GroupSerializer
     filterset_fields = {"parent": ["exact", "isnull"], "name": ["exact", "icontains"]}
     ordering_fields = ("id", "name")
+    required_scopes = {"create": SUBSCRIBERS_WRITE, "partial_update": SUBSCRIBERS_WRITE}
+    http_method_names = ("get", "post", "patch", "head", "options")
+
+    @extend_schema(request=s.GroupWriteSerializer, responses={201: s.GroupSerializer})
+    def create(self, request):
+        data = _valid(s.GroupWriteSerializer, request)
+        return _created(self, s.GroupSerializer, group_create(actor=self.actor, **data))
+
+    @extend_schema(request=s.GroupWriteSerializer(partial=True),
+                   responses={200: s.GroupSerializer})
+    def partial_update(self, request, pk=None):
+        group = self.get_object()
+        serializer = s.GroupWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        group = group_update(group=group, actor=self.actor, **serializer.validated_data)
+        return Response(s.GroupSerializer(group).data)
 
 
 class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
@@ -137,12 +160,36 @@ class LoginViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSe
         return Response(s.LoginSerializer(Login.objects.get(pk=login.pk)).data)
 
 
-class SubscriptionViewSet(ReadOnlyViewSet):
+class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
+    """Services connected to subscribers (open while ``disabled_on`` is null); the billing
+    run charges them."""
+
     queryset = SubscriberService.objects.all()
     serializer_class = s.SubscriptionSerializer
     filterset_fields = {"subscriber": ["exact"], "service": ["exact"],
                         "disabled_on": ["isnull", "gte", "lte"], "enabled_on": DATE_RANGE}
     ordering_fields = ("id", "enabled_on")
+    required_scopes = {"create": SUBSCRIBERS_WRITE, "disconnect": SUBSCRIBERS_WRITE}
+    http_method_names = ("get", "post", "head", "options")
+
+    @extend_schema(request=s.SubscriptionCreateSerializer,
+                   responses={201: s.SubscriptionSerializer})
+    def create(self, request):
+        """Connect a service from a day (default today)."""
+        data = _valid(s.SubscriptionCreateSerializer, request)
+        link = subscriber_service_connect(subscriber=data["subscriber"],
+                                          service=data["service"], on=data["on"],
+                                          actor=self.actor)
+        return _created(self, s.SubscriptionSerializer, link)
+
+    @extend_schema(request=s.SubscriptionEndSerializer, responses={200: s.SubscriptionSerializer})
+    @action(detail=True, methods=["post"])
+    def disconnect(self, request, pk=None):
+        """Disconnect: it runs to the end of the day ``on`` and stops from the next one."""
+        link = self.get_object()
+        data = _valid(s.SubscriptionEndSerializer, request)
+        subscriber_service_disconnect(link=link, on=data["on"], actor=self.actor)
+        return Response(s.SubscriptionSerializer(SubscriberService.objects.get(pk=link.pk)).data)
 
 
 def _valid(serializer_class, request) -> dict:
