@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from asr_billing.api.views import activity, catalog, finance, subscribers
+from asr_billing.api.views.base import not_found
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -35,4 +36,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include(router.urls)),
+    # Anything else under /api/v1/ (a typo, an id that is not a number) gets a problem
+    # document too, not Django's HTML 404 page.
+    re_path(r"^api/v1/", not_found),
 ]

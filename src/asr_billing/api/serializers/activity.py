@@ -16,6 +16,10 @@ class SessionSerializer(serializers.ModelSerializer):
     """A RADIUS session; open while ``stopped_at`` is null. Octets as the NAS counted them
     (input: from the subscriber)."""
 
+    access = serializers.CharField(
+        read_only=True, help_text="What authorize gave: f full service, n the no money "
+                                  "profile; empty for a session not authorized by us")
+
     class Meta:
         model = OnlineSession
         fields = ("id", "login", "nas", "acct_session_id", "acct_unique_id", "ip",
@@ -78,7 +82,9 @@ class TariffChangeSerializer(serializers.ModelSerializer):
 
 class AuditEntrySerializer(serializers.ModelSerializer):
     actor_user = serializers.CharField(source="actor_user.username", read_only=True,
-                                       default=None)
+                                       default=None, allow_null=True,
+                                       help_text="The operator's user name; null for a "
+                                                 "service (api:…, billing, cabinet)")
 
     class Meta:
         model = AuditEntry

@@ -54,8 +54,10 @@ class OperationSerializer(serializers.ModelSerializer):
                                                  "agent invoice; 20 correction, 21 reversal)")
     amount = Money(read_only=True)
     balance_after = Money(read_only=True)
-    operator = serializers.CharField(source="pay_operator.code", read_only=True, default=None)
-    reverses = serializers.IntegerField(source="reverses_id", read_only=True)
+    operator = serializers.CharField(source="pay_operator.code", read_only=True, default=None,
+                                     allow_null=True, help_text="Payment operator code")
+    reverses = serializers.IntegerField(source="reverses_id", read_only=True, allow_null=True,
+                                        help_text="The operation this one reverses")
     reversed_by = serializers.SerializerMethodField()
 
     class Meta:

@@ -23,6 +23,7 @@ class GroupWriteSerializer(serializers.Serializer):
 
 
 class SubscriberSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="E-mail address; empty if none")
     balance = Money(source="account.balance", read_only=True)
     credit_limit = Money(source="account.credit_limit", read_only=True)
     promised_amount = Money(source="account.promised_amount", read_only=True)

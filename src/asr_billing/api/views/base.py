@@ -3,12 +3,14 @@ cursor pages, django-filter, an ordering whitelist, Accept-Language, Idempotency
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.utils import translation
-from django_filters.rest_framework import DjangoFilterBackend
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter
 
 from asr_billing.api.authentication import ApiKeyAuthentication
+from asr_billing.api.filters import BIGINT_MAX, ApiFilterBackend
 from asr_billing.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from asr_billing.api.idempotency import idempotent
 from asr_billing.api.pagination import StableCursorPagination
@@ -23,7 +25,7 @@ class ApiViewMixin:
     permission_classes = (HasScope,)
     throttle_classes = (KeyRateThrottle,)
     pagination_class = StableCursorPagination
-    filter_backends = (DjangoFilterBackend, OrderingFilter)
+    filter_backends = (ApiFilterBackend, OrderingFilter)
     ordering_fields = ("id",)
     required_scopes: dict[str, str] = {}
 
@@ -46,6 +48,14 @@ class ApiViewMixin:
         response.setdefault("Content-Language", translation.get_language() or "ru")
         return response
 
+    def get_object(self):
+        # Every resource is found by an integer id: anything else (a float, a number no
+        # column holds) is a 404 here rather than an overflow in the database driver.
+        value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+        if not str(value).isdigit() or int(value) > BIGINT_MAX:
+            raise Http404
+        return super().get_object()
+
     @property
     def actor(self) -> str:
         return self.request.user.actor
@@ -57,3 +67,26 @@ class ReadOnlyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 class ModelViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """A base for resources whose writes call services (no ModelSerializer.save())."""
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """404 as problem details for any /api/v1/ path no resource has."""
+    from django.http import JsonResponse
+    from django.urls import Resolver404, resolve
+    from django.utils.translation import gettext as _
+
+    from asr_billing.api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+
+    detail = _("No such object")
+    if not request.path.endswith("/"):
+        try:
+            if resolve(request.path + "/").func is not not_found:
+                detail = _("Paths end with a slash: %(path)s") % {"path": request.path + "/"}
+        except Resolver404:  # pragma: no cover - the catch-all resolves everything
+            pass
+    return JsonResponse(
+        {"type": PROBLEM_TYPE_BASE + "not-found", "title": _("Not found"), "status": 404,
+         "detail": detail},
+        status=404, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False},
+    )

@@ -1,0 +1,122 @@
+"""A live demo billing for tests that need a real HTTP server (schemathesis): SQLite, or
+a PostgreSQL database of its own next to the test database when the suite runs there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.docs.server import clean_env, free_port
+
+# What the refused calls of a read-only key must leave as they were (not the API's own
+# bookkeeping: the rate counters and the key's last use).
+SNAPSHOT = (
+    "select count(*) from subscribers_subscriber",
+    "select count(*), coalesce(sum(amount), 0) from finance_operation",
+    "select coalesce(sum(balance), 0), coalesce(sum(credit_limit), 0) from finance_account",
+    "select count(*) from network_login",
+    "select count(*) from subscribers_group",
+    "select count(*) from subscribers_subscriberservice",
+    "select count(*), coalesce(sum(fee), 0) from tariffs_tariff",
+    "select count(*) from network_nas",
+    "select count(*) from billing_promisedpayment",
+    "select count(*) from billing_voluntaryblock",
+    "select count(*) from core_task",
+    "select count(*) from core_auditentry",
+    "select count(*) from subscribers_subscriber where admin_blocked",
+)
+
+
+class LiveDemo:
+    def __init__(self, root: Path, test_db_url: str = ""):
+        self.root = root
+        self.home = root / "home"
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.db_url = ""
+        if test_db_url.startswith("postgresql://"):
+            server = test_db_url.rsplit("/", 1)[0]
+            self.db_url = f"{server}/api_fuzz_{os.getpid()}"
+            self.server_url = server
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _cli(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - our own command, fixed argv
+            [sys.executable, "-m", "asr_billing", *args], env=clean_env(self.home),
+            capture_output=True, text=True, timeout=900)
+        if done.returncode:
+            raise RuntimeError(f"asr-billing {args[0]} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def _admin_sql(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{self.server_url}/postgres", autocommit=True) as conn:
+            conn.execute(statement)
+
+    def start(self) -> None:
+        if self.db_url:
+            name = self.db_url.rsplit("/", 1)[1]
+            self._admin_sql(f'drop database if exists "{name}"')
+            self._admin_sql(f'create database "{name}"')
+            self._cli("init", "--demo", "--home", str(self.home), "--db-url", self.db_url)
+        else:
+            self._cli("init", "--demo", "--home", str(self.home))
+        self.port = free_port()
+        self.log = self.root / "serve.out"
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+                [sys.executable, "-m", "asr_billing", "serve", "--home", str(self.home),
+                 "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--no-migrate"],
+                env=clean_env(self.home), stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/v1/schema/", timeout=5):  # noqa: S310
+                    break
+            except OSError as exc:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"the demo server did not start:\n{self.log_tail()}") from exc
+                time.sleep(0.3)
+
+    def key(self, *scopes: str) -> str:
+        return self._cli("apikey", "create", "--name", f"fuzz {' '.join(scopes)}",
+                         "--rate", "0", "--scopes", *scopes).strip()
+
+    def snapshot(self) -> list:
+        if self.db_url:
+            import psycopg
+
+            with psycopg.connect(self.db_url) as conn:
+                return [conn.execute(sql).fetchall() for sql in SNAPSHOT]
+        import sqlite3
+
+        with sqlite3.connect(self.home / "var" / "billing.sqlite3") as conn:
+            return [conn.execute(sql).fetchall() for sql in SNAPSHOT]
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except (OSError, AttributeError):
+            return ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        if self.db_url:
+            name = self.db_url.rsplit("/", 1)[1]
+            self._admin_sql(f'drop database if exists "{name}" with (force)')
