@@ -43,8 +43,9 @@ def fuzz(live: LiveDemo, key: str, *, examples: int, phases: str) -> None:
                "--no-color", "--output-truncate", "false", "--request-timeout", "30"]
     if os.environ.get("CI"):
         command += ["--generation-deterministic", "--seed", "1"]
+    # In the demo's folder: st keeps its example database and reports where it runs.
     done = subprocess.run(command, capture_output=True, text=True, timeout=900,  # noqa: S603
-                          env={**os.environ, "NO_COLOR": "1"})
+                          env={**os.environ, "NO_COLOR": "1"}, cwd=live.root)
     assert done.returncode == 0, (done.stdout[-12000:] + done.stderr[-3000:]
                                   + "\nserver log:\n" + live.log_tail())
 
