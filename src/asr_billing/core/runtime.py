@@ -117,6 +117,8 @@ class RuntimeConfig:
         self._stamp: object = None
         self._data: bytes | None = None
         self._racy = False
+        # Why the file on disk is not the config in force ("" when it is): /ready says so.
+        self.problem = ""
 
     def _stat(self) -> object:
         try:
@@ -162,7 +164,9 @@ class RuntimeConfig:
             if self._snapshot is None:
                 raise
             logger.error("config not applied, keeping the last good one: %s", exc)
+            self.problem = str(exc)
             return
+        self.problem = ""
         self._snapshot = snapshot
         apply_log_level(snapshot.loglevel)
 
