@@ -205,6 +205,13 @@ def cmd_serve(args) -> int:
         username, password = demo.read_text(encoding="utf-8").split()
         print(f"  demo admin login: {username} / {password}  (change it before going live)")
     sys.stdout.flush()
+    # /metrics sums the counters of every worker: prometheus-client's multiprocess mode
+    # keeps them in files, emptied at each start (counters restart from zero with the
+    # server, as Prometheus expects). Set before gunicorn loads the app.
+    metrics_dir = home.var_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     argv = [
         gunicorn,

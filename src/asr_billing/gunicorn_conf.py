@@ -37,3 +37,14 @@ logconfig_dict = {
     },
     "root": {"level": "WARNING", "handlers": ["error_console"]},
 }
+
+
+def child_exit(server, worker):
+    """A worker that ended: its live gauges leave /metrics (prometheus-client multiprocess
+    mode; its counters stay summed)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -169,6 +169,11 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ("app", "django.loglevel"): KeySpec(
         "error", _one_of(LOG_LEVELS), "error: only errors are logged; info: every API call."
     ),
+    ("app", "metrics.allowed_ips"): KeySpec(
+        "127.0.0.1 ::1", check_networks,
+        "Who may read /metrics (Prometheus): IPs and CIDR networks; X-Forwarded-For only "
+        "from network['api.trusted_proxies'].",
+    ),
     ("app", "db.url"): KeySpec(
         "", check_db_url, "Empty: SQLite in var/. Else postgresql://user:password@host:port/db."
     ),

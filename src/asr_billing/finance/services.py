@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from asr_billing.core.audit import Actor, actor_fields, audit_record
 from asr_billing.core.errors import Conflict, InvalidInput, NotFound, PaymentMismatch
+from asr_billing.core.metrics import observe_payment
 from asr_billing.core.money import CENT, TOO_LARGE
 from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
 from asr_billing.finance.posting import Outcome, payment_post
@@ -198,6 +199,7 @@ def payment_register(
     )
     if isinstance(operator, PaymentOperator):
         operation.pay_operator = operator
+    observe_payment(operator_code, amount)
     operation._state.adding = False  # it is in the database: save() would update it
     operation._state.db = connection.alias
     return PostResult(operation, created=True, contract_number=contract)

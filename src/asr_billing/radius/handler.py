@@ -13,6 +13,7 @@ the middleware.
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 
 from django.core.handlers.exception import response_for_exception
@@ -20,6 +21,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.utils import timezone, translation
 
 from asr_billing.core import runtime
+from asr_billing.core.metrics import observe_request
 
 
 class RadiusFirstHandler(WSGIHandler):
@@ -39,6 +41,7 @@ class RadiusFirstHandler(WSGIHandler):
         view = self.radius_views.get(request.path_info)
         if view is None:
             return super().get_response(request)
+        started = time.perf_counter()
         snapshot = runtime.current()
         translation.activate(snapshot.language)
         request.LANGUAGE_CODE = snapshot.language
@@ -51,4 +54,7 @@ class RadiusFirstHandler(WSGIHandler):
             translation.deactivate()
             timezone.deactivate()
         response._resource_closers.append(request.close)
+        # Counted here: the metrics middleware is skipped with the rest.
+        observe_request(request.path, request.method, response.status_code,
+                        time.perf_counter() - started)
         return response
