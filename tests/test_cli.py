@@ -334,3 +334,32 @@ def test_manage_passes_through(initialised):
     result = run("--home", str(initialised), "manage", "nosuchcommand")
     assert result.returncode == 1
     assert "Unknown command: 'nosuchcommand'" in result.stderr
+
+
+def test_config_set_refuses_an_unknown_key_unless_forced(home):
+    config = home / "cfg" / "config"
+    before = config.read_bytes()
+    done = run("config", "set", "network", "api.alowed_ips", "10.0.0.1", "--home", str(home))
+    assert done.returncode == 2
+    assert "did you mean network['api.allowed_ips']?" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert config.read_bytes() == before
+    ok("config", "set", "custom", "note", "x", "--force", "--home", str(home))
+    assert "custom['note']='x'" in config.read_text()
+    ok("config", "unset", "custom", "note", "--force", "--home", str(home))
+    assert config.read_bytes() == before
+
+
+def test_config_unset_brings_the_default_back(home):
+    ok("config", "set", "app", "language", "en", "--home", str(home))
+    out = ok("config", "unset", "app", "language", "--home", str(home))
+    assert "default: 'ru'" in out
+    assert ok("config", "get", "app", "language", "--home", str(home)).strip() == "ru"
+
+
+def test_config_show_masks_only_secrets(home):
+    ok("config", "set", "radius", "api.token", "radius-token-0123456789", "--home", str(home))
+    shown = ok("config", "show", "--home", str(home))
+    assert "radius['api.token']='***'" in shown
+    assert "cabinet['reset.token_minutes']='60'" in shown
+    assert "network['api.legacy_rest.key_ttl']='60'" in shown

@@ -98,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     setp.add_argument("section")
     setp.add_argument("key")
     setp.add_argument("value")
+    setp.add_argument("--force", action="store_true",
+                      help="write a key asr-billing does not know (a typo is refused without)")
+    unsetp = csub.add_parser("unset", parents=[common],
+                             help="remove a key's lines: its default applies again")
+    unsetp.add_argument("section")
+    unsetp.add_argument("key")
+    unsetp.add_argument("--force", action="store_true", help="remove a key asr-billing does "
+                                                             "not know")
 
     sub.add_parser("check", parents=[common], help="prove balance == sum(operations) everywhere")
 
@@ -254,11 +262,24 @@ def cmd_demo(args) -> int:
     return 0
 
 
+SECRET_WORDS = ("psw", "key", "password", "secret", "token")
+
+
 def _is_secret(key: str) -> bool:
-    # Context passwords (api.<context>.psw), keys (api.rest.key) and anything named so.
-    return key.endswith((".psw", ".key")) or any(
-        word in key for word in ("password", "secret", "token")
-    )
+    """Context passwords (api.<context>.psw), keys (api.rest.key), tokens (api.token), a
+    gateway's auth.password and secret: the last part of the name says so. Not a number
+    named after one (reset.token_minutes, api.legacy_rest.key_ttl)."""
+    last = key.rsplit(".", 1)[-1]
+    return last in SECRET_WORDS or last.endswith(tuple(f"_{w}" for w in SECRET_WORDS))
+
+
+def _known_key(section: str, key: str) -> bool:
+    """A key the billing reads: the schema's, a context password, a payment gateway's
+    setting (checked by the config file itself) or a Carbon ``.widget`` hint."""
+    from asr_billing.core.config import PSW_KEY_RE
+
+    return ((section, key) in SCHEMA or section == "payments" or key.endswith(".widget")
+            or (section == "network" and PSW_KEY_RE.fullmatch(key) is not None))
 
 
 def _masked(key: str, value: str) -> str:
@@ -290,9 +311,25 @@ def cmd_config(args) -> int:
             return 1
         print(value)
         return 0
+    if args.config_command in ("set", "unset") and not _known_key(args.section, args.key) \
+            and not args.force:
+        near = _nearest_key(args.section, args.key)
+        hint = f"; did you mean {near}?" if near else ""
+        print(f"error: {args.section}['{args.key}'] is not a key asr-billing reads{hint} "
+              "(docs/configuration.md; --force writes it anyway)", file=sys.stderr)
+        return 2
     if args.config_command == "set":
         config.set(args.section, args.key, args.value)
         config.save()
+        return 0
+    if args.config_command == "unset":
+        if not config.unset(args.section, args.key):
+            print(f"{args.section}['{args.key}'] was not set", file=sys.stderr)
+            return 0
+        config.save()
+        default = SCHEMA.get((args.section, args.key))
+        if default is not None:
+            print(f"{args.section}['{args.key}'] is now its default: {quote(default.default)}")
         return 0
     # show: the value in force for every known key (defaults marked), then the others.
     present = config.values()
@@ -303,6 +340,14 @@ def cmd_config(args) -> int:
         mark = "" if (section, key) in present else "   # default"
         print(f"{section}[{quote(key)}]={quote(shown)}{mark}")
     return 0
+
+
+def _nearest_key(section: str, key: str) -> str:
+    import difflib
+
+    names = [f"{s}['{k}']" for s, k in SCHEMA]
+    found = difflib.get_close_matches(f"{section}['{key}']", names, n=1, cutoff=0.75)
+    return found[0] if found else ""
 
 
 def cmd_django(command: str, *command_args, **options) -> int:

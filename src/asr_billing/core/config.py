@@ -284,6 +284,23 @@ class ConfigFile:
                 _section, other, message = problems[0]
                 raise ConfigError(self.path, lineno, f"payments['{other}']: {message}")
 
+    def unset(self, section: str, key: str) -> int:
+        """Remove every line assigning the key (its default applies again); how many went.
+        Refused, leaving the file as it was, when the rest would break a rule between
+        settings (a payment gateway left without its operator)."""
+        before = list(self.lines)
+        problems_before = set(payment_problems(self.values())) if section == "payments" else set()
+        self.lines = [line for line in self.lines
+                      if not (line.section == section and line.key == key)]
+        removed = len(before) - len(self.lines)
+        if section == "payments":
+            problems = [p for p in payment_problems(self.values()) if p not in problems_before]
+            if problems:
+                self.lines = before
+                _section, other, message = problems[0]
+                raise ConfigError(self.path, None, f"payments['{other}']: {message}")
+        return removed
+
     def render(self) -> str:
         text = "\n".join(line.raw for line in self.lines)
         return text + "\n" if self.lines and self.final_newline else text
