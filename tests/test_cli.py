@@ -363,3 +363,36 @@ def test_config_show_masks_only_secrets(home):
     assert "radius['api.token']='***'" in shown
     assert "cabinet['reset.token_minutes']='60'" in shown
     assert "network['api.legacy_rest.key_ttl']='60'" in shown
+
+
+def test_serve_refuses_a_busy_port_in_one_line(home):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("serve", "--home", str(home), "--bind", str(port))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: "
+                                   "Address already in use")
+    assert "asr-billing on" not in done.stdout
+
+
+@pytest.mark.parametrize("text, bind", [("18104", "127.0.0.1:18104"),
+                                        ("0.0.0.0:8082", "0.0.0.0:8082"),
+                                        ("[::1]:8082", "[::1]:8082")])
+def test_a_bare_port_means_loopback(text, bind):
+    from asr_billing.cli import _bind_address
+
+    assert _bind_address(text) == bind
+
+
+@pytest.mark.parametrize("text", ["nonsense", "host:", ":80", "127.0.0.1:70000", "0"])
+def test_a_bad_bind_is_refused(text):
+    import argparse
+
+    from asr_billing.cli import _bind_address
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        _bind_address(text)

@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
-    p.add_argument("--bind", default=DEFAULT_BIND, help=f"address:port (default {DEFAULT_BIND})")
+    p.add_argument("--bind", default=DEFAULT_BIND, type=_bind_address,
+                   help=f"address:port, or a port for 127.0.0.1 (default {DEFAULT_BIND})")
     p.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
     p.add_argument(
         "--threads",
@@ -196,9 +197,38 @@ def _ensure_demo_admin(home: Home) -> None:
     (home.var_dir / "demo-admin").write_text(f"{username} {password}\n", encoding="utf-8")
 
 
+def _bind_address(text: str) -> str:
+    """address:port; a bare port means 127.0.0.1:port; [v6]:port for IPv6."""
+    text = text.strip()
+    if text.isdigit():
+        text = f"127.0.0.1:{text}"
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not address:port (e.g. 127.0.0.1:8082, 0.0.0.0:8082 or 8082)")
+    return text
+
+
+def _check_bind(bind: str) -> None:
+    """Refuse a port that is taken (or an address not on this machine) before saying that
+    the server runs: one clear line instead of gunicorn's retries and traceback."""
+    import socket
+
+    host, _sep, port = bind.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, int(port)))
+        except OSError as exc:
+            raise HomeError(f"cannot listen on {bind}: {exc.strerror or exc}") from None
+
+
 def cmd_serve(args) -> int:
     home = _home(args)
     _require_home(home)
+    _check_bind(args.bind)
     _start_django(home)
     if not args.no_migrate:
         from django.core.management import call_command
