@@ -218,3 +218,12 @@ def test_only_get_and_post(client, db):
     address = url(NEGBAL, NAS, context="collector")
     response = client.put(address)
     assert response.status_code == 405 and response["Allow"] == "GET, POST"
+
+
+def test_no_parameters_at_all_get_the_usage(client, english):
+    answer = client.get("/system_api/")
+    assert answer.status_code == 400
+    text = answer.content.decode()
+    assert text.startswith("asr-billing system API") and "Usage: /system_api/?context=" in text
+    refused = client.get("/system_api/", REMOTE_ADDR="203.0.113.9")
+    assert "allow-list" in refused.content.decode()

@@ -160,6 +160,19 @@ def _unknown_method(method: str, context: str) -> str:
         "c": context, "names": ", ".join(names)}
 
 
+def _usage() -> str:
+    """For a person who opens /system_api/ by hand; no client parses it."""
+    return "\n".join([
+        _("asr-billing system API (compatible with Carbon Billing 5)"),
+        _("Usage: /system_api/?context=CONTEXT&psw=PASSWORD&method1=METHOD&arg1={JSON}"
+          "[&format=json]"),
+        _("Example: /system_api/?context=collector&psw=...&method1="
+          "collector_manager.users_negbal&arg1={\"nas_ip\":\"10.0.0.1\"}"),
+        _("Contexts, their passwords and the allowed IPs are network['api.*'] in cfg/config; "
+          "the methods are in docs/system-api.md"),
+    ]) + "\n"
+
+
 def _dispatch(request, snapshot, record: dict) -> HttpResponse:
     if request.method not in ("GET", "POST"):
         record["outcome"] = "refused:verb"
@@ -178,6 +191,16 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
             return _refusal(refusal.text, "")
         record["outcome"] = "refused:bad_request"
         return render.text_response(f"Bad request: {exc}", status=400)
+    if not params and body_arg1 is None:
+        # /system_api/ opened by hand (a browser, curl with no query): how to call it,
+        # instead of Carbon's "Context= is not defined". Behind the allow-list as always.
+        try:
+            check_ip(source_ip, snapshot)
+        except Refusal as refusal:
+            record["outcome"] = f"refused:{refusal.reason}"
+            return _refusal(refusal.text, "")
+        record["outcome"] = "usage"
+        return render.text_response(_usage(), status=400)
     fmt = params.get("format", "").strip().lower()
     record["format"] = fmt
     context = params.get("context", "").strip()
