@@ -195,26 +195,30 @@ CSRF_FAILURE_VIEW = "asr_billing.cabinet.web.auth.csrf_failure"
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
 
+# app['log.format']: plain text lines or one JSON object per line (read at start).
+LOG_FORMAT = "json" if ASR_CONFIG.get("app", "log.format") == "json" else "plain"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "asr_billing.core.logging.RedactSecretsFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "asr_billing.core.logging.JsonFormatter"},
     },
     "handlers": {
         "error_file": {
             "class": "logging.handlers.WatchedFileHandler",
             "filename": str(ASR_HOME.error_log),
             "level": "ERROR",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact"],
             "encoding": "utf-8",
         },
         "system_api_file": {
             "class": "logging.handlers.WatchedFileHandler",
             "filename": str(ASR_HOME.system_api_log),
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact"],
             "encoding": "utf-8",
         },

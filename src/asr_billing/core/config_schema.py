@@ -169,6 +169,11 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ("app", "django.loglevel"): KeySpec(
         "error", _one_of(LOG_LEVELS), "error: only errors are logged; info: every API call."
     ),
+    ("app", "log.format"): KeySpec(
+        "plain", _one_of(("plain", "json")),
+        "plain: one text line per record; json: one JSON object per line (time, level, "
+        "logger, message, exception), for log shippers. Needs a restart.",
+    ),
     ("app", "metrics.allowed_ips"): KeySpec(
         "127.0.0.1 ::1", check_networks,
         "Who may read /metrics (Prometheus): IPs and CIDR networks; X-Forwarded-For only "
