@@ -396,3 +396,16 @@ def test_a_bad_bind_is_refused(text):
 
     with pytest.raises(argparse.ArgumentTypeError):
         _bind_address(text)
+
+
+def test_no_traceback_on_the_terminal_for_a_broken_database(home):
+    (home / "var" / "billing.sqlite3").write_bytes(b"not a database at all" * 100)
+    for f in home.glob("var/billing.sqlite3-*"):
+        f.unlink()
+    done = run("check", "--home", str(home))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: the database: file is not a database (details in ")
+    log = (home / "var" / "log" / "django" / "error.log").read_text()
+    assert "Traceback" in log and "asr-billing check failed" in log

@@ -439,5 +439,35 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, CommandError):
             print(f"error: {exc}", file=sys.stderr)
             return getattr(exc, "returncode", 1) or 1
-        raise
+        where = _log_failure(args)
+        print(f"error: {_one_line(exc)}{where}", file=sys.stderr)
+        return 1
     return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """What failed, for the terminal: the database's or the system's words, one line."""
+    from django.db import DatabaseError
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, DatabaseError):
+        return f"the database: {text}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or text}: {exc.filename}"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _log_failure(args) -> str:
+    """The traceback goes to the home's error.log (never the terminal); returns where."""
+    import traceback
+
+    from asr_billing.core.logging import redact
+
+    text = redact(traceback.format_exc())
+    try:
+        log = resolve_home(getattr(args, "home", None)).error_log
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"asr-billing {getattr(args, 'command', '')} failed:\n{text}\n")
+    except Exception:  # no home, an unwritable log: the terminal gets the line only
+        return ""
+    return f" (details in {log})"
