@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -109,6 +110,17 @@ def _parser() -> argparse.ArgumentParser:
                                                              "not know")
 
     sub.add_parser("check", parents=[common], help="prove balance == sum(operations) everywhere")
+
+    p = sub.add_parser("backup", parents=[common],
+                       help="the database, cfg/config and the keys in one archive")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the archive to write (default: HOME/var/backups/asr-billing-"
+                        "<time>.tar.gz)")
+    p = sub.add_parser("restore", parents=[common],
+                       help="unpack a backup into a new or empty --home, then check it")
+    p.add_argument("archive", type=Path)
+    p.add_argument("--db-url", default="",
+                   help="an empty PostgreSQL database for a PostgreSQL backup")
 
     p = sub.add_parser("bill", parents=[common], help="charging runs (docs/billing.md)")
     bsub = p.add_subparsers(dest="bill_command", required=True, metavar="ACTION")
@@ -380,6 +392,60 @@ def _nearest_key(section: str, key: str) -> str:
     return found[0] if found else ""
 
 
+def cmd_backup(args) -> int:
+    import time
+
+    from asr_billing.core.backup import LOUD, backup
+
+    home = _home(args)
+    _require_home(home)
+    out = args.out or home.var_dir / "backups" / time.strftime("asr-billing-%Y%m%d-%H%M%S.tar.gz")
+    manifest = backup(home, out.expanduser().absolute())
+    print(f"Backup written: {out} ({manifest['engine']} database, cfg/config, "
+          f"{', '.join(manifest['keys']) or 'no keys'})")
+    if "login_password.key" in manifest["keys"]:
+        print(f"WARNING: {LOUD}", file=sys.stderr)
+    else:
+        print("WARNING: this home has no cfg/login_password.key: the subscribers' login "
+              "passwords in this backup can never be read", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from asr_billing.core.backup import BackupError, restore
+
+    home = _home(args)
+    existed = home.root.exists()
+    if existed and any(home.root.iterdir()):
+        # Checked here too: the clean-up below must only ever empty a folder we filled.
+        raise BackupError(f"{home.root} is not empty: restore into a new or empty folder "
+                          "(never over a live home)")
+    try:
+        manifest = restore(args.archive.expanduser(), home, args.db_url)
+    except Exception:
+        # Nothing half-restored is left in the folder that was new or empty.
+        if not existed:
+            shutil.rmtree(home.root, ignore_errors=True)
+        elif home.root.exists():
+            for path in home.root.iterdir():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        raise
+    print(f"Restored {args.archive} ({manifest['engine']}, made {manifest['created']}) "
+          f"into {home.root}")
+    if "login_password.key" not in manifest.get("keys", []):
+        print("WARNING: the backup had no cfg/login_password.key: login passwords cannot be "
+              "read; set new ones", file=sys.stderr)
+    print("Checking it (asr-billing check):")
+    sys.stdout.flush()
+    done = subprocess.run(  # noqa: S603 - our own command, fixed argv
+        [sys.executable, "-m", "asr_billing", "check", "--home", str(home.root)],
+        env={**os.environ, HOME_ENV: str(home.root)})
+    return done.returncode
+
+
 def cmd_django(command: str, *command_args, **options) -> int:
     from django.core.management import call_command
 
@@ -400,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "config":
             return cmd_config(args)
+        if args.command == "backup":
+            return cmd_backup(args)
+        if args.command == "restore":
+            return cmd_restore(args)
         home = _home(args)
         _require_home(home)
         _start_django(home)
