@@ -186,6 +186,10 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Behind nginx with TLS: the request was HTTPS when the proxy says so (core/middleware.py
+# drops the header unless it comes from network['api.trusted_proxies']).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 LOGIN_URL = "/admin/login/"
 # The cabinet pages answer a refused form in the subscriber's words; every other path gets
 # Django's own page (cabinet/web/auth.py).

@@ -68,3 +68,24 @@ def test_not_ready_while_cfg_config_does_not_parse(config_edit, settings):
 def test_only_get():
     assert Client().post("/ready").status_code == 405
     assert Client().post("/health").status_code == 405
+
+
+def test_forwarded_proto_is_believed_from_a_trusted_proxy_only(config_edit):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from asr_billing.core.middleware import RuntimeConfigMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["secure"] = request.is_secure()
+        return HttpResponse()
+
+    middleware = RuntimeConfigMiddleware(view)
+    factory = RequestFactory()
+    middleware(factory.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="198.51.100.7"))
+    assert seen["secure"] is False
+    config_edit("network", "api.trusted_proxies", "198.51.100.7")
+    middleware(factory.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="198.51.100.7"))
+    assert seen["secure"] is True

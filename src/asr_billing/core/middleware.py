@@ -7,6 +7,7 @@ import zoneinfo
 from django.utils import timezone, translation
 
 from asr_billing.core import runtime
+from asr_billing.core.config import networks_contain
 
 
 class RuntimeConfigMiddleware:
@@ -15,6 +16,12 @@ class RuntimeConfigMiddleware:
 
     def __call__(self, request):
         snapshot = runtime.current()
+        # X-Forwarded-Proto tells Django a request came over HTTPS (SECURE_PROXY_SSL_HEADER:
+        # the admin's CSRF check compares the scheme): believed from a trusted proxy only.
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not networks_contain(
+            snapshot.trusted_proxies, request.META.get("REMOTE_ADDR", "")
+        ):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
         translation.activate(snapshot.language)
         request.LANGUAGE_CODE = snapshot.language
         timezone.activate(zoneinfo.ZoneInfo(snapshot.time_zone))
