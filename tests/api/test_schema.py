@@ -73,3 +73,5 @@ def test_swagger_and_redoc_are_served_without_a_cdn():
         for source in sources:
             assert source.startswith("/static/"), source
             assert client.get(source).status_code == 200, source
+        # Nothing from another host either (ReDoc's page linked Google Fonts).
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html), url
