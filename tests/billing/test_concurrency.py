@@ -1,6 +1,7 @@
-"""Exactly once on a real PostgreSQL: two runs at once (threads, and two processes), and
-a run killed with SIGKILL half-way and started again. Every subscriber is charged once —
-never twice, never skipped — and every balance still equals its ledger."""
+"""Exactly once on a real PostgreSQL: two runs at once (threads, and two processes) — one
+works, the other is refused by the run lock and changes nothing —, and a run killed with
+SIGKILL half-way and started again. Every subscriber is charged once — never twice, never
+skipped — and every balance still equals its ledger."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.periods import local_today
-from asr_billing.billing.run import billing_run
+from asr_billing.billing.run import RUN_LOCK_KEY, billing_run
+from asr_billing.core.errors import RunInProgress
 from asr_billing.core.home_init import create_home
 from asr_billing.finance.models import Account, Operation, OperationType
 from asr_billing.home import Home
@@ -61,30 +63,70 @@ def assert_each_charged_once(ids: list[int]) -> None:
     assert_ledger_ok()
 
 
+def connect() -> psycopg.Connection:
+    db = connection.settings_dict
+    return psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"],
+                           host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432)
+
+
+def hold_account(subscriber_id: int) -> psycopg.Connection:
+    """Another connection holding one account's row lock: a run stops there, mid-way."""
+    holder = connect()
+    holder.execute("SELECT 1 FROM finance_account WHERE subscriber_id = %s FOR UPDATE",
+                   [subscriber_id])
+    return holder
+
+
+def wait_for(predicate, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def wait_run_lock_free() -> None:
+    """A killed run's server process lets go of the run lock once it notices."""
+    probe = connect()
+    try:
+        def free() -> bool:
+            if probe.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY]).fetchone()[0]:
+                probe.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+                return True
+            return False
+
+        wait_for(free, "the killed run's lock to go")
+    finally:
+        probe.close()
+
+
 def test_two_runs_at_once_in_threads(group):
     ids = many_subscribers(group, 300)
-    barrier = threading.Barrier(2)
+    holder = hold_account(ids[150])  # the first run is still working when the second starts
     results = []
 
     def work():
         try:
-            barrier.wait()
             results.append(billing_run(batch_size=7))
         except Exception as exc:  # checked below
             results.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(isinstance(r, BillingRun) for r in results), results
-    assert sorted(r.charges_made for r in results)[1] <= 300
-    assert sum(r.charges_made for r in results) == 300  # each charge made by one of them
-    assert all(r.status == RunStatus.DONE and r.errors == r.fallback_batches == 0
-               for r in results)
+    first = threading.Thread(target=work)
+    first.start()
+    wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(), "the first run")
+    with pytest.raises(RunInProgress) as refused:
+        billing_run(batch_size=7)
+    working = BillingRun.objects.get()
+    assert refused.value.message.startswith(f"Billing run #{working.pk} is in progress")
+    holder.rollback()
+    holder.close()
+    first.join()
+    (run,) = results
+    assert isinstance(run, BillingRun), run
+    assert (run.status, run.charges_made, run.errors, run.fallback_batches) == (
+        RunStatus.DONE, 300, 0, 0)
+    assert BillingRun.objects.count() == 1  # the refused one left no row
     assert_each_charged_once(ids)
 
 
@@ -109,12 +151,20 @@ def bill_run(home, *extra) -> subprocess.Popen:
 
 def test_two_processes_at_once(group, cli_home):
     ids = many_subscribers(group, 400)
-    first, second = bill_run(cli_home, "--batch-size", "9"), bill_run(cli_home, "--batch-size",
-                                                                        "9")
-    outs = [p.communicate(timeout=120) for p in (first, second)]
-    assert [p.returncode for p in (first, second)] == [0, 0], outs
-    runs = list(BillingRun.objects.order_by("pk"))
-    assert len(runs) == 2 and sum(r.charges_made for r in runs) == 400
+    holder = hold_account(ids[200])
+    first = bill_run(cli_home, "--batch-size", "9")
+    wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(), "the first run")
+    second = bill_run(cli_home, "--batch-size", "9")
+    out, err = second.communicate(timeout=120)
+    working = BillingRun.objects.get()
+    assert second.returncode == 3, (out, err)  # RUN_IN_PROGRESS_EXIT: cron tells it apart
+    assert f"error: Billing run #{working.pk} is in progress" in err and "did nothing" in err
+    holder.rollback()
+    holder.close()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, (out, err)
+    run = BillingRun.objects.get()
+    assert (run.status, run.charges_made) == (RunStatus.DONE, 400)
     assert_each_charged_once(ids)
 
 
@@ -123,11 +173,7 @@ def test_killed_run_and_rerun(group, cli_home):
     blocker = ids[300]
     # Hold one account's row lock from another connection: the run commits the batches
     # before it and then waits at this one — where we kill it.
-    db = connection.settings_dict
-    holder = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"],
-                             host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432)
-    holder.execute("SELECT 1 FROM finance_account WHERE subscriber_id = %s FOR UPDATE",
-                   [blocker])
+    holder = hold_account(blocker)
     process = bill_run(cli_home, "--batch-size", "10")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -140,6 +186,7 @@ def test_killed_run_and_rerun(group, cli_home):
     process.wait(timeout=30)
     holder.rollback()
     holder.close()
+    wait_run_lock_free()
 
     killed = BillingRun.objects.get()
     assert killed.status == RunStatus.RUNNING and killed.charges_made == 300

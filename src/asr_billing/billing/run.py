@@ -4,10 +4,15 @@ The run covers the days from the day after the last clean run (at most
 billing['catchup.days'] back; the first run ever: only its date) to its date. For each
 day, in order: apply the tariff changes scheduled for it, then charge every subscriber in
 batches of account ids, each batch one transaction that locks its accounts first. Every
-charge is unique on (subscriber, tariff or service, period start) in the database, so two
-runs at once, a rerun, or a run killed half-way and started again, never charge twice;
-and since a run only counts as clean when it finished without errors, the next run looks
-at the same days again, so nothing is skipped either.
+charge is unique on (subscriber, tariff or service, period start) in the database, so a
+rerun, or a run killed half-way and started again, never charges twice; and since a run
+only counts as clean when it finished without errors, the next run looks at the same days
+again, so nothing is skipped either.
+
+Only one run works at a time (every app node may run a scheduler): on PostgreSQL a
+session advisory lock, which the server drops with the connection of a killed run; on
+SQLite (one machine) a RUNNING row of a live process, checked and written in one
+IMMEDIATE transaction. A second run raises RunInProgress and changes nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from asr_billing.billing.services import (
     tariff_change_apply_scheduled,
     tariff_changes_due,
 )
-from asr_billing.core.errors import InvalidInput
+from asr_billing.core.errors import InvalidInput, RunInProgress
 from asr_billing.finance.models import Account
 from asr_billing.tariffs.models import Service, Tariff
 
@@ -50,6 +55,8 @@ logger = logging.getLogger("asr_billing.billing")
 
 DEFAULT_BATCH = 10_000
 STALE_AFTER = timedelta(minutes=30)
+# pg_try_advisory_lock's key for "a charging run is working" (any bigint unique to us).
+RUN_LOCK_KEY = 0x6173_7262_7275_6E  # "asrbrun"
 
 Progress = Callable[[int, int], None]  # (batches done, batches in total)
 
@@ -239,7 +246,8 @@ def billing_run(
 
     ``strategy``: "auto" (set-based SQL on PostgreSQL, portable elsewhere), "sql" or
     "portable". Returns the finished BillingRun; errors of single subscribers are in its
-    error rows and do not stop the run.
+    error rows and do not stop the run. Raises RunInProgress, having changed nothing, when
+    another run is working (another node's scheduler, an operator's ``bill run``).
     """
     options = billing_options()
     today = local_today(options.time_zone)
@@ -254,18 +262,77 @@ def billing_run(
     use_sql = {"auto": connection.vendor == "postgresql", "sql": True, "portable": False}[strategy]
     if use_sql and connection.vendor != "postgresql":
         raise InvalidInput(_("The set-based run needs PostgreSQL"))
-    runs_mark_stale()
-    first = window_start(end, options)
+    locked = _run_lock()
+    try:
+        return _work(end, options, use_sql, actor, batch_size, progress)
+    finally:
+        if locked:
+            _run_unlock()
+
+
+def _run_lock() -> bool:
+    """Take the run lock or raise RunInProgress; True when there is a lock to release."""
+    if connection.vendor != "postgresql":
+        return False  # SQLite: _claim's transaction decides
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        (got,) = cursor.fetchone()
+    if not got:
+        raise RunInProgress(_in_progress_text(
+            BillingRun.objects.filter(status=RunStatus.RUNNING).order_by("-pk").first()))
+    return True
+
+
+def _run_unlock() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+    except DatabaseError:  # the connection is gone, and the lock with it
+        logger.warning("billing run: the run lock went with its connection")
+
+
+def _in_progress_text(other: BillingRun | None) -> str:
+    if other is None:  # the holder has not written its row yet, or is just ending
+        return _("Another billing run is in progress; this one did nothing")
+    return _(
+        "Billing run #%(id)s is in progress (started %(started)s on %(host)s, process "
+        "%(pid)s); this one did nothing"
+    ) % {
+        "id": other.pk,
+        "started": timezone.localtime(other.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "host": other.host or "?",
+        "pid": other.pid or "?",
+    }
+
+
+def _claim(end: date, options: BillingOptions, actor: str) -> BillingRun:
+    """The new run's row. Under the PostgreSQL lock every RUNNING row is a run whose
+    process died (it would hold the lock otherwise); on SQLite a live one refuses."""
     now = timezone.now()
-    run = BillingRun.objects.create(
-        date=end,
-        first_date=first,
-        started_at=now,
-        heartbeat_at=now,
-        host=socket.gethostname()[:255],
-        pid=os.getpid(),
-        actor=actor[:100],
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            BillingRun.objects.filter(status=RunStatus.RUNNING).update(
+                status=RunStatus.INTERRUPTED, finished_at=now
+            )
+        else:
+            runs_mark_stale(now=now)
+            other = BillingRun.objects.filter(status=RunStatus.RUNNING).order_by("-pk").first()
+            if other is not None:
+                raise RunInProgress(_in_progress_text(other))
+        return BillingRun.objects.create(
+            date=end,
+            first_date=window_start(end, options),
+            started_at=now,
+            heartbeat_at=now,
+            host=socket.gethostname()[:255],
+            pid=os.getpid(),
+            actor=actor[:100],
+        )
+
+
+def _work(end, options, use_sql, actor, batch_size, progress) -> BillingRun:
+    run = _claim(end, options, actor)
+    first = run.first_date
     batches = _batches(batch_size)
     days = list(daterange(first, end))
     total, done = len(days) * len(batches), 0

@@ -5,7 +5,8 @@ systemd-timer alternative: `asr-billing bill run` once a day plus
 `asr-billing manage billing_housekeeping` every few minutes.
 
 Several schedulers (one per app node) may run at once: every step is exactly-once by
-the database, so a second one only repeats no-ops.
+the database, so a second one only repeats no-ops; the daily run takes a lock, so the
+second scheduler's run skips, says so in its log, and does no work twice.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.options import billing_options
+from asr_billing.core.errors import RunInProgress
 
 logger = logging.getLogger("asr_billing.billing")
 
@@ -86,16 +88,22 @@ class Scheduler:
         day = run_due(now, options.run_time, options.time_zone, self.last_run_day)
         if day is not None:
             self.last_run_day = day  # once a day even when it fails: tomorrow catches up
-            self._guarded("run", lambda: self.run(date=day, actor="scheduler"))
-            done.append(f"run {day.isoformat()}")
+            skipped = self._guarded("run", lambda: self.run(date=day, actor="scheduler"))
+            done.append(f"run {day.isoformat()}" + (f" skipped: {skipped}" if skipped else ""))
         return done
 
-    def _guarded(self, what: str, work: Callable[[], object]) -> None:
+    def _guarded(self, what: str, work: Callable[[], object]) -> str | None:
+        """Run one step; a failure is logged and retried later. Returns why the step was
+        skipped (another node's run holds the run lock), else None."""
         close_old_connections()
         try:
             work()
+        except RunInProgress as exc:
+            logger.info("scheduler: %s skipped: %s", what, exc.message)
+            return exc.message
         except Exception:
             logger.exception("scheduler: %s failed; trying again later", what)
+        return None
 
     def loop(self, *, poll_seconds: float = 20.0, echo: Callable[[str], None] | None = None):
         for signum in (signal.SIGTERM, signal.SIGINT):

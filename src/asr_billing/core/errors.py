@@ -38,3 +38,9 @@ class PaymentMismatch(Conflict):
     """A replay of a payment id with a different amount or subscriber."""
 
     code = "payment_mismatch"
+
+
+class RunInProgress(Conflict):
+    """Another charging run holds the run lock; this one did nothing."""
+
+    code = "run_in_progress"

@@ -9,7 +9,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from asr_billing.billing.run import DEFAULT_BATCH, billing_run
-from asr_billing.core.errors import ApplicationError
+from asr_billing.core.errors import ApplicationError, RunInProgress
+
+RUN_IN_PROGRESS_EXIT = 3  # docs/billing.md
 
 
 def _date(text: str) -> date:
@@ -52,6 +54,9 @@ class Command(BaseCommand):
         }
         try:
             run = self._with_bar(kwargs) if show_progress() else billing_run(**kwargs)
+        except RunInProgress as exc:
+            # Its own exit code: cron on two nodes can tell "the other node ran it".
+            raise CommandError(exc.message, returncode=RUN_IN_PROGRESS_EXIT) from None
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
