@@ -6,6 +6,9 @@ BIND ?= 127.0.0.1:8082
 # Empty: tests on SQLite. A PostgreSQL URL runs them there (CI does both), e.g.
 # make test TEST_DB=postgresql://postgres@127.0.0.1:5432/test
 TEST_DB ?=
+# A streaming replica of TEST_DB's server for tests/scaleout (.ci/pg-replica start makes one):
+# make test TEST_DB=postgresql://postgres@127.0.0.1:5432/test TEST_REPLICA=postgresql://postgres@127.0.0.1:5433
+TEST_REPLICA ?=
 PYTEST_ARGS ?=
 
 .PHONY: run test lint migrations-check messages clean-demo
@@ -25,7 +28,8 @@ run: $(VENV)/.runtime
 	$(VENV)/bin/asr-billing serve --home "$(BILLING_HOME)" --bind $(BIND)
 
 test: $(VENV)/.test
-	ASR_BILLING_TEST_DB_URL="$(TEST_DB)" $(VENV)/bin/pytest -n 2 -q $(PYTEST_ARGS)
+	ASR_BILLING_TEST_DB_URL="$(TEST_DB)" ASR_BILLING_TEST_REPLICA_URL="$(TEST_REPLICA)" \
+	  $(VENV)/bin/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check src tests bench

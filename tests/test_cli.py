@@ -350,6 +350,20 @@ def test_config_set_refuses_an_unknown_key_unless_forced(home):
     assert config.read_bytes() == before
 
 
+def test_a_read_replica_needs_postgresql(home):
+    config = home / "cfg" / "config"
+    before = config.read_bytes()
+    done = run("config", "set", "app", "db.replica_url", "postgresql://r@10.0.0.9/billing",
+               "--home", str(home))
+    assert done.returncode == 2 and "needs PostgreSQL in app['db.url']" in done.stderr
+    assert config.read_bytes() == before
+    # Written by hand anyway: the billing does not start, and says why in one line.
+    config.write_text(config.read_text() + "app['db.replica_url']='postgresql://r@10.0.0.9/b'\n")
+    done = run("check", "--home", str(home))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "needs PostgreSQL in app['db.url']" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_config_unset_brings_the_default_back(home):
     ok("config", "set", "app", "language", "en", "--home", str(home))
     out = ok("config", "unset", "app", "language", "--home", str(home))

@@ -361,6 +361,11 @@ def cmd_config(args) -> int:
               "(docs/configuration.md; --force writes it anyway)", file=sys.stderr)
         return 2
     if args.config_command == "set":
+        if (args.section, args.key) == ("app", "db.replica_url") and args.value \
+                and not config.get("app", "db.url"):
+            print("error: app['db.replica_url'] needs PostgreSQL in app['db.url'] first (the "
+                  "embedded SQLite has no replicas; docs/scaling.md)", file=sys.stderr)
+            return 2
         config.set(args.section, args.key, args.value)
         config.save()
         return 0

@@ -135,6 +135,19 @@ def database_from_url(url: str, home=ASR_HOME) -> dict:
 
 
 DATABASES = {"default": database_from_url(ASR_CONFIG.get("app", "db.url") or "")}
+# app['db.replica_url']: heavy read-only lists from a streaming replica (core/replica.py).
+_replica_url = ASR_CONFIG.get("app", "db.replica_url") or ""
+if _replica_url:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "app['db.replica_url'] needs PostgreSQL in app['db.url'] (the embedded SQLite "
+            "has no replicas); unset it: asr-billing config unset app db.replica_url"
+        )
+    DATABASES["replica"] = database_from_url(_replica_url)
+    # A fitness check that hangs would hold the request: fail fast, read the primary.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", "2")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["asr_billing.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -182,6 +182,17 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
     ("app", "db.url"): KeySpec(
         "", check_db_url, "Empty: SQLite in var/. Else postgresql://user:password@host:port/db."
     ),
+    ("app", "db.replica_url"): KeySpec(
+        "", check_db_url,
+        "Empty: no read replica. Else postgresql://... of a streaming replica of db.url: the "
+        "collector lists and the REST list endpoints are read there (docs/scaling.md). "
+        "Needs PostgreSQL in db.url and a restart.",
+    ),
+    ("app", "db.replica_max_lag"): KeySpec(
+        "10", _int_range(0, 86400),
+        "Seconds the replica may be behind the primary; further behind (or unreachable), "
+        "the lists are read from the primary.",
+    ),
     ("app", "time_zone"): KeySpec(
         "Europe/Moscow", check_time_zone, "Local time zone: billing days and months follow it."
     ),

@@ -7,6 +7,8 @@
   else 503 with each check. Cheap: one round trip and a stat of cfg/config; the migration
   check reads the migration graph once per process and, once all are applied, trusts that
   (migrations are applied by `asr-billing serve` at start or `manage migrate`).
+  With app['db.replica_url'], ``replica`` says whether the lists are read there; a replica
+  that is away or behind does not make the node unready (the primary takes its reads).
 
 Both answer anyone (no secrets in them) and stay out of the access log's hot paths.
 """
@@ -20,7 +22,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from asr_billing.core import runtime
+from asr_billing.core import replica, runtime
 
 logger = logging.getLogger("asr_billing.health")
 _migrated = False
@@ -73,5 +75,8 @@ def ready(request):
     checks["migrations"] = _migrations() if checks["database"] == "ok" else "unknown"
     checks["config"] = _config()
     ok = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status=200 if ok else 503, json_dumps_params={"ensure_ascii": False})
+    body = {"status": "ok" if ok else "unavailable", "checks": checks}
+    verdict = replica.current_fitness()
+    if verdict is not None:
+        body["replica"] = "in use" if verdict.usable else f"not used: {verdict.reason}"
+    return JsonResponse(body, status=200 if ok else 503, json_dumps_params={"ensure_ascii": False})

@@ -43,6 +43,8 @@ LATENCY = Histogram("asr_http_request_duration_seconds", "Time to answer a reque
 PAYMENTS = Counter("asr_payments", "Payments posted (replays not counted)", ["operator"])
 PAYMENT_AMOUNT = Counter("asr_payments_amount_roubles", "Sum of the payments posted",
                          ["operator"])
+REPLICA_READS = Counter("asr_replica_routed_reads", "Reads that could go to the read "
+                        "replica, by where they went (core/replica.py)", ["to"])
 
 # Path prefix -> endpoint group (the label stays small whatever the URL).
 GROUPS = (
@@ -72,6 +74,10 @@ def observe_payment(operator: str | None, amount) -> None:
     label = (operator or "none")[:64]
     PAYMENTS.labels(label).inc()
     PAYMENT_AMOUNT.labels(label).inc(float(amount))
+
+
+def observe_replica_read(to_replica: bool, lag: float | None) -> None:
+    REPLICA_READS.labels("replica" if to_replica else "primary").inc()
 
 
 class MetricsMiddleware:
@@ -144,6 +150,17 @@ class DatabaseCollector:
             if name in values:
                 yield GaugeMetricFamily(name, text, value=values[name])
 
+        from asr_billing.core import replica
+
+        if replica.configured():
+            verdict = replica.measure(replica.max_lag())
+            yield GaugeMetricFamily("asr_replica_usable", "1 while the read replica takes "
+                                    "the heavy lists, 0 while they go to the primary",
+                                    value=1 if verdict.usable else 0)
+            if verdict.lag is not None:
+                yield GaugeMetricFamily("asr_replica_lag_seconds", "How far the read replica "
+                                        "is behind the primary", value=verdict.lag)
+
 
 def _registry() -> CollectorRegistry:
     if os.environ.get(MULTIPROC_ENV):
@@ -153,7 +170,7 @@ def _registry() -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry()
-        for collector in (REQUESTS, LATENCY, PAYMENTS, PAYMENT_AMOUNT):
+        for collector in (REQUESTS, LATENCY, PAYMENTS, PAYMENT_AMOUNT, REPLICA_READS):
             registry.register(collector)
     registry.register(DatabaseCollector())
     return registry

@@ -113,6 +113,7 @@ def _register(name: str, kind: str, doc: str):
         context="collector",
         errors=CABINET_ERRORS,
         plain_errors="text",
+        replica=True,
     )(function)
     return function
 
@@ -140,6 +141,7 @@ def _ip_order(ip: str) -> tuple[int, int]:
     context="collector",
     errors=CABINET_ERRORS,
     plain_errors="text",
+    replica=True,
 )
 def collector_iptv_accept_list_get(call: Call) -> JsonObject:
     """arg1 ``{}``. For the IPTV plug-in (carbonsoft's Elecard V-Cinema library): a JSON

@@ -54,6 +54,8 @@ class ApiFunction:
     # Body of an application error when the client asked for no format: "xml" (as the
     # old API) or "text" (an HTTP 400 plain-text line, for NAS scripts that read lines).
     plain_errors: str = "xml"
+    # A heavy read-only list: may be answered from the read replica (core/replica.py).
+    replica: bool = False
 
 
 _REGISTRY: dict[str, ApiFunction] = {}
@@ -66,18 +68,22 @@ def api_function(
     errors: Callable[[ApplicationError], dict] = CABINET_ERRORS,
     writes: bool = False,
     plain_errors: str = "xml",
+    replica: bool = False,
 ):
     """Decorator registering ``func`` as ``method1=<name>`` under ``context``."""
     if name.count(".") != 1:
         raise ValueError(f"system API names are <manager>.<function>, not {name!r}")
     if plain_errors not in ("xml", "text"):
         raise ValueError("plain_errors is 'xml' or 'text'")
+    if writes and replica:
+        raise ValueError("a function that writes never reads from the replica")
 
     def register(func):
         existing = _REGISTRY.get(name)
         if existing is not None and existing.func is not func:
             raise ValueError(f"system API function {name} is registered twice")
-        _REGISTRY[name] = ApiFunction(name, context, func, errors, writes, plain_errors)
+        _REGISTRY[name] = ApiFunction(name, context, func, errors, writes, plain_errors,
+                                      replica)
         return func
 
     return register

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from asr_billing.core import runtime
 from asr_billing.core.errors import ApplicationError
+from asr_billing.core.replica import replica_reads
 from asr_billing.core.wire import nesting_depth, storable_text
 from asr_billing.system_api import orm, render
 from asr_billing.system_api.access import Refusal, check_access, check_ip, client_ip
@@ -256,6 +257,12 @@ def _dispatch(request, snapshot, record: dict) -> HttpResponse:
         if entry.writes:
             with transaction.atomic():  # an error raised half-way rolls everything back
                 result = entry.func(call)
+        elif entry.replica:
+            # The lists are lazy: they are read while the answer is rendered.
+            with replica_reads():
+                result = entry.func(call)
+                record["outcome"] = "ok"
+                return render.answer_response(render.project(result, call.fields), fmt)
         else:
             result = entry.func(call)
     except ApplicationError as exc:

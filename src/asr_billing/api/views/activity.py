@@ -34,6 +34,7 @@ class SessionViewSet(ReadOnlyViewSet):
 
 
 class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = BillingRun.objects.all()
     serializer_class = a.BillingRunSerializer
     filterset_fields = {"status": ["exact"], "date": ["exact", *DATE_RANGE]}
@@ -66,6 +67,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelV
 
 
 class PromisedPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = PromisedPayment.objects.all()
     serializer_class = a.PromisedPaymentSerializer
     filterset_fields = {"subscriber": ["exact"], "closed_at": ["isnull"],

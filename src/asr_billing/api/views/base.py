@@ -16,6 +16,7 @@ from asr_billing.api.idempotency import idempotent
 from asr_billing.api.pagination import StableCursorPagination
 from asr_billing.api.permissions import HasScope
 from asr_billing.api.throttling import KeyRateThrottle
+from asr_billing.core.replica import replica_reads
 
 LANGUAGES = ("ru", "en")
 
@@ -28,6 +29,8 @@ class ApiViewMixin:
     filter_backends = (ApiFilterBackend, OrderingFilter)
     ordering_fields = ("id",)
     required_scopes: dict[str, str] = {}
+    # Lists may come from the read replica (core/replica.py); money resources say False.
+    replica_lists = True
 
     def initial(self, request, *args, **kwargs):
         wanted = translation.get_language_from_request(request._request, check_path=False)
@@ -42,8 +45,17 @@ class ApiViewMixin:
                     return idempotent(self, _handler, req, *a, **kw)
 
                 self.post = post
+        if self.replica_lists and getattr(self, "action", None) == "list":
+            # After the key, scope and rate checks (they read the primary): the page is
+            # read and serialized between here and finalize_response.
+            self._replica = replica_reads()
+            self._replica.__enter__()
 
     def finalize_response(self, request, response, *args, **kwargs):
+        replica = getattr(self, "_replica", None)
+        if replica is not None:
+            self._replica = None
+            replica.__exit__(None, None, None)
         response = super().finalize_response(request, response, *args, **kwargs)
         response.setdefault("Content-Language", translation.get_language() or "ru")
         return response

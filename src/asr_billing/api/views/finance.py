@@ -27,6 +27,7 @@ def _operations():
 
 
 class AccountViewSet(ReadOnlyViewSet):
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = Account.objects.select_related("subscriber")
     serializer_class = f.AccountSerializer
     filterset_fields = {"subscriber": ["exact"], "balance": ["lt", "gte"]}
@@ -39,6 +40,7 @@ class AccountViewSet(ReadOnlyViewSet):
 class OperationViewSet(ReadOnlyViewSet):
     """The ledger, append-only: nothing is edited; a mistake is reversed."""
 
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = _operations()
     serializer_class = f.OperationSerializer
     filterset_fields = OPERATION_FILTERS
@@ -61,6 +63,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelView
     """Payments (operations of type payment). A payment is registered exactly once per
     (operator, external_id): a retry answers 200 with the payment made the first time."""
 
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = _operations().filter(type=OperationType.PAYMENT)
     serializer_class = f.OperationSerializer
     filterset_fields = {k: v for k, v in OPERATION_FILTERS.items() if k != "type"}
@@ -86,6 +89,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelView
 
 
 class ChargeViewSet(ReadOnlyViewSet):
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = _operations().filter(type=OperationType.CHARGE)
     serializer_class = f.OperationSerializer
     filterset_fields = {**{k: v for k, v in OPERATION_FILTERS.items() if k != "type"},

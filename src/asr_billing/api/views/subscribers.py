@@ -63,6 +63,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSe
 
 
 class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ModelViewSet):
+    replica_lists = False  # money: from the primary, never a lagging copy
     queryset = Subscriber.objects.select_related("account")
     serializer_class = s.SubscriberSerializer
     filterset_fields = {
