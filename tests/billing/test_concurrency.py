@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.periods import local_today
@@ -115,7 +115,7 @@ def test_two_runs_at_once_in_threads(group):
     first = threading.Thread(target=work)
     first.start()
     wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(), "the first run")
-    with pytest.raises(RunInProgress) as refused:
+    with pytest.raises(RunInProgress) as refused, translation.override("en"):
         billing_run(batch_size=7)
     working = BillingRun.objects.get()
     assert refused.value.message.startswith(f"Billing run #{working.pk} is in progress")

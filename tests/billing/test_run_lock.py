@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from asr_billing.api.tasks import run_billing
 from asr_billing.billing.models import BillingRun, RunStatus
@@ -39,9 +39,12 @@ def running(pid: int, *, heartbeat_ago=timedelta(0)) -> BillingRun:
 def test_a_live_run_refuses_a_second_one(db):
     other = running(os.getpid())
     before = (BillingRun.objects.count(), Operation.objects.count())
-    with pytest.raises(RunInProgress) as refused:
+    with pytest.raises(RunInProgress) as refused, translation.override("en"):
         billing_run()
     assert f"#{other.pk}" in refused.value.message and "did nothing" in refused.value.message
+    with pytest.raises(RunInProgress) as refused, translation.override("ru"):
+        billing_run()
+    assert refused.value.message.startswith(f"Идёт запуск тарификации №{other.pk} (начат ")
     assert (BillingRun.objects.count(), Operation.objects.count()) == before
     other.refresh_from_db()
     assert other.status == RunStatus.RUNNING
