@@ -114,14 +114,17 @@ def test_two_runs_at_once_in_threads(group):
 
     first = threading.Thread(target=work)
     first.start()
-    wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(), "the first run")
-    with pytest.raises(RunInProgress) as refused, translation.override("en"):
-        billing_run(batch_size=7)
-    working = BillingRun.objects.get()
-    assert refused.value.message.startswith(f"Billing run #{working.pk} is in progress")
-    holder.rollback()
-    holder.close()
-    first.join()
+    try:
+        wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(),
+                 "the first run")
+        with pytest.raises(RunInProgress) as refused, translation.override("en"):
+            billing_run(batch_size=7)
+        working = BillingRun.objects.get()
+        assert refused.value.message.startswith(f"Billing run #{working.pk} is in progress")
+    finally:  # a failure above must not leave the first run waiting on the lock forever
+        holder.rollback()
+        holder.close()
+        first.join()
     (run,) = results
     assert isinstance(run, BillingRun), run
     assert (run.status, run.charges_made, run.errors, run.fallback_batches) == (
@@ -153,14 +156,19 @@ def test_two_processes_at_once(group, cli_home):
     ids = many_subscribers(group, 400)
     holder = hold_account(ids[200])
     first = bill_run(cli_home, "--batch-size", "9")
-    wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(), "the first run")
-    second = bill_run(cli_home, "--batch-size", "9")
-    out, err = second.communicate(timeout=120)
-    working = BillingRun.objects.get()
-    assert second.returncode == 3, (out, err)  # RUN_IN_PROGRESS_EXIT: cron tells it apart
-    assert f"error: Billing run #{working.pk} is in progress" in err and "did nothing" in err
-    holder.rollback()
-    holder.close()
+    try:
+        wait_for(lambda: BillingRun.objects.filter(charges_made__gt=0).exists(),
+                 "the first run")
+        second = bill_run(cli_home, "--batch-size", "9")
+        out, err = second.communicate(timeout=120)
+        working = BillingRun.objects.get()
+        assert second.returncode == 3, (out, err)  # RUN_IN_PROGRESS_EXIT: cron tells it apart
+        # In app['language'] (Russian by default), naming the working run.
+        assert f"error: Идёт запуск тарификации №{working.pk} (начат " in err, err
+        assert "этот ничего не сделал" in err
+    finally:  # a failure above must not leave the first run waiting on the lock forever
+        holder.rollback()
+        holder.close()
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, (out, err)
     run = BillingRun.objects.get()
