@@ -144,8 +144,10 @@ if _replica_url:
             "has no replicas); unset it: asr-billing config unset app db.replica_url"
         )
     DATABASES["replica"] = database_from_url(_replica_url)
-    # A fitness check that hangs would hold the request: fail fast, read the primary.
+    # A replica that hangs must not hold requests: connecting fails fast (the primary
+    # answers instead) and no statement there runs longer than a list may.
     DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", "2")
+    DATABASES["replica"]["OPTIONS"]["options"] += " -c statement_timeout=30000"
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["asr_billing.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

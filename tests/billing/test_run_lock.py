@@ -6,7 +6,7 @@ RUNNING row of a live process) and what the callers make of a skip."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -76,8 +76,12 @@ def test_the_api_task_reports_the_skip(db):
 
 
 def test_the_scheduler_logs_a_skipped_run_and_goes_on(db, caplog):
+    day = date(2026, 3, 6)
+    refusals = [RunInProgress("Billing run #7 is in progress (...); this one did nothing",
+                              extra={"date": day, "run": 7})]
+
     def busy(**kwargs):
-        raise RunInProgress("Billing run #7 is in progress (...); this one did nothing")
+        raise refusals[0]
 
     now = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
     scheduler = Scheduler(run=busy, housekeeping=lambda **kw: None, access=lambda **kw: None,
@@ -87,4 +91,32 @@ def test_the_scheduler_logs_a_skipped_run_and_goes_on(db, caplog):
     assert done == ["housekeeping", "run 2026-03-06 skipped: Billing run #7 is in progress "
                     "(...); this one did nothing"]
     assert "run skipped: Billing run #7" in caplog.text and "failed" not in caplog.text
-    assert scheduler.tick() == []  # not again today: the other run charges it
+    assert scheduler.tick() == []  # not again today: the working run charges it
+
+
+@pytest.mark.parametrize("extra", [{"date": date(2026, 3, 5), "run": 7}, {}],
+                         ids=["yesterday", "not named"])
+def test_the_scheduler_tries_again_when_the_working_run_stops_short(db, extra):
+    # An operator's `bill run --date` for yesterday, or a holder not yet named.
+    calls = []
+
+    def busy(**kwargs):
+        calls.append(kwargs["date"])
+        raise RunInProgress("busy", extra=extra)
+
+    now = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
+    scheduler = Scheduler(run=busy, housekeeping=lambda **kw: None, access=lambda **kw: None,
+                          tasks=lambda **kw: None, clock=lambda: now)
+    scheduler.tick()
+    assert scheduler.tick() == ["run 2026-03-06 skipped: busy"]  # asked again
+    assert calls == [date(2026, 3, 6)] * 2
+
+
+@requires_sqlite
+def test_the_api_task_fails_when_the_working_run_stops_short(db):
+    from asr_billing.core.tasks import TaskFailed
+
+    other = running(os.getpid())
+    BillingRun.objects.filter(pk=other.pk).update(date=other.date - timedelta(days=1))
+    with pytest.raises(TaskFailed, match="did nothing"):
+        run_billing({"actor": "api"})

@@ -262,8 +262,9 @@ def billing_run(
     use_sql = {"auto": connection.vendor == "postgresql", "sql": True, "portable": False}[strategy]
     if use_sql and connection.vendor != "postgresql":
         raise InvalidInput(_("The set-based run needs PostgreSQL"))
-    locked = _run_lock()
+    locked = False
     try:
+        locked = _run_lock()
         return _work(end, options, use_sql, actor, batch_size, progress)
     finally:
         if locked:
@@ -275,26 +276,44 @@ def _run_lock() -> bool:
     if connection.vendor != "postgresql":
         return False  # SQLite: _claim's transaction decides
     with connection.cursor() as cursor:
+        # The server notices a lost node (powered off, cut off) in about a minute instead
+        # of the kernel's two hours, and lets go of its lock then.
+        for setting in ("tcp_keepalives_idle = 30", "tcp_keepalives_interval = 10",
+                        "tcp_keepalives_count = 3"):
+            cursor.execute(f"SET {setting}")
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
         (got,) = cursor.fetchone()
     if not got:
-        raise RunInProgress(_in_progress_text(
-            BillingRun.objects.filter(status=RunStatus.RUNNING).order_by("-pk").first()))
+        raise _in_progress(_working_run())
     return True
+
+
+def _working_run(wait: float = 1.0) -> BillingRun | None:
+    """The lock holder's row: it takes the lock a moment before its row is committed."""
+    deadline = time.monotonic() + wait
+    while True:
+        other = BillingRun.objects.filter(status=RunStatus.RUNNING).order_by("-pk").first()
+        if other is not None or time.monotonic() >= deadline:
+            return other
+        time.sleep(0.05)
 
 
 def _run_unlock() -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
-    except DatabaseError:  # the connection is gone, and the lock with it
-        logger.warning("billing run: the run lock went with its connection")
+    except DatabaseError:
+        # An aborted transaction, or a lost connection: closing the session is the one
+        # sure way to let go of its lock.
+        logger.warning("billing run: could not release the run lock; closing the connection")
+        connection.close()
 
 
-def _in_progress_text(other: BillingRun | None) -> str:
+def _in_progress(other: BillingRun | None) -> RunInProgress:
+    """The refusal, naming the working run; ``extra['date']``: the day it charges up to."""
     if other is None:  # the holder has not written its row yet, or is just ending
-        return _("Another billing run is in progress; this one did nothing")
-    return _(
+        return RunInProgress(_("Another billing run is in progress; this one did nothing"))
+    text = _(
         "Billing run #%(id)s is in progress (started %(started)s on %(host)s, process "
         "%(pid)s); this one did nothing"
     ) % {
@@ -303,6 +322,7 @@ def _in_progress_text(other: BillingRun | None) -> str:
         "host": other.host or "?",
         "pid": other.pid or "?",
     }
+    return RunInProgress(text, extra={"date": other.date, "run": other.pk})
 
 
 def _claim(end: date, options: BillingOptions, actor: str) -> BillingRun:
@@ -318,7 +338,7 @@ def _claim(end: date, options: BillingOptions, actor: str) -> BillingRun:
             runs_mark_stale(now=now)
             other = BillingRun.objects.filter(status=RunStatus.RUNNING).order_by("-pk").first()
             if other is not None:
-                raise RunInProgress(_in_progress_text(other))
+                raise _in_progress(other)
         return BillingRun.objects.create(
             date=end,
             first_date=window_start(end, options),

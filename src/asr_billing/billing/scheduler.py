@@ -89,18 +89,26 @@ class Scheduler:
         if day is not None:
             self.last_run_day = day  # once a day even when it fails: tomorrow catches up
             skipped = self._guarded("run", lambda: self.run(date=day, actor="scheduler"))
-            done.append(f"run {day.isoformat()}" + (f" skipped: {skipped}" if skipped else ""))
+            if skipped is not None:
+                covered = skipped.extra.get("date")
+                if covered is None or covered < day:
+                    # The working run stops short of today (an operator's `bill run
+                    # --date`), or could not be named: try again at the next tick.
+                    self.last_run_day = None
+                done.append(f"run {day.isoformat()} skipped: {skipped.message}")
+            else:
+                done.append(f"run {day.isoformat()}")
         return done
 
-    def _guarded(self, what: str, work: Callable[[], object]) -> str | None:
-        """Run one step; a failure is logged and retried later. Returns why the step was
-        skipped (another node's run holds the run lock), else None."""
+    def _guarded(self, what: str, work: Callable[[], object]) -> RunInProgress | None:
+        """Run one step; a failure is logged and retried later. Returns the refusal when
+        the step was skipped (another node's run holds the run lock), else None."""
         close_old_connections()
         try:
             work()
         except RunInProgress as exc:
             logger.info("scheduler: %s skipped: %s", what, exc.message)
-            return exc.message
+            return exc
         except Exception:
             logger.exception("scheduler: %s failed; trying again later", what)
         return None

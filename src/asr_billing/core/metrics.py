@@ -76,7 +76,8 @@ def observe_payment(operator: str | None, amount) -> None:
     PAYMENT_AMOUNT.labels(label).inc(float(amount))
 
 
-def observe_replica_read(to_replica: bool, lag: float | None) -> None:
+def observe_replica_read(to_replica: bool) -> None:
+    """One routing decision of a read that may go to the replica (not one list)."""
     REPLICA_READS.labels("replica" if to_replica else "primary").inc()
 
 
@@ -152,14 +153,16 @@ class DatabaseCollector:
 
         from asr_billing.core import replica
 
-        if replica.configured():
-            verdict = replica.measure(replica.max_lag())
+        verdict = replica.current_fitness()
+        if verdict is not None:
             yield GaugeMetricFamily("asr_replica_usable", "1 while the read replica takes "
                                     "the heavy lists, 0 while they go to the primary",
                                     value=1 if verdict.usable else 0)
             if verdict.lag is not None:
-                yield GaugeMetricFamily("asr_replica_lag_seconds", "How far the read replica "
-                                        "is behind the primary", value=verdict.lag)
+                yield GaugeMetricFamily("asr_replica_lag_seconds", "How far the read "
+                                        "replica is behind: 0 when it has replayed all it "
+                                        "received, else the age of its last replayed "
+                                        "transaction", value=verdict.lag)
 
 
 def _registry() -> CollectorRegistry:
