@@ -51,6 +51,11 @@ def test_index_has_the_site_header(admin_client):
     assert "asr-billing" in response.content.decode()
 
 
+def test_view_site_opens_the_cabinet(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert '<a href="/cabinet/">' in page
+
+
 @pytest.mark.parametrize(
     "model", ["finance.operation", "finance.account", "core.auditentry",
               "network.onlinesession", "billing.promisedpayment", "billing.voluntaryblock"],

@@ -52,6 +52,29 @@ def test_search(admin_client, isp, isp_ids, term, expected):
     assert listed(admin_client, q=term) == {isp_ids[expected]}
 
 
+@pytest.mark.parametrize("term", ["79036572902", "+7 (903) 657-29-02", "9036572", "657-29-02"])
+def test_search_by_phone_whatever_its_punctuation(admin_client, isp, isp_ids, term):
+    Subscriber.objects.filter(pk=isp_ids["negbal"]).update(phone="+7 903 657-29-02")
+    Subscriber.objects.filter(pk=isp_ids["offline"]).update(sms_phone="79036572902")
+    assert listed(admin_client, q=term) == {isp_ids["negbal"], isp_ids["offline"]}
+
+
+def test_search_by_address(admin_client, isp, isp_ids):
+    Subscriber.objects.filter(pk=isp_ids["blocked"]).update(address="г. Тверь, ул. Мира, 5")
+    assert listed(admin_client, q="Мира") == {isp_ids["blocked"]}
+
+
+@pytest.mark.parametrize("term", ["00:1a:2b:3c:4d:5e", "00-1A-2B-3C-4D-5E", "001a.2b3c.4d5e",
+                                  "3c:4d:5e"])
+def test_search_by_mac_in_any_notation(admin_client, isp, isp_ids, term):
+    assert listed(admin_client, q=term) == {isp_ids["paid_online"]}
+
+
+def test_an_ip_address_is_not_taken_for_a_phone(admin_client, isp, isp_ids):
+    Subscriber.objects.filter(pk=isp_ids["blocked"]).update(phone="10203041")
+    assert listed(admin_client, q="10.20.30.41") == {isp_ids["paid_online"]}
+
+
 def test_search_by_partial_ip(admin_client, isp, isp_ids):
     assert listed(admin_client, q="10.20.30.4") == {isp_ids["paid_online"], isp_ids["negbal"]}
 

@@ -13,6 +13,8 @@ from asr_billing.core.models import AuditEntry, Task, TaskState
 admin.site.site_header = "asr-billing"
 admin.site.site_title = "asr-billing"
 admin.site.index_title = _("Billing administration")
+# "View site" opens the subscribers' cabinet, not the admin again.
+admin.site.site_url = "/cabinet/"
 admin.site.login_form = OperatorLoginForm  # failed logins are limited (core/admin_login.py)
 
 

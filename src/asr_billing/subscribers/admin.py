@@ -9,10 +9,13 @@ number of queries whatever the page size (list_select_related + an EXISTS annota
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import Replace
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -159,6 +162,35 @@ class SubscriberServiceInline(ChoicesOnceInline):
     choice_fields = ("service",)
 
 
+PHONE_PUNCTUATION = ("+", " ", "-", "(", ")", ".")
+# No dots: "10.20.30.4" is the start of an IP address, not a phone number.
+PHONE_TERM = re.compile(r"[+\d\s()-]*\d[+\d\s()-]*")
+MAC_TERM = re.compile(r"(?:[0-9a-fA-F]{2}[:.-]?){2,5}[0-9a-fA-F]{2}")
+
+
+def _without(expression, characters):
+    """``expression`` with every one of ``characters`` removed (nested REPLACE)."""
+    for character in characters:
+        expression = Replace(expression, Value(character), Value(""))
+    return expression
+
+
+def _phone_digits(term: str) -> str:
+    """The digits of a term that looks like (part of) a phone number, at least 5."""
+    if not PHONE_TERM.fullmatch(term):
+        return ""
+    digits = "".join(ch for ch in term if ch.isdigit())
+    return digits if len(digits) >= 5 else ""
+
+
+def _mac_fragment(term: str) -> str:
+    """A term that is (part of) a MAC address in stored form: "e8-cd-2d" -> "e8:cd:2d"."""
+    if not MAC_TERM.fullmatch(term) or not any(sep in term for sep in ":.-"):
+        return ""
+    hex_digits = re.sub(r"[:.-]", "", term).lower()
+    return ":".join(hex_digits[i:i + 2] for i in range(0, len(hex_digits), 2))
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -176,8 +208,10 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     list_display_links = ("contract_number", "name")
     list_select_related = ("group", "tariff", "account")
     list_filter = (SubscriberStateFilter, "tariff", "group", "is_company")
-    search_fields = ("contract_number", "name", "code1c", "logins__login", "logins__ip")
-    search_help_text = _("Contract number, name, 1C code, login or IP address.")
+    search_fields = ("contract_number", "name", "code1c", "phone", "sms_phone", "address",
+                     "logins__login", "logins__ip", "logins__mac")
+    search_help_text = _("Contract number, name, 1C code, phone, address, login, IP or MAC "
+                         "address.")
     show_full_result_count = False  # a COUNT(*) of every subscriber on each page load
     list_per_page = 50
     actions = ("block_selected", "unblock_selected")
@@ -189,20 +223,35 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Like Django's, but logins are matched with EXISTS instead of a join, so the
-        list needs no DISTINCT (which is slow on a large table)."""
-        terms = search_term.split()
+        list needs no DISTINCT (which is slow on a large table). A phone number matches
+        whatever its punctuation on either side ("79036572902" finds "+7 903 657-29-02");
+        a MAC address in any common notation matches the stored one."""
+        whole = search_term.strip()
+        # "+7 (903) 657-29-02" is one phone number, not four words.
+        terms = [whole] if " " in whole and _phone_digits(whole) else search_term.split()
         if not terms:
             return queryset, False
         for term in terms:
-            logins = Login.objects.filter(subscriber=OuterRef("pk")).filter(
-                Q(login__icontains=term) | Q(ip__icontains=term)
-            )
-            queryset = queryset.filter(
+            login_match = Q(login__icontains=term) | Q(ip__icontains=term)
+            mac = _mac_fragment(term)
+            if mac:
+                login_match |= Q(mac__contains=mac)
+            logins = Login.objects.filter(subscriber=OuterRef("pk")).filter(login_match)
+            match = (
                 Q(contract_number__icontains=term)
                 | Q(name__icontains=term)
                 | Q(code1c__icontains=term)
+                | Q(address__icontains=term)
                 | Exists(logins)
             )
+            digits = _phone_digits(term)
+            if digits:
+                queryset = queryset.alias(
+                    phone_digits=_without(F("phone"), PHONE_PUNCTUATION),
+                    sms_digits=_without(F("sms_phone"), PHONE_PUNCTUATION),
+                )
+                match |= Q(phone_digits__contains=digits) | Q(sms_digits__contains=digits)
+            queryset = queryset.filter(match)
         return queryset, False
 
     # -- list columns ----------------------------------------------------------------
