@@ -59,9 +59,16 @@ def test_search_by_phone_whatever_its_punctuation(admin_client, isp, isp_ids, te
     assert listed(admin_client, q=term) == {isp_ids["negbal"], isp_ids["offline"]}
 
 
+@pytest.mark.parametrize("term", ["иванов", "ИВАНОВ", "иВаНоВ", "Иван Иванович"])
+def test_cyrillic_search_ignores_letter_case_on_both_databases(admin_client, isp, isp_ids,
+                                                                term):
+    assert listed(admin_client, q=term) == {isp_ids["paid_online"]}
+
+
 def test_search_by_address(admin_client, isp, isp_ids):
     Subscriber.objects.filter(pk=isp_ids["blocked"]).update(address="г. Тверь, ул. Мира, 5")
     assert listed(admin_client, q="Мира") == {isp_ids["blocked"]}
+    assert listed(admin_client, q="мира тверь") == {isp_ids["blocked"]}
 
 
 @pytest.mark.parametrize("term", ["00:1a:2b:3c:4d:5e", "00-1A-2B-3C-4D-5E", "001a.2b3c.4d5e",

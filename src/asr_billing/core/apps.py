@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "asr_billing.core"
     label = "core"
     verbose_name = _("System")
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from asr_billing.core.search import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="asr_fold")

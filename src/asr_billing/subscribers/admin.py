@@ -27,6 +27,7 @@ from asr_billing.core.admin_mixins import (
     ServiceFormAdminMixin,
     money_html,
 )
+from asr_billing.core.search import contains_folded
 from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
 from asr_billing.finance.models import Operation
 from asr_billing.network.models import Login, OnlineSession
@@ -223,9 +224,10 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Like Django's, but logins are matched with EXISTS instead of a join, so the
-        list needs no DISTINCT (which is slow on a large table). A phone number matches
-        whatever its punctuation on either side ("79036572902" finds "+7 903 657-29-02");
-        a MAC address in any common notation matches the stored one."""
+        list needs no DISTINCT (which is slow on a large table). Names and addresses match
+        in any letter case, Cyrillic included, on SQLite too (core/search.py). A phone
+        number matches whatever its punctuation on either side ("79036572902" finds
+        "+7 903 657-29-02"); a MAC address in any common notation matches the stored one."""
         whole = search_term.strip()
         # "+7 (903) 657-29-02" is one phone number, not four words.
         terms = [whole] if " " in whole and _phone_digits(whole) else search_term.split()
@@ -239,9 +241,9 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             logins = Login.objects.filter(subscriber=OuterRef("pk")).filter(login_match)
             match = (
                 Q(contract_number__icontains=term)
-                | Q(name__icontains=term)
+                | Q(contains_folded("name", term))
                 | Q(code1c__icontains=term)
-                | Q(address__icontains=term)
+                | Q(contains_folded("address", term))
                 | Exists(logins)
             )
             digits = _phone_digits(term)

@@ -1,0 +1,110 @@
+"""Benchmark: the admin's subscriber search at scale, against a floor (issue 14).
+
+    .venv/bin/python bench/admin_search.py --subscribers 1000000            # SQLite
+    .venv/bin/python bench/admin_search.py --subscribers 1000000 \\
+        --server postgresql://postgres@127.0.0.1:5432 --db bench_search       # PostgreSQL
+
+Makes a fresh home (and database) with ``asr-billing demo --subscribers N``, then times,
+best of 3, what the subscriber list does for a search: the filtered count (the paginator's)
+and the first page of 50, through SubscriberAdmin.get_search_results:
+
+- a Cyrillic name in lower case ("иванов"): on SQLite the folded comparison (core/search.py,
+  a Python casefold per row and field), on PostgreSQL Django's UPPER() LIKE;
+- a Latin term ("testlogin") and a contract number: SQLite's own LIKE;
+- a phone number without punctuation (the REPLACE chain over two fields);
+- **floor**: one hand-written count with the database's own LIKE on the name (on SQLite it
+  does not fold Cyrillic: the cost of a scan, not a correct answer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = str(ROOT / ".venv" / "bin" / "asr-billing")
+TERMS = ("иванов", "testlogin", "BILL0000003", "9036572902")
+
+
+def best(seconds: list[float]) -> float:
+    return min(seconds) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--server", default="", help="a PostgreSQL server URL; else SQLite")
+    parser.add_argument("--db", default="bench_search")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-search-")) / "home"
+    env = {**os.environ, "CI": "true"}
+    init = [CLI, "init", "--home", str(home)]
+    if args.server:
+        import psycopg
+
+        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{args.db}" with (force)')
+            conn.execute(f'create database "{args.db}"')
+        init += ["--db-url", f"{args.server}/{args.db}"]
+    subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    started = time.monotonic()
+    subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
+                    str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
+    print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+
+    os.environ["ASR_BILLING_HOME"] = str(home)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "asr_billing.settings"
+    import django
+
+    django.setup()
+    from django.contrib import admin
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from asr_billing.subscribers.models import Subscriber
+
+    model_admin = admin.site._registry[Subscriber]
+    request = RequestFactory().get("/admin/subscribers/subscriber/")
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        connection.connection.execute("ANALYZE")
+
+    def search(term: str) -> tuple[int, float]:
+        times, count = [], 0
+        for _ in range(3):
+            t0 = time.perf_counter()
+            queryset, _distinct = model_admin.get_search_results(
+                request, Subscriber.objects.all(), term)
+            count = queryset.count()
+            list(queryset.order_by("-pk")[:50])
+            times.append(time.perf_counter() - t0)
+        return count, best(times)
+
+    def floor() -> float:
+        times = []
+        op = "LIKE" if connection.vendor == "sqlite" else "ILIKE"
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM subscribers_subscriber "
+                               f"WHERE name {op} %s", ["%иванов%"])
+                cursor.fetchone()
+            times.append(time.perf_counter() - t0)
+        return best(times)
+
+    base = floor()
+    print(f"{connection.vendor}, {Subscriber.objects.count()} subscribers; floor (one count, "
+          f"the database's own LIKE on the name): {base:.0f} ms")
+    for term in TERMS:
+        count, ms = search(term)
+        print(f"  {term!r:16} {count:>7} found  {ms:7.0f} ms  ({ms / base:.1f} x floor)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
