@@ -15,7 +15,6 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
-from django.db.models.functions import Replace
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -27,7 +26,7 @@ from asr_billing.core.admin_mixins import (
     ServiceFormAdminMixin,
     money_html,
 )
-from asr_billing.core.search import contains_folded
+from asr_billing.core.search import Digits, contains_folded
 from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
 from asr_billing.finance.models import Operation
 from asr_billing.network.models import Login, OnlineSession
@@ -163,17 +162,9 @@ class SubscriberServiceInline(ChoicesOnceInline):
     choice_fields = ("service",)
 
 
-PHONE_PUNCTUATION = ("+", " ", "-", "(", ")", ".")
 # No dots: "10.20.30.4" is the start of an IP address, not a phone number.
 PHONE_TERM = re.compile(r"[+\d\s()-]*\d[+\d\s()-]*")
 MAC_TERM = re.compile(r"(?:[0-9a-fA-F]{2}[:.-]?){2,5}[0-9a-fA-F]{2}")
-
-
-def _without(expression, characters):
-    """``expression`` with every one of ``characters`` removed (nested REPLACE)."""
-    for character in characters:
-        expression = Replace(expression, Value(character), Value(""))
-    return expression
 
 
 def _phone_digits(term: str) -> str:
@@ -248,10 +239,8 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             )
             digits = _phone_digits(term)
             if digits:
-                queryset = queryset.alias(
-                    phone_digits=_without(F("phone"), PHONE_PUNCTUATION),
-                    sms_digits=_without(F("sms_phone"), PHONE_PUNCTUATION),
-                )
+                queryset = queryset.alias(phone_digits=Digits(F("phone")),
+                                          sms_digits=Digits(F("sms_phone")))
                 match |= Q(phone_digits__contains=digits) | Q(sms_digits__contains=digits)
             queryset = queryset.filter(match)
         return queryset, False
