@@ -485,4 +485,4 @@ def test_russian_page_buttons_and_carbon_refusal(admin_client, debtor, payer, cf
     assert "Обещанный платеж доступен только для разблокировки" in response.content.decode()
     response = admin_client.post(url("promised", debtor), {}, follow=True)
     assert messages_of(response) == [
-        "Обещанный платёж на сумму 300.00 предоставлен до 17.03.2026 12:00."]
+        "Обещанный платёж на сумму 300,00 предоставлен до 17.03.2026 12:00."]

@@ -58,6 +58,14 @@ def test_payment_is_registered_with_an_exact_balance(admin_client, isp, operator
                                      actor="admin:admin").exists()
 
 
+def test_messages_write_money_as_the_pages_do(admin_client, isp, operator):
+    response = admin_client.post(payment_url(isp.negbal), {
+        "amount": "1354,88", "operator": operator.pk, "external_id": "cash-78"}, follow=True)
+    [text] = [str(m) for m in response.context["messages"]]
+    assert "1354,88" in text and "754,88" in text, text  # Russian: a decimal comma
+    assert "754.88" not in text
+
+
 def test_payment_replay_adds_nothing(admin_client, isp, operator):
     data = {"amount": "1000.00", "operator": operator.pk, "external_id": "ext-1",
             "description": ""}

@@ -129,6 +129,12 @@ def adopt_instance(target, source) -> None:
     target._state.db = source._state.db
 
 
+def money_text(value) -> str:
+    """Money as the pages show it, for messages too: "754,88" in Russian, "754.88" in
+    English (one rule per language)."""
+    return number_format(value, 2)
+
+
 def money_html(value):
     """Money localized with 2 places; negative amounts in red, as operators expect."""
     if value is None:

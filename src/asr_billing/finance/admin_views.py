@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from asr_billing.core.admin_mixins import money_text
 from asr_billing.core.errors import ApplicationError
 from asr_billing.finance.admin_forms import CorrectionForm, PaymentForm
 from asr_billing.finance.models import Account
@@ -41,7 +42,8 @@ def _register_payment(request, subscriber, data) -> None:
         messages.success(
             request,
             _("Payment of %(amount)s registered (operation #%(id)s). Balance: %(balance)s.")
-            % {"amount": operation.amount, "id": operation.pk, "balance": operation.balance_after},
+            % {"amount": money_text(operation.amount), "id": operation.pk,
+               "balance": money_text(operation.balance_after)},
         )
     else:
         messages.warning(
@@ -61,7 +63,8 @@ def _post_correction(request, subscriber, data) -> None:
     messages.success(
         request,
         _("Correction of %(amount)s posted (operation #%(id)s). Balance: %(balance)s.")
-        % {"amount": operation.amount, "id": operation.pk, "balance": operation.balance_after},
+        % {"amount": money_text(operation.amount), "id": operation.pk,
+           "balance": money_text(operation.balance_after)},
     )
 
 

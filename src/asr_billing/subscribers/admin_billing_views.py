@@ -31,6 +31,7 @@ from asr_billing.billing.services import (
     voluntary_block_create,
     voluntary_block_lift,
 )
+from asr_billing.core.admin_mixins import money_text
 from asr_billing.core.errors import ApplicationError
 from asr_billing.finance.admin_forms import AmountField
 from asr_billing.finance.models import Account
@@ -134,7 +135,7 @@ def _take_promised(request, subscriber, data) -> None:
     messages.success(
         request,
         _("Promised payment of %(amount)s taken until %(until)s.")
-        % {"amount": promised.amount,
+        % {"amount": money_text(promised.amount),
            "until": date_format(localtime(promised.expires_at), "SHORT_DATETIME_FORMAT")},
     )
 
