@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from asr_billing.core.admin_mixins import ReadOnlyAdminMixin, admin_link, money_html
 from asr_billing.core.errors import ApplicationError
-from asr_billing.finance.admin_views import can_post_money
+from asr_billing.finance.admin_views import can_post_correction
 from asr_billing.finance.models import Account, Operation, OperationType, PaymentOperator
 from asr_billing.finance.services import operation_reverse
 from asr_billing.subscribers.models import Subscriber
@@ -115,7 +115,8 @@ class OperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return "—"
 
     def has_reverse_permission(self, request):
-        return can_post_money(request)
+        # A reversal changes a balance by hand, as a correction does (not a cashier's).
+        return can_post_correction(request)
 
     @admin.action(description=_("Reverse selected operations"), permissions=["reverse"])
     def reverse_selected(self, request, queryset):

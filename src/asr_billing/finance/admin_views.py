@@ -21,11 +21,17 @@ from asr_billing.finance.models import Account
 from asr_billing.finance.services import correction_post, payment_register
 
 MONEY_PERMISSION = "finance.add_operation"
+CORRECTION_PERMISSION = "finance.post_correction"
 
 
 def can_post_money(request) -> bool:
-    """Who may register payments and corrections (the ledger admin itself adds nothing)."""
+    """Who may register payments (the ledger admin itself adds nothing)."""
     return request.user.has_perm(MONEY_PERMISSION)
+
+
+def can_post_correction(request) -> bool:
+    """Who may also correct a balance by hand (not a cashier: core/roles.py)."""
+    return can_post_money(request) and request.user.has_perm(CORRECTION_PERMISSION)
 
 
 def _register_payment(request, subscriber, data) -> None:
@@ -80,7 +86,8 @@ def subscriber_money_view(model_admin, request, object_id: str, kind: str):
     subscriber = model_admin.get_object(request, unquote(object_id))
     if subscriber is None:
         return model_admin._get_obj_does_not_exist_redirect(request, opts, object_id)
-    if not (model_admin.has_view_permission(request, subscriber) and can_post_money(request)):
+    allowed = can_post_correction(request) if kind == "correction" else can_post_money(request)
+    if not (model_admin.has_view_permission(request, subscriber) and allowed):
         raise PermissionDenied
     form_class, action = KINDS[kind]
     change_url = reverse(

@@ -152,6 +152,9 @@ class Operation(models.Model):
         verbose_name = _("operation")
         verbose_name_plural = _("operations")
         ordering = ["-id"]
+        # "add operation" registers payments; a correction changes a balance by hand,
+        # which a cashier may not (core/roles.py).
+        permissions = [("post_correction", _("Can post balance corrections"))]
         indexes = [
             models.Index(fields=["account", "op_date"], name="operation_account_date"),
             models.Index(fields=["type", "op_date"], name="operation_type_date"),

@@ -27,7 +27,11 @@ from asr_billing.core.admin_mixins import (
     money_html,
 )
 from asr_billing.core.search import Digits, contains_folded
-from asr_billing.finance.admin_views import can_post_money, subscriber_money_view
+from asr_billing.finance.admin_views import (
+    can_post_correction,
+    can_post_money,
+    subscriber_money_view,
+)
 from asr_billing.finance.models import Operation
 from asr_billing.network.models import Login, OnlineSession
 from asr_billing.subscribers import admin_billing_views, admin_views
@@ -372,6 +376,7 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="",
                            obj=None):
         context["can_post_money"] = can_post_money(request)
+        context["can_post_correction"] = can_post_correction(request)
         if change and obj is not None:
             context.update(admin_billing_views.billing_buttons(self, request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -1,8 +1,10 @@
-"""Reference rows every installation needs: attribute kinds with Carbon's ids, the root group."""
+"""Reference rows every installation needs: attribute kinds with Carbon's ids, the root
+group, and the operator roles (core/roles.py)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from asr_billing.core.roles import roles_ensure
 from asr_billing.subscribers.models import Attribute, Group
 
 # Ids are Carbon's where 1C reads them by id (api_1c_get_abonent_attr): 4 INN, 5 KPP,
@@ -18,7 +20,7 @@ ROOT_GROUP = "Абоненты"
 
 
 class Command(BaseCommand):
-    help = "Create the reference rows (attribute kinds, the root group) if missing."
+    help = "Create the reference rows (attribute kinds, the root group, operator roles)."
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -26,3 +28,4 @@ class Command(BaseCommand):
             Attribute.objects.get_or_create(pk=pk, defaults={"code": code, "name": name})
         if not Group.objects.filter(parent__isnull=True).exists():
             Group.objects.create(name=ROOT_GROUP)
+        roles_ensure()
