@@ -106,3 +106,29 @@ def test_an_administrator_may_correct_a_balance(operator_in, isp):
 def test_the_ledger_offers_reversals_to_whoever_may_correct(admin_client, isp):
     ledger = admin_client.get(reverse("admin:finance_operation_changelist")).content.decode()
     assert "reverse_selected" in ledger  # what the cashier's page above lacks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_keeps_corrections_for_whoever_could_post_money(django_user_model):
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("finance", "0004_reconciliation")])
+    try:
+        Permission.objects.filter(codename="post_correction").delete()  # as before 0005
+        money = Permission.objects.get(codename="add_operation")
+        desk = Group.objects.create(name="Old front desk")
+        desk.permissions.add(money)
+        clerk = django_user_model.objects.create_user("clerk", is_staff=True)
+        clerk.user_permissions.add(money)
+        viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    for user in (clerk, viewer):
+        user = django_user_model.objects.get(pk=user.pk)  # no cached permissions
+        assert user.has_perm("finance.post_correction") is (user.username == "clerk")
+    assert desk.permissions.filter(codename="post_correction").exists()
