@@ -37,6 +37,20 @@ def test_list_columns(admin_client, isp):
     assert row.account.balance == Decimal("1000.00")
 
 
+def test_states_are_labelled_badges_in_one_column(admin_client, isp):
+    html = admin_client.get(CHANGELIST).content.decode()
+    for label in ("отключён по балансу", "заблокирован администратором",
+                  "добровольная блокировка"):  # in full, as the badges' tooltips
+        assert f'title="{label}"' in html.lower(), label
+    for label in (">отключён<", ">заблокирован<", ">пауза<", ">активен<", ">в сети<"):
+        assert label in html.lower(), label
+    # No ticks and crosses for states: green read as "good" for a subscriber cut off.
+    assert "icon-yes.svg" not in html and "icon-no.svg" not in html
+    [row] = [tr for tr in html.split("<tr")[1:] if "BILL0000003" in tr]
+    row = row.split("</tr>")[0].lower()
+    assert "активен" in row and "в сети" in row and "отключён" not in row
+
+
 @pytest.mark.parametrize(
     ("term", "expected"),
     [

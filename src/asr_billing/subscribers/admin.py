@@ -195,11 +195,7 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         "group",
         "tariff",
         "balance",
-        "credit",
-        "negbal",
-        "admin_blocked",
-        "voluntary_blocked",
-        "online",
+        "state_badges",
     )
     list_display_links = ("contract_number", "name")
     list_select_related = ("group", "tariff", "account")
@@ -264,6 +260,28 @@ class SubscriberAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("online"), boolean=True, ordering="is_online")
     def online(self, obj):
         return getattr(obj, "is_online", None)
+
+    @admin.display(description=_("state"))
+    def state_badges(self, obj):
+        """Labelled, coloured badges in one column: a tick reads "good", and "cut off for
+        debt" is not; one column of short words keeps the list within a 1440 px screen
+        (the credit limit is on the subscriber's page)."""
+        badges = []  # (colour, short label, the state in full for the tooltip)
+        if obj.negbal:
+            badges.append(("#ba2121", _("cut off"), _("cut off by balance")))
+        if obj.admin_blocked:
+            badges.append(("#5a1a1a", _("blocked"), _("blocked by administrator")))
+        if obj.voluntary_blocked:
+            badges.append(("#8a5a00", _("paused"), _("voluntary block")))
+        if not badges:
+            badges.append(("#2e7d32", _("active"), _("active")))
+        if getattr(obj, "is_online", False):
+            badges.append(("#1565c0", _("online"), _("online")))
+        return format_html_join(
+            " ", '<span class="asr-badge" title="{}" style="background:{};color:#fff;'
+            'padding:1px 6px;border-radius:8px;white-space:nowrap;font-size:11px;'
+            'display:inline-block;margin:1px 0">{}</span>',
+            ((full, colour, label) for colour, label, full in badges))
 
     # -- change page -----------------------------------------------------------------
 
