@@ -1,4 +1,4 @@
-"""Benchmark: the admin's subscriber search at scale, against a floor (issue 14).
+"""Benchmark: the admin's subscriber search and dashboard at scale (issue 14).
 
     .venv/bin/python bench/admin_search.py --subscribers 1000000            # SQLite
     .venv/bin/python bench/admin_search.py --subscribers 1000000 \\
@@ -13,7 +13,9 @@ and the first page of 50, through SubscriberAdmin.get_search_results:
 - a Latin term ("testlogin") and a contract number: SQLite's own LIKE;
 - a phone number without punctuation (the REPLACE chain over two fields);
 - **floor**: one hand-written count with the database's own LIKE on the name (on SQLite it
-  does not fold Cyrillic: the cost of a scan, not a correct answer).
+  does not fold Cyrillic: the cost of a scan, not a correct answer);
+- **dashboard** (core/dashboard.py, the admin's first page): its queries and time, against
+  the one subscriber-state count it cannot do without.
 """
 
 from __future__ import annotations
@@ -103,6 +105,29 @@ def main() -> int:
     for term in TERMS:
         count, ms = search(term)
         print(f"  {term!r:16} {count:>7} found  {ms:7.0f} ms  ({ms / base:.1f} x floor)")
+
+    from django.contrib.auth.models import User
+    from django.db import reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from asr_billing.core.dashboard import _states, dashboard
+
+    boss = User(username="bench", is_superuser=True, is_active=True)
+    times, queries = [], 0
+    for _ in range(3):
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            dashboard(boss)
+            times.append(time.perf_counter() - t0)
+        queries = len(captured)
+    floor_times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        _states()
+        floor_times.append(time.perf_counter() - t0)
+    print(f"dashboard: {best(times):.0f} ms in {queries} queries; floor (the subscriber-state "
+          f"count alone): {best(floor_times):.0f} ms")
     return 0
 
 

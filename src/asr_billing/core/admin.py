@@ -15,6 +15,18 @@ admin.site.site_title = "asr-billing"
 admin.site.index_title = _("Billing administration")
 # "View site" opens the subscribers' cabinet, not the admin again.
 admin.site.site_url = "/cabinet/"
+# The first page: the dashboard above the apps (core/dashboard.py).
+admin.site.index_template = "admin/asr_dashboard_index.html"
+_apps_index = admin.site.index
+
+
+def _dashboard_index(request, extra_context=None):
+    from asr_billing.core.dashboard import dashboard
+
+    return _apps_index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})
+
+
+admin.site.index = _dashboard_index
 admin.site.login_form = OperatorLoginForm  # failed logins are limited (core/admin_login.py)
 
 
