@@ -85,3 +85,26 @@ def test_russian_catalogue_is_complete():
     assert len(entries) > 400
     untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
     assert untranslated == []
+
+
+def test_russian_titles_and_counts_agree(admin_client, isp):
+    """No model name forced into a wrong case ("Выберите абонент для изменения") and no
+    count beside a plural that cannot agree ("261 абоненты")."""
+    changelist = reverse("admin:subscribers_subscriber_changelist")
+    html = admin_client.get(changelist).content.decode()
+    assert "Выберите для изменения: абонент" in html
+    assert "Выберите абонент" not in html
+    assert "5 записей" in html and "абоненты</p>" not in html  # isp: five subscribers
+    html = admin_client.get(changelist + "?state=negbal").content.decode()
+    assert "1 запись" in html
+    html = admin_client.get(reverse("admin:subscribers_subscriber_add")).content.decode()
+    assert "Добавление: абонент" in html
+    html = admin_client.get(reverse("admin:billing_billingrun_changelist")).content.decode()
+    assert "0 записей" in html and "0 запуски" not in html
+
+
+def test_english_titles_stay_django_s(admin_client, isp, language):
+    language("en")
+    changelist = reverse("admin:subscribers_subscriber_changelist")
+    html = admin_client.get(changelist).content.decode()
+    assert "Select subscriber to change" in html and "5 records" in html
