@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.docs.server import clean_env, free_port
+from tests.docs.server import clean_env, free_port, stop_process
 
 # What the refused calls of a read-only key must leave as they were (not the API's own
 # bookkeeping: the rate counters and the key's last use).
@@ -110,13 +110,7 @@ class LiveDemo:
             return ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+        stop_process(self.process)
         if self.db_url:
             name = self.db_url.rsplit("/", 1)[1]
             self._admin_sql(f'drop database if exists "{name}" with (force)')

@@ -34,6 +34,25 @@ def clean_env(home: Path) -> dict[str, str]:
     return env
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 30) -> None:
+    """Terminate a test server still running, killing it if it does not stop in time."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    """The end of a test server's output file, for a failure message ("" when missing)."""
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -117,16 +136,7 @@ class DemoServer:
             os.utime(self.config, ns=(stamp, stamp))
 
     def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log, chars)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+        stop_process(self.process)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs.server import log_tail, stop_process
+
 TOOLS = ("freeradius", "radclient", "radtest")
 REST_MODULE = Path("/usr/lib/freeradius/rlm_rest.so")
 SECRET = "testing123"  # the --client secret of loopback, as in the example
@@ -76,19 +78,10 @@ class FreeRadius:
             time.sleep(0.05)
 
     def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log, chars)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
+        stop_process(self.process, timeout=20)
 
 
 def lint(folder: Path) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.docs.server import clean_env, free_port
+from tests.docs.server import clean_env, free_port, log_tail, stop_process
 
 TEST_DB_URL = os.environ.get("ASR_BILLING_TEST_DB_URL", "")
 requires_postgres_server = pytest.mark.skipif(
@@ -87,19 +87,10 @@ class Node:
             return exc.code, json.loads(exc.read() or b"{}")
 
     def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log, chars)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+        stop_process(self.process)
 
 
 class Cluster:
