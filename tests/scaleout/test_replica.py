@@ -97,9 +97,15 @@ def test_lists_from_the_replica_money_from_the_primary_and_lag_bounded(cluster,
         "JOIN subscribers_subscriber s ON s.id = l.subscriber_id "
         "JOIN finance_account a ON a.subscriber_id = s.id "
         "WHERE l.login = %s", [login])
-    before = routed(node)
-    node.get("/api/v1/groups/?limit=5", {"Authorization": f"Bearer {key}"})
-    assert routed(node)["replica"] > before["replica"]  # a REST list read there too
+    # A REST list is read there too. Asked until it is: a worker's first check wants the
+    # primary's current WAL position, and the key's first use has just written to it.
+    def groups_list_read_on_the_replica():
+        before = routed(node)
+        status, body = node.get("/api/v1/groups/?limit=5", {"Authorization": f"Bearer {key}"})
+        assert status == 200, body
+        return routed(node)["replica"] > before["replica"]
+
+    wait_for(groups_list_read_on_the_replica, "a REST list read on the replica")
 
     replica_sql(f"{replica_server}/postgres", "SELECT pg_wal_replay_pause()")
     wait_for(lambda: replica_sql(f"{replica_server}/postgres",
