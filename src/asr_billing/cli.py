@@ -16,12 +16,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from asr_billing.api.cli import add_apikey_parser, run_apikey
+from asr_billing.core.cli_text import gettext as _
+from asr_billing.core.cli_text import language_of, use_language
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
 from asr_billing.finance.reconcile_cli import add_reconcile_parser, run_reconcile
 from asr_billing.home import HOME_ENV, Home, HomeError, resolve_home
 from asr_billing.radius.config_cli import add_radius_parser, run_radius
 
 DEFAULT_BIND = "127.0.0.1:8082"
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
 DEMO_ADMIN = ("admin", "admin")
 
 
@@ -47,7 +51,8 @@ def _positive(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("must be a whole number of at least 1, not %(text)r") % {"text": text})
     return value
 
 
@@ -56,80 +61,92 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--home",
         default=argparse.SUPPRESS,
-        help=f"home folder of the installation (default: ${HOME_ENV})",
+        help=_("home folder of the installation (default: $%(env)s)") % {"env": HOME_ENV},
     )
     parser = argparse.ArgumentParser(
-        prog="asr-billing", parents=[common], description="asr-billing ISP billing"
+        prog="asr-billing", parents=[common], description=_("asr-billing ISP billing")
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("init", parents=[common], help="create a home folder and its database")
-    p.add_argument("--demo", action="store_true", help="fill it with demo data and a demo admin")
+    p = sub.add_parser("init", parents=[common], help=_("create a home folder and its database"))
+    p.add_argument("--demo", action="store_true",
+                   help=_("fill it with demo data and a demo admin"))
     p.add_argument(
-        "--db-url", default="", help="PostgreSQL URL for app['db.url'] (default: SQLite)"
+        "--db-url", default="", help=_("PostgreSQL URL for app['db.url'] (default: SQLite)")
     )
+    p.add_argument("--language", choices=LANGUAGES, default="",
+                   help=_("app['language'] of a new home: the language of the admin, the "
+                          "cabinet and these messages (default: ru)"))
 
-    p = sub.add_parser("serve", parents=[common], help="run the web server (gunicorn)")
+    p = sub.add_parser("serve", parents=[common], help=_("run the web server (gunicorn)"))
     p.add_argument("--bind", default=DEFAULT_BIND, type=_bind_address,
-                   help=f"address:port, or a port for 127.0.0.1 (default {DEFAULT_BIND})")
-    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default 2)")
+                   help=_("address:port, or a port for 127.0.0.1 (default %(bind)s)")
+                   % {"bind": DEFAULT_BIND})
+    p.add_argument("--workers", type=_positive, default=2,
+                   help=_("worker processes (default 2)"))
     p.add_argument(
         "--threads",
         type=_positive,
         default=1,
-        help="threads per worker (default 1: sync workers; more: gthread workers with keep-alive)",
+        help=_("threads per worker (default 1: sync workers; more: gthread workers with "
+               "keep-alive)"),
     )
-    p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+    p.add_argument("--no-migrate", action="store_true", help=_("do not apply pending migrations"))
 
-    p = sub.add_parser("demo", parents=[common], help="add demo data to an existing home")
+    p = sub.add_parser("demo", parents=[common], help=_("add demo data to an existing home"))
     p.add_argument(
         "--subscribers",
         type=int,
         default=None,
-        help="generate N extra bulk subscribers for benchmarks (default: the 260-subscriber demo)",
+        help=_("generate N extra bulk subscribers for benchmarks (default: the "
+               "260-subscriber demo)"),
     )
 
-    p = sub.add_parser("config", parents=[common], help="show, get or set cfg/config values")
+    p = sub.add_parser("config", parents=[common], help=_("show, get or set cfg/config values"))
     csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    show = csub.add_parser("show", parents=[common], help="print every setting in force")
-    show.add_argument("--reveal", action="store_true", help="print passwords instead of ***")
-    get = csub.add_parser("get", parents=[common], help="print one value")
+    show = csub.add_parser("show", parents=[common], help=_("print every setting in force"))
+    show.add_argument("--reveal", action="store_true",
+                      help=_("print passwords instead of ***"))
+    get = csub.add_parser("get", parents=[common], help=_("print one value"))
     get.add_argument("section")
     get.add_argument("key")
-    setp = csub.add_parser("set", parents=[common], help="change one value, keep everything else")
+    setp = csub.add_parser("set", parents=[common],
+                           help=_("change one value, keep everything else"))
     setp.add_argument("section")
     setp.add_argument("key")
     setp.add_argument("value")
     setp.add_argument("--force", action="store_true",
-                      help="write a key asr-billing does not know (a typo is refused without)")
+                      help=_("write a key asr-billing does not know (a typo is refused "
+                             "without)"))
     unsetp = csub.add_parser("unset", parents=[common],
-                             help="remove a key's lines: its default applies again")
+                             help=_("remove a key's lines: its default applies again"))
     unsetp.add_argument("section")
     unsetp.add_argument("key")
-    unsetp.add_argument("--force", action="store_true", help="remove a key asr-billing does "
-                                                             "not know")
+    unsetp.add_argument("--force", action="store_true",
+                        help=_("remove a key asr-billing does not know"))
 
-    sub.add_parser("check", parents=[common], help="prove balance == sum(operations) everywhere")
+    sub.add_parser("check", parents=[common], help=_("prove balance == sum(operations) everywhere"))
 
     p = sub.add_parser("backup", parents=[common],
-                       help="the database, cfg/config and the keys in one archive")
+                       help=_("the database, cfg/config and the keys in one archive"))
     p.add_argument("--out", type=Path, default=None,
-                   help="the archive to write (default: HOME/var/backups/asr-billing-"
-                        "<time>.tar.gz)")
+                   help=_("the archive to write (default: "
+                          "HOME/var/backups/asr-billing-<time>.tar.gz)"))
     p = sub.add_parser("restore", parents=[common],
-                       help="unpack a backup into a new or empty --home, then check it")
+                       help=_("unpack a backup into a new or empty --home, then check it"))
     p.add_argument("archive", type=Path)
     p.add_argument("--db-url", default="",
-                   help="an empty PostgreSQL database for a PostgreSQL backup")
+                   help=_("an empty PostgreSQL database for a PostgreSQL backup"))
 
-    p = sub.add_parser("bill", parents=[common], help="charging runs (docs/billing.md)")
+    p = sub.add_parser("bill", parents=[common], help=_("charging runs (docs/billing.md)"))
     bsub = p.add_subparsers(dest="bill_command", required=True, metavar="ACTION")
-    run = bsub.add_parser("run", parents=[common], help="charge everything due up to a date")
-    run.add_argument("--date", help="YYYY-MM-DD (default: today in app['time_zone'])")
+    run = bsub.add_parser("run", parents=[common], help=_("charge everything due up to a date"))
+    run.add_argument("--date", help=_("YYYY-MM-DD (default: today in app['time_zone'])"))
     run.add_argument("--batch-size", type=_positive, default=10000,
-                     help="subscribers per transaction")
+                     help=_("subscribers per transaction"))
 
-    p = sub.add_parser("payments", parents=[common], help="payment registries (docs/payments.md)")
+    p = sub.add_parser("payments", parents=[common],
+                       help=_("payment registries (docs/payments.md)"))
     psub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
     add_reconcile_parser(psub, common)
 
@@ -137,17 +154,35 @@ def _parser() -> argparse.ArgumentParser:
     add_apikey_parser(sub, common)
 
     sub.add_parser(
-        "scheduler", parents=[common], help="daily charging and frequent expiries, until stopped"
+        "scheduler", parents=[common],
+        help=_("daily charging and frequent expiries, until stopped")
     )
 
-    p = sub.add_parser("createadmin", parents=[common], help="create an operator (superuser)")
+    p = sub.add_parser("createadmin", parents=[common], help=_("create an operator (superuser)"))
     p.add_argument("--username", required=True)
     p.add_argument("--email", default="")
-    p.add_argument("--password", help="default: asked on the terminal")
+    p.add_argument("--password", help=_("default: asked on the terminal"))
 
-    p = sub.add_parser("manage", parents=[common], help="run a Django management command")
+    p = sub.add_parser("manage", parents=[common], help=_("run a Django management command"))
     p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _language_for(argv: list[str]) -> str:
+    """app['language'] of the home the command names (--home anywhere in the line, else
+    $ASR_BILLING_HOME) — known before the arguments are parsed, so that argparse's help
+    and errors are in it too. A home that does not exist yet: ``init --language``."""
+    home, rest = _take_home_option(argv)
+    if rest[:1] == ["init"]:
+        for index, item in enumerate(rest):
+            if item == "--language" and index + 1 < len(rest):
+                return rest[index + 1]
+            if item.startswith("--language="):
+                return item.split("=", 1)[1]
+    raw = home if home is not None else os.environ.get(HOME_ENV, "")
+    if not str(raw).strip():
+        return DEFAULT_LANGUAGE
+    return language_of(Path(raw).expanduser() / "cfg" / "config")
 
 
 def _home(args) -> Home:
@@ -168,7 +203,8 @@ def _start_django(home: Home) -> None:
 
 def _require_home(home: Home) -> None:
     if not home.exists():
-        raise HomeError(f"{home.root} is not a home folder (no cfg/config): run `asr-billing init`")
+        raise HomeError(_("%(home)s is not a home folder (no cfg/config): run `asr-billing "
+                          "init`") % {"home": home.root})
 
 
 def cmd_init(args) -> int:
@@ -182,17 +218,19 @@ def cmd_init(args) -> int:
         try:
             check_db_url(args.db_url)
         except ValueError as exc:
-            raise SystemExit(f"error: --db-url {exc}") from None
+            raise SystemExit(_("error: --db-url %(reason)s") % {"reason": exc}) from None
     try:
-        create_home(home, demo=args.demo, db_url=args.db_url)
+        create_home(home, demo=args.demo, db_url=args.db_url, language=args.language)
     except OSError as exc:  # a file in the way, no permission, a read-only disk
-        raise HomeError(f"cannot create the home folder {home.root}: {exc}") from None
+        raise HomeError(_("cannot create the home folder %(home)s: %(reason)s")
+                        % {"home": home.root, "reason": exc}) from None
     _start_django(home)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_reference", verbosity=0)
-    print(f"{'Using' if existed else 'Created'} home folder {home.root}")
+    done = _("Using home folder %(home)s") if existed else _("Created home folder %(home)s")
+    print(done % {"home": home.root})
     if args.demo:
         call_command("demo_data")
         _ensure_demo_admin(home)
@@ -217,7 +255,8 @@ def _bind_address(text: str) -> str:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not address:port (e.g. 127.0.0.1:8082, 0.0.0.0:8082 or 8082)")
+            _("%(text)r is not address:port (e.g. 127.0.0.1:8082, 0.0.0.0:8082 or 8082)")
+            % {"text": text})
     return text
 
 
@@ -234,7 +273,8 @@ def _check_bind(bind: str) -> None:
         try:
             probe.bind((host, int(port)))
         except OSError as exc:
-            raise HomeError(f"cannot listen on {bind}: {exc.strerror or exc}") from None
+            raise HomeError(_("cannot listen on %(bind)s: %(reason)s")
+                            % {"bind": bind, "reason": exc.strerror or exc}) from None
 
 
 def cmd_serve(args) -> int:
@@ -247,13 +287,14 @@ def cmd_serve(args) -> int:
 
         call_command("migrate", interactive=False, verbosity=0)
     base = f"http://{args.bind}"
-    print(f"asr-billing on {base}/")
-    print(f"  admin:       {base}/admin/")
-    print(f"  system API:  {base}/system_api/")
+    print(_("asr-billing on %(url)s") % {"url": f"{base}/"})
+    print(_("  admin:       %(url)s") % {"url": f"{base}/admin/"})
+    print(_("  system API:  %(url)s") % {"url": f"{base}/system_api/"})
     demo = home.var_dir / "demo-admin"
     if demo.exists():
         username, password = demo.read_text(encoding="utf-8").split()
-        print(f"  demo admin login: {username} / {password}  (change it before going live)")
+        print(_("  demo admin login: %(username)s / %(password)s  (change it before going "
+                "live)") % {"username": username, "password": password})
     sys.stdout.flush()
     # /metrics sums the counters of every worker: prometheus-client's multiprocess mode
     # keeps them in files, emptied at each start (counters restart from zero with the
@@ -349,34 +390,39 @@ def cmd_config(args) -> int:
     if args.config_command == "get":
         value = config.get(args.section, args.key)
         if value is None:
-            print(f"error: {args.section}['{args.key}'] is not set", file=sys.stderr)
+            print(_("error: %(key)s is not set") % {"key": _key_name(args)}, file=sys.stderr)
             return 1
         print(value)
         return 0
     if args.config_command in ("set", "unset") and not _known_key(args.section, args.key) \
             and not args.force:
         near = _nearest_key(args.section, args.key)
-        hint = f"; did you mean {near}?" if near else ""
-        print(f"error: {args.section}['{args.key}'] is not a key asr-billing reads{hint} "
-              "(docs/configuration.md; --force writes it anyway)", file=sys.stderr)
+        if near:
+            text = _("error: %(key)s is not a key asr-billing reads; did you mean %(near)s? "
+                     "(docs/configuration.md; --force writes it anyway)")
+        else:
+            text = _("error: %(key)s is not a key asr-billing reads (docs/configuration.md; "
+                     "--force writes it anyway)")
+        print(text % {"key": _key_name(args), "near": near}, file=sys.stderr)
         return 2
     if args.config_command == "set":
         if (args.section, args.key) == ("app", "db.replica_url") and args.value \
                 and not config.get("app", "db.url"):
-            print("error: app['db.replica_url'] needs PostgreSQL in app['db.url'] first (the "
-                  "embedded SQLite has no replicas; docs/scaling.md)", file=sys.stderr)
+            print(_("error: app['db.replica_url'] needs PostgreSQL in app['db.url'] first "
+                    "(the embedded SQLite has no replicas; docs/scaling.md)"), file=sys.stderr)
             return 2
         config.set(args.section, args.key, args.value)
         config.save()
         return 0
     if args.config_command == "unset":
         if not config.unset(args.section, args.key):
-            print(f"{args.section}['{args.key}'] was not set", file=sys.stderr)
+            print(_("%(key)s was not set") % {"key": _key_name(args)}, file=sys.stderr)
             return 0
         config.save()
         default = SCHEMA.get((args.section, args.key))
         if default is not None:
-            print(f"{args.section}['{args.key}'] is now its default: {quote(default.default)}")
+            print(_("%(key)s is now its default: %(value)s")
+                  % {"key": _key_name(args), "value": quote(default.default)})
         return 0
     # show: the value in force for every known key (defaults marked), then the others.
     present = config.values()
@@ -387,6 +433,10 @@ def cmd_config(args) -> int:
         mark = "" if (section, key) in present else "   # default"
         print(f"{section}[{quote(key)}]={quote(shown)}{mark}")
     return 0
+
+
+def _key_name(args) -> str:
+    return f"{args.section}['{args.key}']"
 
 
 def _nearest_key(section: str, key: str) -> str:
@@ -406,13 +456,17 @@ def cmd_backup(args) -> int:
     _require_home(home)
     out = args.out or home.var_dir / "backups" / time.strftime("asr-billing-%Y%m%d-%H%M%S.tar.gz")
     manifest = backup(home, out.expanduser().absolute())
-    print(f"Backup written: {out} ({manifest['engine']} database, cfg/config, "
-          f"{', '.join(manifest['keys']) or 'no keys'})")
-    if "login_password.key" in manifest["keys"]:
-        print(f"WARNING: {LOUD}", file=sys.stderr)
+    if manifest["keys"]:
+        written = _("Backup written: %(out)s (%(engine)s database, cfg/config, %(keys)s)")
     else:
-        print("WARNING: this home has no cfg/login_password.key: the subscribers' login "
-              "passwords in this backup can never be read", file=sys.stderr)
+        written = _("Backup written: %(out)s (%(engine)s database, cfg/config, no keys)")
+    print(written % {"out": out, "engine": manifest["engine"],
+                     "keys": ", ".join(manifest["keys"])})
+    if "login_password.key" in manifest["keys"]:
+        print(_("WARNING: %(text)s") % {"text": _(LOUD)}, file=sys.stderr)
+    else:
+        print(_("WARNING: this home has no cfg/login_password.key: the subscribers' login "
+                "passwords in this backup can never be read"), file=sys.stderr)
     return 0
 
 
@@ -423,8 +477,8 @@ def cmd_restore(args) -> int:
     existed = home.root.exists()
     if existed and any(home.root.iterdir()):
         # Checked here too: the clean-up below must only ever empty a folder we filled.
-        raise BackupError(f"{home.root} is not empty: restore into a new or empty folder "
-                          "(never over a live home)")
+        raise BackupError(_("%(path)s is not empty: restore into a new or empty folder "
+                            "(never over a live home)") % {"path": home.root})
     try:
         manifest = restore(args.archive.expanduser(), home, args.db_url)
     except Exception:
@@ -438,12 +492,13 @@ def cmd_restore(args) -> int:
                 else:
                     path.unlink()
         raise
-    print(f"Restored {args.archive} ({manifest['engine']}, made {manifest['created']}) "
-          f"into {home.root}")
+    print(_("Restored %(archive)s (%(engine)s, made %(created)s) into %(home)s")
+          % {"archive": args.archive, "engine": manifest["engine"],
+             "created": manifest["created"], "home": home.root})
     if "login_password.key" not in manifest.get("keys", []):
-        print("WARNING: the backup had no cfg/login_password.key: login passwords cannot be "
-              "read; set new ones", file=sys.stderr)
-    print("Checking it (asr-billing check):")
+        print(_("WARNING: the backup had no cfg/login_password.key: login passwords cannot "
+                "be read; set new ones"), file=sys.stderr)
+    print(_("Checking it (asr-billing check):"))
     sys.stdout.flush()
     done = subprocess.run(  # noqa: S603 - our own command, fixed argv
         [sys.executable, "-m", "asr_billing", "check", "--home", str(home.root)],
@@ -461,6 +516,8 @@ def cmd_django(command: str, *command_args, **options) -> int:
 def main(argv: list[str] | None = None) -> int:
     from django.core.exceptions import ImproperlyConfigured
 
+    argv = sys.argv[1:] if argv is None else argv
+    use_language(_language_for(argv))
     args = _parser().parse_args(argv)
     try:
         if args.command == "init":
@@ -501,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             execute_from_command_line(["asr-billing manage", *args.args])
             return 0
     except (HomeError, ConfigError, ImproperlyConfigured) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: %(message)s") % {"message": exc}, file=sys.stderr)
         return 2
     except BrokenPipeError:  # `asr-billing config show | head`
         sys.stderr.close()
@@ -512,10 +569,12 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management.base import CommandError
 
         if isinstance(exc, CommandError):
-            print(f"error: {exc}", file=sys.stderr)
+            print(_("error: %(message)s") % {"message": exc}, file=sys.stderr)
             return getattr(exc, "returncode", 1) or 1
-        where = _log_failure(args)
-        print(f"error: {_one_line(exc)}{where}", file=sys.stderr)
+        log = _log_failure(args)
+        text = (_("error: %(message)s (details in %(log)s)") if log
+                else _("error: %(message)s"))
+        print(text % {"message": _one_line(exc), "log": log}, file=sys.stderr)
         return 1
     return 1
 
@@ -526,14 +585,15 @@ def _one_line(exc: BaseException) -> str:
 
     text = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, DatabaseError):
-        return f"the database: {text}"
+        return _("the database: %(reason)s") % {"reason": text}
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or text}: {exc.filename}"
     return f"{type(exc).__name__}: {text}"
 
 
 def _log_failure(args) -> str:
-    """The traceback goes to the home's error.log (never the terminal); returns where."""
+    """The traceback goes to the home's error.log (never the terminal); returns where
+    ("" when it could not be written)."""
     import traceback
 
     from asr_billing.core.logging import redact
@@ -545,4 +605,4 @@ def _log_failure(args) -> str:
             out.write(f"asr-billing {getattr(args, 'command', '')} failed:\n{text}\n")
     except Exception:  # no home, an unwritable log: the terminal gets the line only
         return ""
-    return f" (details in {log})"
+    return str(log)

@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from asr_billing.core.cli_text import gettext as _
+
 HOME_ENV = "ASR_BILLING_HOME"
 
 
@@ -86,8 +88,8 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Home:
     raw = explicit if explicit is not None else os.environ.get(HOME_ENV, "")
     if not str(raw).strip():
         raise HomeError(
-            f"no home folder: pass --home DIR or set {HOME_ENV} "
-            "(create one with `asr-billing init --home DIR`)"
+            _("no home folder: pass --home DIR or set %(env)s "
+              "(create one with `asr-billing init --home DIR`)") % {"env": HOME_ENV}
         )
     return Home(Path(raw).expanduser().resolve())
 
@@ -97,4 +99,5 @@ def read_key_file(path: Path) -> str:
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError as exc:
-        raise HomeError(f"{path} is missing: run `asr-billing init` for this home folder") from exc
+        raise HomeError(_("%(path)s is missing: run `asr-billing init` for this home folder")
+                        % {"path": path}) from exc

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from asr_billing.core.cli_text import gettext as _
 from asr_billing.core.config import ConfigError, ConfigFile
 from asr_billing.home import HomeError, read_key_file, resolve_home
 
@@ -140,8 +141,8 @@ _replica_url = ASR_CONFIG.get("app", "db.replica_url") or ""
 if _replica_url:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
-            "app['db.replica_url'] needs PostgreSQL in app['db.url'] (the embedded SQLite "
-            "has no replicas); unset it: asr-billing config unset app db.replica_url"
+            _("app['db.replica_url'] needs PostgreSQL in app['db.url'] (the embedded SQLite "
+              "has no replicas); unset it: asr-billing config unset app db.replica_url")
         )
     DATABASES["replica"] = database_from_url(_replica_url)
     # A replica that hangs must not hold requests: connecting fails fast (the primary

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from asr_billing.billing.models import BillingRun, RunStatus
 from asr_billing.billing.options import billing_options
@@ -81,7 +83,7 @@ class Scheduler:
         if self.next_housekeeping is None or now >= self.next_housekeeping:
             self._guarded("housekeeping", lambda: self.housekeeping(now=now))
             self.next_housekeeping = now + timedelta(minutes=options.expire_minutes)
-            done.append("housekeeping")
+            done.append(pgettext("scheduler step", "housekeeping"))
         self._guarded("access", lambda: self.access(now=now))
         # The clock again: the tasks the step above asked for are due from their writing.
         self._guarded("tasks", lambda: self.tasks(now=self.clock()))
@@ -95,9 +97,10 @@ class Scheduler:
                     # The working run stops short of today (an operator's `bill run
                     # --date`), or could not be named: try again at the next tick.
                     self.last_run_day = None
-                done.append(f"run {day.isoformat()} skipped: {skipped.message}")
+                done.append(_("run %(date)s skipped: %(reason)s")
+                            % {"date": day.isoformat(), "reason": skipped.message})
             else:
-                done.append(f"run {day.isoformat()}")
+                done.append(_("run %(date)s") % {"date": day.isoformat()})
         return done
 
     def _guarded(self, what: str, work: Callable[[], object]) -> RunInProgress | None:

@@ -24,14 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from asr_billing.core.cli_text import gettext as _
+from asr_billing.core.cli_text import gettext_noop
 from asr_billing.core.config import ConfigFile
 from asr_billing.home import Home, HomeError
 
 FORMAT = 1
 KEY_FILES = ("django_secret.key", "login_password.key")
-LOUD = ("This archive holds cfg/login_password.key: the only key that reads the subscribers' "
-        "login passwords. Keep it as secret as the server, and keep it: without it a restored "
-        "billing cannot authorize PPPoE.")
+# Marked for the catalogue only: show it as _(LOUD) (or loud_warning()), in the language
+# of the moment it is printed.
+LOUD = gettext_noop(
+    "This archive holds cfg/login_password.key: the only key that reads the subscribers' "
+    "login passwords. Keep it as secret as the server, and keep it: without it a restored "
+    "billing cannot authorize PPPoE.")
+
+
+def loud_warning() -> str:
+    """LOUD in app['language']."""
+    return _(LOUD)
 
 
 class BackupError(HomeError):
@@ -70,7 +80,8 @@ def _db_url(home: Home) -> str:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+        raise BackupError(_("%(tool)s is not installed (Debian: apt-get install postgresql-client)")
+                          % {"tool": name})
     return found
 
 
@@ -83,9 +94,10 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
 def backup(home: Home, out: Path) -> dict:
     """Write the archive to ``out`` (refused if it exists); returns its manifest."""
     if not home.exists():
-        raise BackupError(f"{home.root} is not a home folder (no cfg/config)")
+        raise BackupError(_("%(path)s is not a home folder (no cfg/config)")
+                          % {"path": home.root})
     if out.exists():
-        raise BackupError(f"{out} exists already: give another --out")
+        raise BackupError(_("%(path)s exists already: give another --out") % {"path": out})
     url = _db_url(home)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="asr-backup-") as scratch:
@@ -98,11 +110,12 @@ def backup(home: Home, out: Path) -> dict:
                  "--file", str(dump), "--dbname", target.url],
                 env=target.env(), capture_output=True, text=True, timeout=86400)
             if done.returncode:
-                raise BackupError(f"pg_dump failed: {done.stderr.strip()[-500:]}")
+                raise BackupError(_("pg_dump failed: %(error)s")
+                                  % {"error": done.stderr.strip()[-500:]})
             db_name, engine = "db/billing.dump", "postgresql"
         else:
             if not home.sqlite_file.is_file():
-                raise BackupError(f"{home.sqlite_file} is missing")
+                raise BackupError(_("%(path)s is missing") % {"path": home.sqlite_file})
             dump = scratch_dir / "billing.sqlite3"
             source = sqlite3.connect(f"file:{home.sqlite_file}?mode=ro", uri=True, timeout=60)
             target_db = sqlite3.connect(dump)
@@ -133,10 +146,11 @@ def _members(archive: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
     found = {}
     for member in archive.getmembers():
         if member.name not in allowed or not member.isfile():
-            raise BackupError(f"not an asr-billing backup: unexpected {member.name!r}")
+            raise BackupError(_("not an asr-billing backup: unexpected %(name)r")
+                              % {"name": member.name})
         found[member.name] = member
     if "manifest.json" not in found or "cfg/config" not in found:
-        raise BackupError("not an asr-billing backup: no manifest.json or cfg/config")
+        raise BackupError(_("not an asr-billing backup: no manifest.json or cfg/config"))
     return found
 
 
@@ -146,36 +160,38 @@ def _empty_pg(target: PgTarget) -> None:
          "select count(*) from pg_tables where schemaname = 'public'"],
         env=target.env(), capture_output=True, text=True, timeout=120)
     if done.returncode:
-        raise BackupError(f"cannot reach {target.url}: {done.stderr.strip()[-300:]}")
+        raise BackupError(_("cannot reach %(url)s: %(error)s")
+                          % {"url": target.url, "error": done.stderr.strip()[-300:]})
     if done.stdout.strip() != "0":
-        raise BackupError(f"{target.url} has tables already: restore into an empty database "
-                          "(never over a live one)")
+        raise BackupError(_("%(url)s has tables already: restore into an empty database "
+                            "(never over a live one)") % {"url": target.url})
 
 
 def restore(archive_path: Path, home: Home, db_url: str = "") -> dict:
     """Unpack into ``home`` (new or empty), restore the database; returns the manifest."""
     if home.root.exists() and any(home.root.iterdir()):
-        raise BackupError(f"{home.root} is not empty: restore into a new or empty folder "
-                          "(never over a live home)")
+        raise BackupError(_("%(path)s is not empty: restore into a new or empty folder "
+                            "(never over a live home)") % {"path": home.root})
     try:
         archive = tarfile.open(archive_path, mode="r:gz")  # noqa: SIM115 - `with` below
     except (OSError, tarfile.TarError) as exc:
-        raise BackupError(f"cannot read {archive_path}: {exc}") from None
+        raise BackupError(_("cannot read %(path)s: %(error)s")
+                          % {"path": archive_path, "error": exc}) from None
     with archive:
         members = _members(archive)
         try:
             manifest = json.loads(archive.extractfile(members["manifest.json"]).read())
         except ValueError:
-            raise BackupError("not an asr-billing backup: manifest.json is not JSON") from None
+            raise BackupError(_("not an asr-billing backup: manifest.json is not JSON")) from None
         if manifest.get("format") != FORMAT or manifest.get("database") not in members:
-            raise BackupError("not an asr-billing backup of this version (format, database)")
+            raise BackupError(_("not an asr-billing backup of this version (format, database)"))
         engine = manifest.get("engine")
         if engine == "postgresql" and not db_url:
-            raise BackupError("a PostgreSQL backup: give --db-url of an empty database to "
-                              "restore into")
+            raise BackupError(_("a PostgreSQL backup: give --db-url of an empty database to "
+                                "restore into"))
         if engine == "sqlite" and db_url:
-            raise BackupError("a SQLite backup restores into the home's SQLite file; "
-                              "leave out --db-url")
+            raise BackupError(_("a SQLite backup restores into the home's SQLite file; "
+                                "leave out --db-url"))
         target = PgTarget.parse(db_url) if db_url else None
         if target is not None:
             _empty_pg(target)
@@ -201,5 +217,6 @@ def restore(archive_path: Path, home: Home, db_url: str = "") -> dict:
                      "--dbname", target.url, str(dump)],
                     env=target.env(), capture_output=True, text=True, timeout=86400)
                 if done.returncode:
-                    raise BackupError(f"pg_restore failed: {done.stderr.strip()[-500:]}")
+                    raise BackupError(_("pg_restore failed: %(error)s")
+                                      % {"error": done.stderr.strip()[-500:]})
     return manifest

@@ -27,6 +27,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asr_billing.core.cli_text import gettext as _
+from asr_billing.core.cli_text import gettext_noop
+
 # The known keys; the names after SCHEMA are imported from here by other modules too.
 from asr_billing.core.config_schema import (  # noqa: F401 - re-exported
     PSW_KEY_RE,
@@ -45,13 +48,17 @@ DECLARE_RE = re.compile(r"^\s*declare\s+-[gA]+(\s+[A-Za-z_][A-Za-z0-9_]*)+\s*(#.
 ASSIGN_RE = re.compile(
     r"""^(?P<indent>\s*)(?P<section>[A-Za-z_][A-Za-z0-9_]*)\[(?P<q>['"])(?P<key>[^'"\n]*)(?P=q)\]="""
 )
+SHELL_EXPANSION = gettext_noop("shell expansion ($ or `) is not supported; quote it with '")
 BARE_CHARS = set(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:/@%+=-~^!?[]{}"
 )
 
 
 class ConfigError(ValueError):
-    """A line of the config file cannot be used. ``str()`` names file and line."""
+    """A line of the config file cannot be used. ``str()`` names file and line.
+
+    ``message`` comes translated (app['language']): the raiser wraps it in ``_()``.
+    """
 
     def __init__(self, path: str | Path | None, lineno: int | None, message: str):
         self.path = str(path) if path is not None else "<config>"
@@ -82,18 +89,18 @@ def _parse_value(text: str, start: int) -> tuple[str, int]:
         ch = text[i]
         # bash expands an unquoted ~ at the start of an assignment's value or after a ':'.
         if ch == "~" and (i == start or text[i - 1] == ":"):
-            raise ValueError("'~' would be expanded by bash; quote the value with '")
+            raise ValueError(_("'~' would be expanded by bash; quote the value with '"))
         if ch == "'":
             end = text.find("'", i + 1)
             if end < 0:
-                raise ValueError("unterminated single quote")
+                raise ValueError(_("unterminated single quote"))
             out.append(text[i + 1 : end])
             i = end + 1
         elif ch == '"':
             i += 1
             while True:
                 if i >= n:
-                    raise ValueError("unterminated double quote")
+                    raise ValueError(_("unterminated double quote"))
                 c = text[i]
                 if c == '"':
                     i += 1
@@ -103,23 +110,24 @@ def _parse_value(text: str, start: int) -> tuple[str, int]:
                     i += 2
                     continue
                 if c in "$`":
-                    raise ValueError("shell expansion ($ or `) is not supported; quote it with '")
+                    raise ValueError(_(SHELL_EXPANSION))
                 out.append(c)
                 i += 1
         elif ch == "\\":
             if i + 1 >= n:
-                raise ValueError("dangling backslash")
+                raise ValueError(_("dangling backslash"))
             out.append(text[i + 1])
             i += 2
         elif ch in " \t":
             break
         elif ch in "$`":
-            raise ValueError("shell expansion ($ or `) is not supported; quote it with '")
+            raise ValueError(_(SHELL_EXPANSION))
         elif ch in BARE_CHARS or ord(ch) > 127:
             out.append(ch)
             i += 1
         else:
-            raise ValueError(f"unexpected character {ch!r} in value; quote the value with '")
+            raise ValueError(_("unexpected character %(char)r in value; quote the value with '")
+                             % {"char": ch})
     return "".join(out), i
 
 
@@ -135,19 +143,19 @@ def parse_line(raw: str) -> Line:
         return Line(raw)
     match = ASSIGN_RE.match(body)
     if not match:
-        raise ValueError("expected section['key']='value', a # comment or a blank line")
+        raise ValueError(_("expected section['key']='value', a # comment or a blank line"))
     start = match.end()
     value, end = _parse_value(body, start)
     rest = body[end:].strip()
     if rest and not rest.startswith("#"):
-        raise ValueError(f"unexpected text after the value: {rest[:40]!r}")
+        raise ValueError(_("unexpected text after the value: %(text)r") % {"text": rest[:40]})
     return Line(raw, match["section"], match["key"], value, start, end)
 
 
 def quote(value: str) -> str:
     """Quote a value the way Carbon writes it: single quotes, ' as '\\''."""
     if "\n" in value or "\r" in value:
-        raise ValueError("values cannot span lines")
+        raise ValueError(_("values cannot span lines"))
     return "'" + value.replace("'", "'\\''") + "'"
 
 
@@ -183,7 +191,7 @@ class ConfigFile:
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError:
-            raise ConfigError(path, None, "file not found") from None
+            raise ConfigError(path, None, _("file not found")) from None
         return cls.parse_bytes(data, path)
 
     @classmethod
@@ -191,7 +199,9 @@ class ConfigFile:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ConfigError(path, None, f"not UTF-8 text ({exc.reason})") from None
+            # exc.reason: Python's own words ("invalid start byte").
+            raise ConfigError(path, None, _("not UTF-8 text (%(reason)s)")
+                              % {"reason": exc.reason}) from None
         return cls.parse(text, path)
 
     def values(self) -> dict[tuple[str, str], str]:
@@ -241,9 +251,10 @@ class ConfigFile:
         a new key goes after the last line of its section, or at the end of the file.
         """
         if not SECTION_RE.fullmatch(section):
-            raise ConfigError(self.path, None, f"bad section name {section!r}")
+            raise ConfigError(self.path, None,
+                              _("bad section name %(section)r") % {"section": section})
         if not key or any(c in key for c in "'\"\n\r"):
-            raise ConfigError(self.path, None, f"bad key name {key!r}")
+            raise ConfigError(self.path, None, _("bad key name %(key)r") % {"key": key})
         target = None
         last_in_section = None
         for index, line in enumerate(self.lines):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from asr_billing.core.cli_text import gettext as _
+
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LANGUAGES = ("ru", "en")
 CONTEXT_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -20,7 +22,8 @@ CONTEXT_RE = re.compile(r"[a-z][a-z0-9_]*")
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], None]:
     def check(value: str) -> None:
         if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+            raise ValueError(_("must be one of %(choices)s, not %(value)r")
+                             % {"choices": ", ".join(choices), "value": value})
 
     return check
 
@@ -30,7 +33,8 @@ def check_networks(value: str) -> None:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+            raise ValueError(_("%(item)r is not an IP address or CIDR network")
+                             % {"item": item}) from None
 
 
 def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -40,20 +44,21 @@ def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Net
 def check_contexts(value: str) -> None:
     for item in value.split():
         if not CONTEXT_RE.fullmatch(item):
-            raise ValueError(f"{item!r} is not a context name (lowercase letters, digits, _)")
+            raise ValueError(_("%(item)r is not a context name (lowercase letters, digits, _)")
+                             % {"item": item})
 
 
 def check_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}") from None
+        raise ValueError(_("unknown time zone %(value)r") % {"value": value}) from None
 
 
 def check_db_url(value: str) -> None:
-    message = "must be empty (SQLite in var/) or postgresql://user:pass@host:port/db"
     if not value:
         return
+    message = _("must be empty (SQLite in var/) or postgresql://user:pass@host:port/db")
     if not re.match(r"^(postgres|postgresql)://", value):
         raise ValueError(message)
     try:
@@ -64,17 +69,17 @@ def check_db_url(value: str) -> None:
 
 def check_currency(value: str) -> None:
     if not re.fullmatch(r"[A-Z]{3}", value):
-        raise ValueError("must be an ISO 4217 code such as RUB")
+        raise ValueError(_("must be an ISO 4217 code such as RUB"))
 
 
 def check_api_key(value: str) -> None:
     if value and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,256}", value):
-        raise ValueError("empty, or 16 to 256 characters: Latin letters, digits and ._~+/=-")
+        raise ValueError(_("empty, or 16 to 256 characters: Latin letters, digits and ._~+/=-"))
 
 
 def check_email_address(value: str) -> None:
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value):
-        raise ValueError("must be an e-mail address such as billing@example.com")
+        raise ValueError(_("must be an e-mail address such as billing@example.com"))
 
 
 def check_smtp_url(value: str) -> None:
@@ -86,38 +91,40 @@ def check_smtp_url(value: str) -> None:
     if parts is None or parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not (
         parts.hostname
     ):
-        raise ValueError("must be smtp://host:25, smtp+starttls://user:password@host:587 "
-                         "or smtps://user:password@host:465")
+        raise ValueError(_("must be smtp://host:25, smtp+starttls://user:password@host:587 "
+                           "or smtps://user:password@host:465"))
 
 
 def check_operator_codes(value: str) -> None:
     for item in value.split():
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", item):
-            raise ValueError(f"{item!r} is not a payment operator code")
+            raise ValueError(_("%(code)r is not a payment operator code") % {"code": item})
 
 
 def _int_range(low: int, high: int) -> Callable[[str], None]:
     def check(value: str) -> None:
         if not re.fullmatch(r"\d+", value) or not low <= int(value) <= high:
-            raise ValueError(f"must be a whole number from {low} to {high}")
+            raise ValueError(_("must be a whole number from %(low)s to %(high)s")
+                             % {"low": low, "high": high})
 
     return check
 
 
 def check_prefix(value: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{0,16}", value):
-        raise ValueError("up to 16 Latin letters, digits, - or _")
+        raise ValueError(_("up to 16 Latin letters, digits, - or _"))
 
 
 def check_money(value: str) -> None:
     if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value):
-        raise ValueError("must be an amount such as 300 or 300.00 (not negative, 2 decimals)")
+        raise ValueError(
+            _("must be an amount such as 300 or 300.00 (not negative, 2 decimals)"))
 
 
 def check_clock(value: str) -> None:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError("must be a time of day HH:MM, such as 03:00")
+        raise ValueError(_("must be a time of day HH:MM, such as 03:00"))
 
 
 YES_NO = ("yes", "no")
@@ -141,16 +148,17 @@ def check_acquirer_url(value: str) -> None:
     if not value:
         return
     if not re.match(r"https?://[^\s/]+", value) or re.search(r"\s", value):
-        raise ValueError("must be an http:// or https:// URL without spaces")
+        raise ValueError(_("must be an http:// or https:// URL without spaces"))
     try:
         names = [name for _text, name, _spec, _conv in string.Formatter().parse(value) if name
                  is not None]
     except ValueError as exc:
-        raise ValueError(
-            f"has a broken placeholder ({exc}); write {{{{ and }}}} for braces") from None
+        # exc: Python's own words about the braces ("Single '}' encountered ...").
+        raise ValueError(_("has a broken placeholder (%(error)s); write {{ and }} for braces")
+                         % {"error": exc}) from None
     unknown = sorted({name for name in names if name not in ACQUIRER_FIELDS})
     if unknown:
-        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; known: "
-                         + ", ".join(f"{{{name}}}" for name in ACQUIRER_FIELDS))
+        raise ValueError(_("unknown placeholder {%(name)s}; known: %(known)s") % {
+            "name": unknown[0], "known": ", ".join(f"{{{name}}}" for name in ACQUIRER_FIELDS)})
     if "order" not in names:
-        raise ValueError("must carry the order number: {order}")
+        raise ValueError(_("must carry the order number: {order}"))

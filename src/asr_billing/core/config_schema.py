@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from asr_billing.core.cli_text import gettext as _
 from asr_billing.core.config_checks import (  # noqa: F401 - re-exported
     CHARGE_POLICIES,
     CONTEXT_RE,
@@ -280,17 +281,17 @@ PAYMENT_KEY_RE = re.compile(r"(?P<type>[^.]*)\.(?P<name>[^.]*)\.(?P<setting>.+)"
 
 def check_operator_code(value: str) -> None:
     if value and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
-        raise ValueError(f"{value!r} is not a payment operator code")
+        raise ValueError(_("%(code)r is not a payment operator code") % {"code": value})
 
 
 def check_secret(value: str) -> None:
     if value and not re.fullmatch(r"[\x21-\x7e]{16,256}", value):
-        raise ValueError("empty, or 16 to 256 printable ASCII characters without spaces")
+        raise ValueError(_("empty, or 16 to 256 printable ASCII characters without spaces"))
 
 
 def check_auth_text(value: str) -> None:
     if not re.fullmatch(r"[\x21-\x7e]{0,128}", value) or ":" in value:
-        raise ValueError("up to 128 printable ASCII characters, no spaces and no ':'")
+        raise ValueError(_("up to 128 printable ASCII characters, no spaces and no ':'"))
 
 
 # Daily registries of an instance (finance/reconcile*.py, docs/payments.md "Reconciliation").
@@ -307,8 +308,8 @@ def registry_delimiter(value: str) -> str:
     if value == "tab":
         return "\t"
     if len(value) != 1 or value == '"' or value.isalnum() or not value.isprintable():
-        raise ValueError(f"one character other than a letter, a digit or '\"', or tab; "
-                         f"not {value!r}")
+        raise ValueError(_("one character other than a letter, a digit or '\"', or tab; "
+                           "not %(value)r") % {"value": value})
     return value
 
 
@@ -318,8 +319,8 @@ def check_registry_delimiter(value: str) -> None:
 
 def check_registry_column(value: str) -> None:
     if not (value.isascii() and value.isdigit()) or int(value) > MAX_REGISTRY_COLUMN:
-        raise ValueError(f"a column number from 1 to {MAX_REGISTRY_COLUMN}, or 0 for none; "
-                         f"not {value!r}")
+        raise ValueError(_("a column number from 1 to %(max)s, or 0 for none; not %(value)r")
+                         % {"max": MAX_REGISTRY_COLUMN, "value": value})
 
 
 def check_registry_date_format(value: str) -> None:
@@ -327,15 +328,15 @@ def check_registry_date_format(value: str) -> None:
     if "%" in rest or "%d" not in value or "%m" not in value or not (
         "%Y" in value or "%y" in value
     ):
-        raise ValueError(f"a date format with %d, %m and %Y (or %y), and no directives but "
-                         f"%d %m %Y %y %H %M %S; not {value!r}")
+        raise ValueError(_("a date format with %%d, %%m and %%Y (or %%y), and no directives "
+                           "but %%d %%m %%Y %%y %%H %%M %%S; not %(value)r") % {"value": value})
 
 
 def check_registry_time_format(value: str) -> None:
     if ("%" in _STRPTIME_DIRECTIVE.sub("", value) or "%H" not in value or "%M" not in value
             or re.search(r"%[dmYy]", value)):
-        raise ValueError(f"a time format with %H and %M, and no directives but %H %M %S; "
-                         f"not {value!r}")
+        raise ValueError(_("a time format with %%H and %%M, and no directives but "
+                           "%%H %%M %%S; not %(value)r") % {"value": value})
 
 
 @dataclass(frozen=True)
@@ -439,13 +440,15 @@ def payment_key(key: str) -> tuple[str, str, str]:
     its default)."""
     match = PAYMENT_KEY_RE.fullmatch(key)
     if match is None:
-        raise ValueError("keys of this section are <type>.<name>.<setting>, "
-                         "e.g. osmp.terminals.enabled")
+        raise ValueError(_("keys of this section are <type>.<name>.<setting>, "
+                           "e.g. osmp.terminals.enabled"))
     kind, name, setting = match["type"], match["name"], match["setting"]
     if kind not in GATEWAY_TYPES:
-        raise ValueError(f"unknown gateway type {kind!r}; one of {', '.join(GATEWAY_TYPES)}")
+        raise ValueError(_("unknown gateway type %(type)r; one of %(types)s")
+                         % {"type": kind, "types": ", ".join(GATEWAY_TYPES)})
     if not re.fullmatch(GATEWAY_NAME, name):
-        raise ValueError(f"{name!r} is not a gateway name (a-z, 0-9, - and _, up to 32)")
+        raise ValueError(_("%(name)r is not a gateway name (a-z, 0-9, - and _, up to 32)")
+                         % {"name": name})
     spec = GATEWAY_SETTINGS.get(setting)
     if spec is None or kind not in spec.types:
         # The registry's dozen settings are listed for a typo among them, else summed up.
@@ -454,8 +457,8 @@ def payment_key(key: str) -> tuple[str, str, str]:
                  if kind in v.types and k.startswith("registry.") == registry]
         if not registry:
             known.append("registry.*")
-        raise ValueError(f"{kind} gateways have no setting {setting!r}; they have "
-                         f"{', '.join(known)}")
+        raise ValueError(_("%(type)s gateways have no setting %(setting)r; they have %(known)s")
+                         % {"type": kind, "setting": setting, "known": ", ".join(known)})
     return kind, name, setting
 
 
@@ -501,9 +504,9 @@ def payment_problems(values: dict[tuple[str, str], str]) -> list[tuple[str, str,
         except ArithmeticError:  # a bad value: its own validator reports it
             low = high = None
         if low is not None and low > high:
-            problems.append(("payments", prefix + "max_sum", "is below min_sum"))
+            problems.append(("payments", prefix + "max_sum", _("is below min_sum")))
         if settings.get("auth.user", "") and not settings.get("auth.password", ""):
-            problems.append(("payments", prefix + "auth.user", "needs auth.password as well"))
+            problems.append(("payments", prefix + "auth.user", _("needs auth.password as well")))
         problems += _registry_problems(kind, prefix, settings)
         if settings["enabled"] != "yes":
             continue
@@ -512,7 +515,8 @@ def payment_problems(values: dict[tuple[str, str], str]) -> list[tuple[str, str,
             if not settings[setting].strip():
                 problems.append((
                     "payments", prefix + "enabled",
-                    f"an enabled gateway needs payments['{prefix}{setting}']",
+                    _("an enabled gateway needs payments['%(key)s']")
+                    % {"key": prefix + setting},
                 ))
     return problems
 
@@ -529,7 +533,7 @@ def _registry_problems(kind: str, prefix: str, settings: dict) -> list[tuple[str
     if registry_format(kind, settings["registry.format"]) != "csv":
         return []
     return [
-        ("payments", f"{prefix}registry.column.{name}", "a csv registry needs this column")
+        ("payments", f"{prefix}registry.column.{name}", _("a csv registry needs this column"))
         for name in REGISTRY_REQUIRED_COLUMNS
         if settings[f"registry.column.{name}"] == "0"
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from asr_billing.core.cli_text import gettext as _
 from asr_billing.core.config_checks import (
     YES_NO,
     KeySpec,
@@ -24,7 +25,7 @@ POLICIES = ("reject", "redirect")
 def check_attribute_text(value: str) -> None:
     """A pool, address-list or rate text sent to a NAS: printable ASCII, no quotes."""
     if value and (not re.fullmatch(r"[\x20-\x7e]{1,64}", value) or '"' in value):
-        raise ValueError("empty, or up to 64 printable ASCII characters without quotes")
+        raise ValueError(_("empty, or up to 64 printable ASCII characters without quotes"))
 
 
 RADIUS_SCHEMA: dict[tuple[str, str], KeySpec] = {

@@ -64,8 +64,9 @@ def random_password(length: int = 20) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def render_config(*, demo: bool, db_url: str = "") -> str:
-    """The initial cfg/config: every known key with its default and a comment."""
+def render_config(*, demo: bool, db_url: str = "", language: str = "") -> str:
+    """The initial cfg/config: every known key with its default and a comment;
+    app['language'] is ``language`` when given."""
     lines = [
         "# asr-billing configuration (Carbon style: section['key']='value').",
         "# Edit with `asr-billing config set SECTION KEY VALUE` or any editor; a running",
@@ -78,6 +79,8 @@ def render_config(*, demo: bool, db_url: str = "") -> str:
         value = spec.default
         if (section, key) == ("app", "db.url"):
             value = db_url
+        if (section, key) == ("app", "language") and language:
+            value = language
         sections.setdefault(section, []).append((key, value, spec.doc))
     # Every section the code knows, app and network first, so a new home shows every key.
     order = ["app", "network", *sorted(set(sections) - {"app", "network"})]
@@ -105,13 +108,15 @@ def render_config(*, demo: bool, db_url: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def create_home(home: Home, *, demo: bool = False, db_url: str = "") -> None:
-    """Create cfg/config and the two key files if missing. Never overwrites a key."""
+def create_home(home: Home, *, demo: bool = False, db_url: str = "", language: str = "") -> None:
+    """Create cfg/config and the two key files if missing. Never overwrites a key (nor
+    the config: ``language`` is app['language'] of a new config only)."""
     from asr_billing.network.crypto_keys import generate_fernet_key
 
     home.ensure_dirs()
     # Created 0600 at once (the umask cannot widen it, there is no chmod window), and
     # never over an existing file.
-    write_private(home.config_file, render_config(demo=demo, db_url=db_url).encode("utf-8"))
+    config = render_config(demo=demo, db_url=db_url, language=language)
+    write_private(home.config_file, config.encode("utf-8"))
     write_private(home.secret_key_file, (secrets.token_urlsafe(50) + "\n").encode("ascii"))
     write_private(home.login_key_file, (generate_fernet_key() + "\n").encode("ascii"))

@@ -21,6 +21,7 @@ from functools import cached_property
 
 from django.conf import settings
 
+from asr_billing.core.cli_text import gettext as _
 from asr_billing.core.config import PSW_KEY_RE, ConfigError, ConfigFile, parse_networks
 
 logger = logging.getLogger("asr_billing.config")
@@ -158,12 +159,14 @@ class RuntimeConfig:
         self._racy = stamp is not _MISSING and started < stamp[1] + RACY_NS
         try:
             if data is None:
-                raise ConfigError(self.path, None, "file not found")
+                raise ConfigError(self.path, None, _("file not found"))
             snapshot = Snapshot(ConfigFile.parse_bytes(data, self.path))
         except ConfigError as exc:
             if self._snapshot is None:
                 raise
-            logger.error("config not applied, keeping the last good one: %s", exc)
+            # In the language of the error it carries: one language per line.
+            logger.error(_("config not applied, keeping the last good one: %(error)s")
+                         % {"error": exc})
             self.problem = str(exc)
             return
         self.problem = ""

@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from asr_billing.core.models import AuditEntry, Counter
 from asr_billing.demo import names
@@ -134,7 +135,8 @@ def _usable_ips(start: int):
     value, last = start, int(CGNAT.broadcast_address)
     while True:
         if value > last:
-            raise BulkError("100.64.0.0/10 is used up: no free addresses for more logins")
+            raise BulkError(
+                gettext("100.64.0.0/10 is used up: no free addresses for more logins"))
         if 0 < value & 255 < 255:
             yield value
         value += 1
@@ -208,7 +210,9 @@ def _round_up_100(amount: Decimal) -> Decimal:
 
 def create_bulk(*, count: int, seed: int | None = None) -> BulkResult:
     if connection.vendor not in ("sqlite", "postgresql"):
-        raise BulkError(f"bulk demo data supports SQLite and PostgreSQL, not {connection.vendor}")
+        raise BulkError(
+            gettext("bulk demo data supports SQLite and PostgreSQL, not %(vendor)s")
+            % {"vendor": connection.vendor})
     plan = _prepare(count)
     rng = random.Random(seed if seed is not None else plan.first_subscriber)
     people, addresses, phones, pretty = _pools(rng)
@@ -218,7 +222,8 @@ def create_bulk(*, count: int, seed: int | None = None) -> BulkResult:
     ips = _usable_ips(plan.first_ip)
     totals = {"online": 0, "negbal": 0, "blocked": 0, "operations": 0}
     op_id, session_id = plan.first_operation, plan.first_session
-    with progress_bar(count, f"Adding {count} subscribers") as bar:
+    adding = ngettext("Adding %(count)d subscriber", "Adding %(count)d subscribers", count)
+    with progress_bar(count, adding % {"count": count}) as bar:
         for batch_start in range(0, count, BATCH):
             # One Fernet token per batch, reused by every login in it: encrypting a
             # million passwords one by one takes minutes, and all of them decrypt to the
@@ -283,8 +288,9 @@ def create_bulk(*, count: int, seed: int | None = None) -> BulkResult:
                         "description", "actor", "pay_operator_id", "external_id"), ops)
             except DatabaseError as exc:
                 raise BulkError(
-                    f"could not insert subscribers {plan.first_subscriber + batch_start}..: "
-                    f"{exc} (is another `demo --subscribers` running?)") from exc
+                    gettext("could not insert subscribers %(first)s..: %(reason)s (is "
+                            "another `demo --subscribers` running?)")
+                    % {"first": plan.first_subscriber + batch_start, "reason": exc}) from exc
             totals["online"] += len(sessions)
             totals["operations"] += len(ops)
             bar.advance(len(subs))

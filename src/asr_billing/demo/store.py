@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.core.models import AuditEntry, Counter
@@ -65,22 +66,25 @@ def _check_free(plans: list[story.Plan]) -> None:
     logins = [entry for plan in plans for entry in plan.logins]
     problems = []
     if Group.objects.filter(pk__in=[g[0] for g in story.GROUPS]).exists():
-        problems.append("group ids 1220-1227")
+        problems.append(gettext("group ids %(range)s") % {"range": "1220-1227"})
     if Subscriber.objects.filter(pk__range=(story.FIRST_SUBSCRIBER_ID, last_id)).exists():
-        problems.append(f"subscriber ids {story.FIRST_SUBSCRIBER_ID}-{last_id}")
+        problems.append(gettext("subscriber ids %(range)s")
+                        % {"range": f"{story.FIRST_SUBSCRIBER_ID}-{last_id}"})
     if Subscriber.objects.filter(contract_number__in=[p.contract for p in plans]).exists():
-        problems.append(f"contract numbers {plans[0].contract}-{plans[-1].contract}")
+        problems.append(gettext("contract numbers %(range)s")
+                        % {"range": f"{plans[0].contract}-{plans[-1].contract}"})
     if Login.objects.filter(pk__range=(logins[0].id, logins[-1].id)).exists():
-        problems.append(f"login ids {logins[0].id}-{logins[-1].id}")
+        problems.append(gettext("login ids %(range)s")
+                        % {"range": f"{logins[0].id}-{logins[-1].id}"})
     if Login.objects.filter(login__in=[e.login for e in logins]).exists():
-        problems.append("login names (testlogin, ...)")
+        problems.append(gettext("login names (testlogin, ...)"))
     if Login.objects.filter(enabled=True, ip__in=[e.ip for e in logins if e.enabled]).exists():
-        problems.append("IP addresses (10.20.30.41, ...)")
+        problems.append(gettext("IP addresses (10.20.30.41, ...)"))
     if problems:
         raise DemoConflict(
-            "cannot add the story demo: this database already uses its "
-            + ", ".join(problems)
-            + ". Load it into a fresh home (asr-billing init --demo) before other data."
+            gettext("cannot add the story demo: this database already uses its %(what)s. "
+                    "Load it into a fresh home (asr-billing init --demo) before other data.")
+            % {"what": ", ".join(problems)}
         )
 
 
@@ -212,8 +216,10 @@ def create_story(*, seed: int = story.SEED) -> StoryResult:
     first_id = _first_operation_id(events)
     if Operation.objects.filter(pk__range=(first_id, first_id + len(events))).exists():
         raise DemoConflict(
-            f"cannot add the story demo: operation ids {first_id}-{first_id + len(events)} are "
-            "taken. Load it into a fresh home (asr-billing init --demo) before other data.")
+            gettext("cannot add the story demo: this database already uses its %(what)s. "
+                    "Load it into a fresh home (asr-billing init --demo) before other data.")
+            % {"what": gettext("operation ids %(range)s")
+               % {"range": f"{first_id}-{first_id + len(events)}"}})
     balances = history.IdPass.assign_ids(events, first_id=first_id)
     assert events[-1].id > story.KEY_OPERATION_ID
     promised = _states(plans, balances, today, now, rng)

@@ -4,24 +4,26 @@ CLI parses arguments before Django starts."""
 
 from __future__ import annotations
 
+from asr_billing.core.cli_text import gettext as _
+
 FORMATS = ("sberbank", "csv")  # finance.reconcile_registry.FORMATS
 
 
 def add_reconcile_parser(actions, common) -> None:
     p = actions.add_parser(
         "reconcile", parents=[common],
-        help="compare a daily registry with the billing; exit 0 all match, 3 differs, "
-             "2 refused",
+        help=_("compare a daily registry with the billing; exit 0 all match, 3 differs, "
+               "2 refused"),
     )
     p.add_argument("--gateway", required=True,
-                   help="the gateway instance, <type>.<name> (e.g. sberbank.demo)")
-    p.add_argument("--file", required=True, help="the registry file")
+                   help=_("the gateway instance, <type>.<name> (e.g. sberbank.demo)"))
+    p.add_argument("--file", required=True, help=_("the registry file"))
     p.add_argument("--format", choices=FORMATS,
-                   help="registry layout (default: the gateway's registry.format)")
-    p.add_argument("--date", help="the registry's day, YYYY-MM-DD (default: the days of its "
-                                  "payments; needed when it lists none)")
+                   help=_("registry layout (default: the gateway's registry.format)"))
+    p.add_argument("--date", help=_("the registry's day, YYYY-MM-DD (default: the days of its "
+                                    "payments; needed when it lists none)"))
     p.add_argument("--post-missing", action="store_true",
-                   help="post the registry's payments the billing does not have (once)")
+                   help=_("post the registry's payments the billing does not have (once)"))
 
 
 def run_reconcile(args) -> int:

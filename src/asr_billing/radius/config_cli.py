@@ -7,6 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from asr_billing.core.cli_text import gettext as _
+from asr_billing.core.cli_text import ngettext
+
 
 def _port(text: str) -> int:
     from asr_billing.radius.freeradius_config import RadiusConfigError, parse_port
@@ -24,29 +27,33 @@ def add_radius_parser(sub, common, *, default_url: str) -> None:
         DEFAULT_LISTEN,
     )
 
-    p = sub.add_parser("radius", parents=[common], help="FreeRADIUS in front of the billing "
-                                                        "(docs/radius.md)")
+    p = sub.add_parser("radius", parents=[common], help=_("FreeRADIUS in front of the billing "
+                                                          "(docs/radius.md)"))
     rsub = p.add_subparsers(dest="radius_command", required=True, metavar="ACTION")
     c = rsub.add_parser(
         "config", parents=[common],
-        help="write a complete FreeRADIUS 3.2 configuration: freeradius -f -d DIR runs it",
+        help=_("write a complete FreeRADIUS 3.2 configuration: freeradius -f -d DIR runs it"),
     )
-    c.add_argument("--out", required=True, type=Path, help="the folder to write (FreeRADIUS's -d)")
+    c.add_argument("--out", required=True, type=Path,
+                   help=_("the folder to write (FreeRADIUS's -d)"))
     c.add_argument("--force", action="store_true",
-                   help="write over a folder generated before (its logs are kept)")
+                   help=_("write over a folder generated before (its logs are kept)"))
     c.add_argument("--auth-port", type=_port, default=DEFAULT_AUTH_PORT,
-                   help=f"Access-Request port (default {DEFAULT_AUTH_PORT})")
+                   help=_("Access-Request port (default %(port)s)") % {"port": DEFAULT_AUTH_PORT})
     c.add_argument("--acct-port", type=_port, default=DEFAULT_ACCT_PORT,
-                   help=f"Accounting-Request port (default {DEFAULT_ACCT_PORT})")
+                   help=_("Accounting-Request port (default %(port)s)")
+                   % {"port": DEFAULT_ACCT_PORT})
     c.add_argument("--listen", default=DEFAULT_LISTEN,
-                   help=f"address to listen on (default {DEFAULT_LISTEN}; 0.0.0.0 for all)")
+                   help=_("address to listen on (default %(address)s; 0.0.0.0 for all)")
+                   % {"address": DEFAULT_LISTEN})
     c.add_argument("--client", action="append", default=[], metavar="IP:SECRET",
-                   help="one more RADIUS client besides the NAS table (a lab machine, "
-                        "radclient on loopback); repeatable; IPv6 as [ADDRESS]:SECRET")
+                   help=_("one more RADIUS client besides the NAS table (a lab machine, "
+                          "radclient on loopback); repeatable; IPv6 as [ADDRESS]:SECRET"))
     c.add_argument("--url", default=f"http://{default_url}",
-                   help=f"asr-billing as FreeRADIUS reaches it (default http://{default_url})")
+                   help=_("asr-billing as FreeRADIUS reaches it (default %(url)s)")
+                   % {"url": f"http://{default_url}"})
     c.add_argument("--reject-delay", type=int, default=1, choices=range(6), metavar="SECONDS",
-                   help="hold each Access-Reject back 0-5 seconds (default 1)")
+                   help=_("hold each Access-Reject back 0-5 seconds (default 1)"))
 
 
 def run_radius(args, home) -> int:
@@ -59,15 +66,19 @@ def run_radius(args, home) -> int:
             force=args.force, reject_delay=args.reject_delay,
         )
     except RadiusConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: %(message)s") % {"message": exc}, file=sys.stderr)
         return 2
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_("warning: %(message)s") % {"message": warning}, file=sys.stderr)
     out = args.out.absolute()
-    print(f"Wrote the FreeRADIUS configuration to {out} ({len(result.clients)} clients)")
+    clients = len(result.clients)
+    print(ngettext("Wrote the FreeRADIUS configuration to %(out)s (%(count)d client)",
+                   "Wrote the FreeRADIUS configuration to %(out)s (%(count)d clients)", clients)
+          % {"out": out, "count": clients})
     if result.token_generated:
-        print(f"radius['api.token'] was empty: generated a random one into {home.config_file} "
-              "(a running server picks it up)")
-    print(f"Check it:  freeradius -XC -d {out}")
-    print(f"Run it:    freeradius -f -l stdout -d {out}")
+        print(_("radius['api.token'] was empty: generated a random one into %(file)s "
+                "(a running server picks it up)") % {"file": home.config_file})
+    # The commands line up under each other, whatever the words before them.
+    print(_("Check it:  %(command)s") % {"command": f"freeradius -XC -d {out}"})
+    print(_("Run it:    %(command)s") % {"command": f"freeradius -f -l stdout -d {out}"})
     return 0

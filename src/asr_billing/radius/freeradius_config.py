@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from asr_billing.core.cli_text import gettext as _
+from asr_billing.core.cli_text import gettext_noop
 from asr_billing.radius import freeradius_templates as t
 
 DEFAULT_AUTH_PORT = 1812
@@ -31,7 +33,8 @@ DEFAULT_LISTEN = "127.0.0.1"
 # without spaces or backslashes (FreeRADIUS keeps a backslash in a single-quoted string,
 # except before a quote, so one could not be written unambiguously).
 SECRET_RE = re.compile(r"[\x21-\x5b\x5d-\x7e]{1,128}")
-SECRET_RULE = "1 to 128 printable ASCII characters without spaces or backslashes"  # noqa: S105 - a rule, not a secret
+# A rule, not a secret; translated where it is shown.
+SECRET_RULE = gettext_noop("1 to 128 printable ASCII characters without spaces or backslashes")
 # Characters a URL may not carry into the config: quotes, FreeRADIUS's expansions
 # (%{...}, ${...}), whitespace.
 URL_FORBIDDEN = re.compile(r"[\"'%${}\\\s]")
@@ -47,8 +50,9 @@ class Client:
 
     network: ipaddress.IPv4Network | ipaddress.IPv6Network
     secret: str
-    comment: str
+    comment: str  # a comment line in clients.conf (English, like the rest of the file)
     name: str = ""  # the client's name in the config and FreeRADIUS's log lines
+    label: str = ""  # the client in a warning, in app['language'] (default: the comment)
 
 
 @dataclass
@@ -68,7 +72,8 @@ def parse_port(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 65535:
-        raise RadiusConfigError(f"a port is a whole number from 1 to 65535, not {text!r}")
+        raise RadiusConfigError(_("a port is a whole number from 1 to 65535, not %(text)s")
+                                % {"text": repr(text)})
     return value
 
 
@@ -81,17 +86,22 @@ def parse_client(text: str) -> Client:
         address, sep, secret = text.partition(":")
     if not sep:
         raise RadiusConfigError(
-            f"--client {text!r}: expected IP:SECRET (IPv6 as [ADDRESS]:SECRET)")
+            _("--client %(text)s: expected IP:SECRET (IPv6 as [ADDRESS]:SECRET)")
+            % {"text": repr(text)})
     try:
         network = ipaddress.ip_network(address, strict=True)
     except ValueError:
-        hint = " (write IPv6 as [ADDRESS]:SECRET)" if address.count(":") == 0 and \
-            text.count(":") > 1 else ""
+        if address.count(":") == 0 and text.count(":") > 1:
+            message = _("--client %(text)s: %(address)s is not an IP address or network "
+                        "(write IPv6 as [ADDRESS]:SECRET)")
+        else:
+            message = _("--client %(text)s: %(address)s is not an IP address or network")
         raise RadiusConfigError(
-            f"--client {text!r}: {address!r} is not an IP address or network{hint}") from None
+            message % {"text": repr(text), "address": repr(address)}) from None
     if not SECRET_RE.fullmatch(secret):
         raise RadiusConfigError(
-            f"--client {address}: the secret must be {SECRET_RULE}")
+            _("--client %(address)s: the secret must be %(rule)s")
+            % {"address": address, "rule": _(SECRET_RULE)})
     return Client(network, secret, f"--client {network}")
 
 
@@ -106,8 +116,8 @@ def parse_url(text: str) -> str:
             or parts.query or parts.fragment or parts.username is not None
             or URL_FORBIDDEN.search(text)):
         raise RadiusConfigError(
-            f"--url {text!r}: expected http://HOST:PORT or https://HOST:PORT (optionally a "
-            "path prefix), without quotes, spaces, %, $ or braces")
+            _("--url %(text)s: expected http://HOST:PORT or https://HOST:PORT (optionally a "
+              "path prefix), without quotes, spaces, %%, $ or braces") % {"text": repr(text)})
     return text.rstrip("/")
 
 
@@ -116,18 +126,20 @@ def parse_listen(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         return ipaddress.ip_address(text)
     except ValueError:
         raise RadiusConfigError(
-            f"--listen {text!r}: expected an IP address (0.0.0.0 or :: for all)") from None
+            _("--listen %(text)s: expected an IP address (0.0.0.0 or :: for all)")
+            % {"text": repr(text)}) from None
 
 
 def check_out_dir(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise RadiusConfigError(f"--out {out}: exists and is not a folder")
+        raise RadiusConfigError(_("--out %(out)s: exists and is not a folder") % {"out": out})
     if out.is_dir() and any(out.iterdir()) and not force:
         raise RadiusConfigError(
-            f"--out {out}: the folder is not empty; add --force to write over the files "
-            "generated before (logs under it are kept)")
+            _("--out %(out)s: the folder is not empty; add --force to write over the files "
+              "generated before (logs under it are kept)") % {"out": out})
     if not out.exists() and not out.parent.is_dir():
-        raise RadiusConfigError(f"--out {out}: the folder {out.parent} does not exist")
+        raise RadiusConfigError(_("--out %(out)s: the folder %(parent)s does not exist")
+                                % {"out": out, "parent": out.parent})
 
 
 # --- clients from the NAS table ---------------------------------------------------------
@@ -141,22 +153,27 @@ def nas_clients() -> tuple[list[Client], list[str]]:
 
     clients, warnings = [], []
     for nas in Nas.objects.order_by("id"):
-        label = f"NAS {nas.name} ({nas.ip})"
+        label = {"name": nas.name, "ip": nas.ip}
         if not nas.radius_secret_enc:
-            warnings.append(f"{label} has no RADIUS secret: left out")
+            warnings.append(_("NAS %(name)s (%(ip)s) has no RADIUS secret: left out") % label)
             continue
         try:
             secret = decrypt_secret(nas.radius_secret_enc)
         except ValueError as exc:
-            warnings.append(f"{label}: {exc}: left out")
+            warnings.append(_("NAS %(name)s (%(ip)s): %(reason)s: left out")
+                            % {**label, "reason": exc})
             continue
         if not SECRET_RE.fullmatch(secret):
-            warnings.append(f"{label}: its secret is not {SECRET_RULE}: left out")
+            warnings.append(_("NAS %(name)s (%(ip)s): its secret is not %(rule)s: left out")
+                            % {**label, "rule": _(SECRET_RULE)})
             continue
         # The NAS name may hold any text: the comment gets one safe line of it.
         name = re.sub(r"[^\w .()-]", "?", nas.name)[:80]
-        clients.append(Client(ipaddress.ip_network(nas.ip), secret,
-                              f"NAS #{nas.id} {name}, type {nas.nas_type}", f"nas{nas.id}"))
+        clients.append(Client(
+            ipaddress.ip_network(nas.ip), secret, f"NAS #{nas.id} {name}, type {nas.nas_type}",
+            f"nas{nas.id}",
+            _("NAS #%(id)s %(name)s, type %(type)s")
+            % {"id": nas.id, "name": name, "type": nas.nas_type}))
     return clients, warnings
 
 
@@ -167,14 +184,17 @@ def merge_clients(from_nas: list[Client], extra: list[Client]) -> tuple[list[Cli
     seen: dict = {}
     for client in extra:
         if client.network in seen:
-            raise RadiusConfigError(f"--client {client.network} is given twice")
+            raise RadiusConfigError(_("--client %(network)s is given twice")
+                                    % {"network": client.network})
         seen[client.network] = client
     extra = [replace(client, name=f"client{number}")
              for number, client in enumerate(extra, start=1)]
     merged, warnings = [], []
     for client in from_nas:
         if client.network in seen:
-            warnings.append(f"{client.comment}: --client {client.network} replaces it")
+            warnings.append(_("%(client)s: --client %(network)s replaces it")
+                            % {"client": client.label or client.comment,
+                               "network": client.network})
             continue
         merged.append(client)
     return merged + extra, warnings
@@ -288,9 +308,10 @@ def generate(
     url = parse_url(url)
     listen = str(parse_listen(listen))
     if auth_port == acct_port:
-        raise RadiusConfigError(f"--auth-port and --acct-port are both {auth_port}")
+        raise RadiusConfigError(_("--auth-port and --acct-port are both %(port)s")
+                                % {"port": auth_port})
     if not 0 <= reject_delay <= 5:
-        raise RadiusConfigError("--reject-delay is 0 to 5 seconds")
+        raise RadiusConfigError(_("--reject-delay is 0 to 5 seconds"))
     extra = [parse_client(text) for text in clients]
     check_out_dir(out, force=force)
     from_nas, warnings = nas_clients()

@@ -4,15 +4,18 @@ billing['expire.minutes'] minutes, until SIGTERM or Ctrl-C."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from asr_billing.billing.scheduler import Scheduler
 
 
 class Command(BaseCommand):
-    help = "Run the daily charging and the frequent expiries as a long-running process."
+    @property
+    def help(self):
+        return _("Run the daily charging and the frequent expiries as a long-running process.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="do what is due now and exit")
+        parser.add_argument("--once", action="store_true", help=_("do what is due now and exit"))
 
     def handle(self, *args, **options):
         scheduler = Scheduler()
@@ -20,6 +23,6 @@ class Command(BaseCommand):
             for item in scheduler.tick():
                 self.stdout.write(item)
             return
-        self.stdout.write("scheduler started; SIGTERM or Ctrl-C stops it")
+        self.stdout.write(_("scheduler started; SIGTERM or Ctrl-C stops it"))
         scheduler.loop(echo=self.stdout.write)
-        self.stdout.write("scheduler stopped")
+        self.stdout.write(_("scheduler stopped"))

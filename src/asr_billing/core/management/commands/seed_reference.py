@@ -3,6 +3,7 @@ group, and the operator roles (core/roles.py)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from asr_billing.core.roles import roles_ensure
 from asr_billing.subscribers.models import Attribute, Group
@@ -20,7 +21,9 @@ ROOT_GROUP = "Абоненты"
 
 
 class Command(BaseCommand):
-    help = "Create the reference rows (attribute kinds, the root group, operator roles)."
+    @property
+    def help(self):
+        return _("Create the reference rows (attribute kinds, the root group, operator roles).")
 
     @transaction.atomic
     def handle(self, *args, **options):

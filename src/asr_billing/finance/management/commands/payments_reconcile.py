@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from asr_billing.core.errors import ApplicationError
 from asr_billing.finance.reconcile import registry_reconcile
@@ -22,18 +23,22 @@ def _refuse(message: str) -> CommandError:
 
 
 class Command(BaseCommand):
-    help = "Reconcile a payment system's daily registry with the billing (docs/payments.md)."
+    @property
+    def help(self):
+        return _("Reconcile a payment system's daily registry with the billing "
+                 "(docs/payments.md).")
 
     def add_arguments(self, parser):
         parser.add_argument("--gateway", required=True,
-                            help="the gateway instance, <type>.<name> (e.g. sberbank.demo)")
-        parser.add_argument("--file", required=True, help="the registry file")
+                            help=_("the gateway instance, <type>.<name> (e.g. sberbank.demo)"))
+        parser.add_argument("--file", required=True, help=_("the registry file"))
         parser.add_argument("--format", choices=FORMATS,
-                            help="registry layout (default: the gateway's registry.format)")
-        parser.add_argument("--date", help="the registry's day, YYYY-MM-DD (default: the "
-                                           "days of its payments; needed when it has none)")
+                            help=_("registry layout (default: the gateway's registry.format)"))
+        parser.add_argument("--date", help=_("the registry's day, YYYY-MM-DD (default: the "
+                                             "days of its payments; needed when it lists none)"))
         parser.add_argument("--post-missing", action="store_true",
-                            help="post the registry's payments the billing does not have")
+                            help=_("post the registry's payments the billing does not have "
+                                   "(once)"))
 
     def handle(self, *args, **options):
         day = None
@@ -41,12 +46,14 @@ class Command(BaseCommand):
             try:
                 day = date.fromisoformat(options["date"])
             except ValueError:
-                raise _refuse(f"--date {options['date']!r} is not a date YYYY-MM-DD") from None
+                raise _refuse(_("--date %(value)s is not a date YYYY-MM-DD")
+                              % {"value": repr(options["date"])}) from None
         path = Path(options["file"])
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise _refuse(f"cannot read {path}: {exc.strerror or exc}") from None
+            raise _refuse(_("cannot read %(path)s: %(reason)s")
+                          % {"path": path, "reason": exc.strerror or exc}) from None
         try:
             report = registry_reconcile(
                 source=registry_source(options["gateway"]),
@@ -63,7 +70,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.differs:
             raise CommandError(
-                f"the registry and the billing differ (lines: {report.unresolved_count}, "
-                f"report #{report.pk})",
+                _("the registry and the billing differ (lines: %(count)s, report #%(id)s)")
+                % {"count": report.unresolved_count, "id": report.pk},
                 returncode=EXIT_DIFFERS,
             )
