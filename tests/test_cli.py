@@ -18,6 +18,10 @@ import pytest
 
 from asr_billing.core.config import ConfigFile
 
+# In-process calls (the parser) are compared in English; the homes below are English too,
+# except where a test is about the default, Russian.
+pytestmark = pytest.mark.usefixtures("english")
+
 BIN = Path(sys.executable).with_name("asr-billing")
 MALFORMED = "expected section['key']='value', a # comment or a blank line"
 
@@ -56,7 +60,7 @@ def mode(path: Path) -> int:
 @pytest.fixture(scope="module")
 def initialised(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("cli") / "home"
-    out = ok("init", "--home", str(home))
+    out = ok("init", "--home", str(home), "--language", "en")
     assert out == f"Created home folder {home}\n"
     return home
 
@@ -73,7 +77,7 @@ def test_init_creates_the_home_folder(initialised):
     home = initialised
     config = ConfigFile.load(home / "cfg" / "config")
     assert config.get("app", "db.url") == ""
-    assert config.get("app", "language") == "ru"
+    assert config.get("app", "language") == "en"  # --language
     passwords = {k: v for (s, k), v in config.values().items() if k.endswith(".psw")}
     assert len(passwords) == 7
     assert len(set(passwords.values())) == 7  # random, one per context
@@ -98,7 +102,8 @@ def test_init_twice_keeps_keys_and_config(home):
 
 
 def test_init_refuses_a_bad_db_url(tmp_path):
-    result = run("init", "--home", str(tmp_path / "h"), "--db-url", "mysql://x")
+    result = run("init", "--home", str(tmp_path / "h"), "--db-url", "mysql://x",
+                 "--language", "en")
     assert result.returncode != 0
     assert "--db-url must be empty (SQLite in var/) or postgresql://" in result.stderr
     assert not (tmp_path / "h").exists()
@@ -107,7 +112,7 @@ def test_init_refuses_a_bad_db_url(tmp_path):
 def test_init_where_no_folder_can_be_made_is_a_clear_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = run("init", "--home", str(blocker))
+    result = run("init", "--home", str(blocker), "--language", "en")
     assert result.returncode == 2
     assert result.stderr == (
         f"error: cannot create the home folder {blocker}: "
@@ -133,14 +138,16 @@ def test_no_home_is_a_clear_error(tmp_path):
     for args in (["init"], ["config", "show"], ["check"], ["manage", "showmigrations"]):
         result = run(*args)
         assert result.returncode == 2, args
+        # No home, no app['language'] to follow: the default, Russian.
         assert result.stderr == (
-            "error: no home folder: pass --home DIR or set ASR_BILLING_HOME "
-            "(create one with `asr-billing init --home DIR`)\n"
+            "ошибка: не задана домашняя папка: укажите --home DIR или задайте ASR_BILLING_HOME "
+            "(создать её: `asr-billing init --home DIR`)\n"
         )
     result = run("check", "--home", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == (
-        f"error: {tmp_path} is not a home folder (no cfg/config): run `asr-billing init`\n"
+        f"ошибка: {tmp_path} — не домашняя папка (нет cfg/config): выполните "
+        "`asr-billing init`\n"
     )
 
 
@@ -191,12 +198,12 @@ def test_config_show_marks_defaults(home):
 def test_config_get_and_set(home):
     path = home / "cfg" / "config"
     before = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert ok("config", "get", "app", "language", "--home", str(home)) == "ru\n"
-    assert ok("config", "set", "app", "language", "en", "--home", str(home)) == ""
     assert ok("config", "get", "app", "language", "--home", str(home)) == "en\n"
+    assert ok("config", "set", "app", "language", "ru", "--home", str(home)) == ""
+    assert ok("config", "get", "app", "language", "--home", str(home)) == "ru\n"
     after = path.read_text(encoding="utf-8").splitlines(keepends=True)
     assert [(b, a) for b, a in zip(before, after, strict=True) if b != a] == [
-        ("app['language']='ru'\n", "app['language']='en'\n")
+        ("app['language']='en'\n", "app['language']='ru'\n")
     ]
     assert mode(path) == 0o600
     ok("config", "set", "network", "api.allowed_ips", "127.0.0.1 ::1 10.0.0.0/8",
@@ -204,6 +211,9 @@ def test_config_get_and_set(home):
     assert ok("config", "get", "network", "api.allowed_ips", "--home", str(home)) == (
         "127.0.0.1 ::1 10.0.0.0/8\n"
     )
+    result = run("config", "get", "app", "nothing", "--home", str(home))
+    assert (result.returncode, result.stderr) == (1, "ошибка: app['nothing'] не задан\n")
+    ok("config", "set", "app", "language", "en", "--home", str(home))
     result = run("config", "get", "app", "nothing", "--home", str(home))
     assert (result.returncode, result.stderr) == (1, "error: app['nothing'] is not set\n")
 

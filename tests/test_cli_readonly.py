@@ -60,7 +60,7 @@ def read_only(path: Path):
 @pytest.fixture
 def home(tmp_path) -> Path:
     home = tmp_path / "home"
-    ok("init", "--home", str(home))
+    ok("init", "--home", str(home), "--language", "en")
     return home
 
 

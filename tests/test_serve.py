@@ -70,8 +70,8 @@ def _answers(port: int) -> bool:
 def test_a_broken_config_survives_a_worker_restart(tmp_path):
     home = tmp_path / "home"
     argv = [sys.executable, "-m", "asr_billing"]
-    subprocess.run([*argv, "init", "--home", str(home)], env=_env(home), check=True,  # noqa: S603
-                   capture_output=True, timeout=300)
+    subprocess.run([*argv, "init", "--home", str(home), "--language", "en"],  # noqa: S603
+                   env=_env(home), check=True, capture_output=True, timeout=300)
     psw = ConfigFile.load(home / "cfg" / "config").get("network", "api.collector.psw")
     collector = ("/system_api/?context=collector&psw={}&model=Abonents"
                  "&method1=collector_manager.users_blocked&arg1=%7B%22nas_ip%22:%2210.0.0.1%22%7D")

@@ -10,7 +10,8 @@ from asr_billing.api.models import ApiKey
 from asr_billing.core.errors import InvalidInput
 from asr_billing.core.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 URL = "/api/v1/subscribers/"
 
 

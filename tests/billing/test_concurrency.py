@@ -164,7 +164,7 @@ def test_two_processes_at_once(group, cli_home):
         working = BillingRun.objects.get()
         assert second.returncode == 3, (out, err)  # RUN_IN_PROGRESS_EXIT: cron tells it apart
         # In app['language'] (Russian by default), naming the working run.
-        assert f"error: Идёт запуск тарификации №{working.pk} (начат " in err, err
+        assert f"ошибка: Идёт запуск тарификации №{working.pk} (начат " in err, err
         assert "этот ничего не сделал" in err
     finally:  # a failure above must not leave the first run waiting on the lock forever
         holder.rollback()

@@ -18,6 +18,7 @@ import pytest
 from tests.api.live import LiveDemo
 from tests.docs.server import clean_env
 
+# The demo homes speak the default language, Russian: so do the messages asserted here.
 pytestmark = pytest.mark.slow
 
 
@@ -87,7 +88,7 @@ def test_a_backup_taken_while_payments_arrive_restores_and_checks(live, tmp_path
         wait_for(20)
         archive = tmp_path / "backup.tar.gz"
         done = cli(live.home, "backup", "--home", str(live.home), "--out", str(archive))
-        assert "login_password.key" in done.stderr and "WARNING" in done.stderr
+        assert "login_password.key" in done.stderr and "ВНИМАНИЕ" in done.stderr
         wait_for(len(sent) + 10)
     finally:
         stop.set()
@@ -132,14 +133,14 @@ def test_refusals_change_nothing(live, tmp_path):
     before = archive.read_bytes()
     again = cli(live.home, "backup", "--home", str(live.home), "--out", str(archive),
                 check=False)
-    assert again.returncode == 2 and "exists already" in again.stderr
+    assert again.returncode == 2 and "уже существует" in again.stderr
     assert archive.read_bytes() == before
 
     # Never over a live home: the demo's own folder is not empty; it stays as it was.
     listing = sorted(p.relative_to(live.home) for p in live.home.rglob("*")
                      if "metrics" not in p.parts and "log" not in p.parts)
     over = cli(live.home, "restore", str(archive), "--home", str(live.home), check=False)
-    assert over.returncode == 2 and "not empty" in over.stderr
+    assert over.returncode == 2 and "не пуста" in over.stderr
     assert sorted(p.relative_to(live.home) for p in live.home.rglob("*")
                   if "metrics" not in p.parts and "log" not in p.parts) == listing
     assert "OK:" in cli(live.home, "check", "--home", str(live.home)).stdout
@@ -148,17 +149,17 @@ def test_refusals_change_nothing(live, tmp_path):
     garbage.write_bytes(b"not an archive")
     target = tmp_path / "new"
     bad = cli(target, "restore", str(garbage), "--home", str(target), check=False)
-    assert bad.returncode == 2 and "cannot read" in bad.stderr and not target.exists()
+    assert bad.returncode == 2 and "не удаётся прочитать" in bad.stderr and not target.exists()
 
     foreign = tmp_path / "foreign.tar.gz"
     with tarfile.open(foreign, "w:gz") as tar:
         tar.add(__file__, arcname="../../etc/evil")
     bad = cli(target, "restore", str(foreign), "--home", str(target), check=False)
-    assert bad.returncode == 2 and "not an asr-billing backup" in bad.stderr
+    assert bad.returncode == 2 and "это не резервная копия asr-billing" in bad.stderr
     assert not target.exists()
 
     wrong = cli(target, "restore", str(archive), "--home", str(target),
                 *(["--db-url", "postgresql://postgres@127.0.0.1:5432/x"] if not live.db_url
                   else []), check=False)
     assert wrong.returncode == 2 and not target.exists()
-    assert ("leave out --db-url" if not live.db_url else "give --db-url") in wrong.stderr
+    assert ("не указывайте --db-url" if not live.db_url else "укажите в --db-url") in wrong.stderr

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 from asr_billing.core.config import ConfigError, ConfigFile, quote
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 SAMPLE = """\
 # asr-billing configuration
 #   indented comment follows

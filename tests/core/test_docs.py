@@ -9,6 +9,9 @@ import pytest
 
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 CONFIGURATION = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 

@@ -11,6 +11,9 @@ from asr_billing.core.config import ConfigFile
 from asr_billing.core.home_init import DEMO_PASSWORDS, PASSWORD_CONTEXTS, create_home
 from asr_billing.home import HOME_ENV, Home, HomeError, read_key_file, resolve_home
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

@@ -13,6 +13,9 @@ from asr_billing.core import runtime
 from asr_billing.core.config import ConfigError, ConfigFile
 from asr_billing.core.runtime import RuntimeConfig
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 GOOD = """\
 declare -A app network
 app['django.loglevel']='error'

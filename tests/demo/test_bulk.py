@@ -23,6 +23,9 @@ from asr_billing.subscribers.services import subscriber_create
 from tests.conftest import ACTOR
 from tests.demo.conftest import exact_mismatches
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def home(db):

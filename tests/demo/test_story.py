@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.core.models import Counter
@@ -35,6 +35,9 @@ from asr_billing.subscribers.services import subscriber_create
 from asr_billing.tariffs.models import ChargeMethod, Service, Tariff
 from tests.demo.conftest import exact_mismatches
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 MODELS = [Group, Subscriber, Account, AttributeValue, SubscriberService, Login, Nas,
           OnlineSession, Operation, PaymentOperator, Tariff, Service, PromisedPayment,
           VoluntaryBlock]
@@ -48,7 +51,8 @@ def story_output(django_db_setup, django_db_blocker):
         try:
             out = StringIO()
             call_command("seed_reference", verbosity=0)
-            call_command("demo_data", stdout=out)
+            with translation.override("en"):  # module-scoped: before the english fixture
+                call_command("demo_data", stdout=out)
             yield out.getvalue()
         finally:
             transaction.set_rollback(True)

@@ -15,6 +15,9 @@ from asr_billing.core.runtime import Snapshot
 from asr_billing.gateways.base import GATEWAYS
 from asr_billing.gateways.config import GatewayInstance, instance, instances
 
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = pytest.mark.usefixtures("english")
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 ENABLED_OSMP = (
     "payments['osmp.qiwi.operator']='QIWI'\n"

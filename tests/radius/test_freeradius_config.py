@@ -20,7 +20,8 @@ from asr_billing.radius.freeradius_config import (
 from .freeradius import lint, require_freeradius
 
 TOKEN = "radius-test-token-0123456789"
-pytestmark = pytest.mark.django_db
+# Our own messages are compared in English (the default language is Russian).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

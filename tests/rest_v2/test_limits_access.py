@@ -55,7 +55,8 @@ def test_default_cap_is_1000(rest, group, tariff):
     assert body["result"][-1]["pk"] == subscribers[999].pk
 
 
-def test_the_cap_and_key_are_validated():
+def test_the_cap_and_key_are_validated(settings):
+    settings.LANGUAGE_CODE = "en"  # this directory's english fixture sets requests' language
     config = ConfigFile.parse("")
     with pytest.raises(ConfigError, match="must be a whole number from 1 to 1000000"):
         config.set("network", "api.rest.max_results", "0")
