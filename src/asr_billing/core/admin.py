@@ -21,12 +21,26 @@ _apps_index = admin.site.index
 
 
 def _dashboard_index(request, extra_context=None):
+    from asr_billing.core.admin_reports import visible_reports
     from asr_billing.core.dashboard import dashboard
 
-    return _apps_index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})
+    return _apps_index(request, {"dashboard": dashboard(request.user),
+                                 "reports": visible_reports(request.user),
+                                 **(extra_context or {})})
 
 
 admin.site.index = _dashboard_index
+_site_urls = admin.site.get_urls
+
+
+def _urls_with_reports():
+    # The reports (core/admin_reports.py) come before the site's catch-all app pattern.
+    from asr_billing.core.admin_reports import report_urls
+
+    return [*report_urls(admin.site), *_site_urls()]
+
+
+admin.site.get_urls = _urls_with_reports
 admin.site.login_form = OperatorLoginForm  # failed logins are limited (core/admin_login.py)
 
 

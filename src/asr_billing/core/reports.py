@@ -1,0 +1,239 @@
+"""The admin's reports (issue 14): read-only selectors, each a few set-based queries.
+
+- ``payments_report``: payments per local day or month by payment operator, with counts,
+  amounts, row totals and a grand total — one GROUP BY over the operations index by
+  (type, op_date). A payment that was later reversed (storno) is not counted: the report
+  shows the money that stayed.
+- ``debtors_summary`` / ``debtors_queryset``: accounts whose balance is below zero, by how
+  much and since when, in age buckets. The model keeps no "went below zero at" timestamp
+  (``negbal`` is a different rule: balance + credit + promised below the tariff's
+  threshold), so "since" comes from the ledger: the date of the first operation after the
+  last one that left the balance at zero or above (``balance_after >= 0``), or of the
+  account's first operation when it never was. Two correlated subqueries per debtor,
+  evaluated by the database.
+
+Dates are local dates in the deployment's time zone (app['time_zone']).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.utils import timezone
+
+from asr_billing.core.money import ZERO
+
+DAY, MONTH = "day", "month"
+# Age buckets of a debt, in whole local days since the balance went below zero:
+# (lowest day, highest day or None). Their labels are the pages' (core/admin_reports.py).
+BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 7), (8, 30), (31, 90), (91, None))
+
+
+def local_start(day: date) -> datetime:
+    """The first instant of a local day in the deployment's time zone."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def group_ids(group) -> list[int] | None:
+    """A group and every group below it; None for no group filter."""
+    if group is None:
+        return None
+    from asr_billing.subscribers.selectors import group_descendant_ids
+
+    return group_descendant_ids(group.pk)
+
+
+# ---------------------------------------------------------------- payments
+
+
+@dataclass
+class Cell:
+    count: int = 0
+    amount: Decimal = ZERO
+
+    def add(self, count: int, amount: Decimal) -> None:
+        self.count += count
+        self.amount += amount
+
+
+@dataclass
+class PaymentOperatorColumn:
+    pk: int | None
+    code: str
+    name: str
+
+
+@dataclass
+class PaymentsRow:
+    period: date
+    cells: list[Cell]  # one per operator column, in the report's order
+    total: Cell
+
+
+@dataclass
+class PaymentsReport:
+    grouping: str
+    operators: list[PaymentOperatorColumn]
+    rows: list[PaymentsRow]
+    totals: list[Cell]  # per operator column
+    grand: Cell = field(default_factory=Cell)
+
+
+def periods(date_from: date, date_to: date, grouping: str) -> list[date]:
+    """Every day (or first of month) from ``date_from`` to ``date_to`` inclusive."""
+    if grouping == DAY:
+        return [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    result, current = [], date_from.replace(day=1)
+    while current <= date_to:
+        result.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return result
+
+
+def payment_rows(*, date_from: date, date_to: date, grouping: str, group=None,
+                 operator=None):
+    """The aggregated rows, one per (period, operator) that has payments, ordered by
+    period then operator code: dicts with period (a local date), pay_operator_id, code,
+    name, count, amount. One query."""
+    from asr_billing.finance.models import Operation, OperationType
+
+    tz = timezone.get_current_timezone()
+    trunc = (TruncDay if grouping == DAY else TruncMonth)("op_date", tzinfo=tz)
+    queryset = Operation.objects.filter(
+        type=OperationType.PAYMENT,
+        op_date__gte=local_start(date_from),
+        op_date__lt=local_start(date_to + timedelta(days=1)),
+        reversed_by__isnull=True,
+    )
+    ids = group_ids(group)
+    if ids is not None:
+        queryset = queryset.filter(account__subscriber__group_id__in=ids)
+    if operator is not None:
+        queryset = queryset.filter(pay_operator=operator)
+    rows = (
+        queryset.annotate(period=trunc)
+        .values("period", "pay_operator_id", "pay_operator__code", "pay_operator__name")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .order_by("period", "pay_operator__code")
+    )
+    for row in rows:
+        period = row["period"]
+        if isinstance(period, datetime):
+            period = timezone.localtime(period, tz).date() if timezone.is_aware(period) \
+                else period.date()
+        yield {
+            "period": period,
+            "pay_operator_id": row["pay_operator_id"],
+            "code": row["pay_operator__code"] or "",
+            "name": row["pay_operator__name"] or "",
+            "count": row["count"],
+            "amount": row["amount"] or ZERO,
+        }
+
+
+def payments_report(*, date_from: date, date_to: date, grouping: str, group=None,
+                    operator=None) -> PaymentsReport:
+    """Periods × operators with row totals, column totals and a grand total. Every period
+    of the range has a row, with zeros where nothing was paid."""
+    data = list(payment_rows(date_from=date_from, date_to=date_to, grouping=grouping,
+                             group=group, operator=operator))
+    columns: dict[int | None, PaymentOperatorColumn] = {}
+    for row in data:
+        columns.setdefault(row["pay_operator_id"], PaymentOperatorColumn(
+            pk=row["pay_operator_id"], code=row["code"], name=row["name"]))
+    operators = sorted(columns.values(), key=lambda column: (column.pk is None, column.code))
+    index = {column.pk: n for n, column in enumerate(operators)}
+    rows = {period: PaymentsRow(period=period, cells=[Cell() for _ in operators],
+                                total=Cell())
+            for period in periods(date_from, date_to, grouping)}
+    totals = [Cell() for _ in operators]
+    grand = Cell()
+    for row in data:
+        line = rows[row["period"]]
+        n = index[row["pay_operator_id"]]
+        line.cells[n].add(row["count"], row["amount"])
+        line.total.add(row["count"], row["amount"])
+        totals[n].add(row["count"], row["amount"])
+        grand.add(row["count"], row["amount"])
+    return PaymentsReport(grouping=grouping, operators=operators, rows=list(rows.values()),
+                          totals=totals, grand=grand)
+
+
+# ---------------------------------------------------------------- debtors
+
+
+def _below_zero_since():
+    """For an Account row: when its balance last went below zero (see the module text)."""
+    from asr_billing.finance.models import Operation
+
+    last_not_negative = (
+        Operation.objects.filter(account_id=OuterRef(OuterRef("pk")), balance_after__gte=0)
+        .order_by("-id").values("id")[:1]
+    )
+    return Subquery(
+        Operation.objects.filter(
+            account_id=OuterRef("pk"),
+            id__gt=Coalesce(Subquery(last_not_negative), Value(0),
+                            output_field=IntegerField()),
+        ).order_by("id").values("op_date")[:1]
+    )
+
+
+def debtors_queryset(*, group=None):
+    """Accounts below zero with ``since`` (a datetime) and the subscriber's fields; the
+    largest debt first. Lazy: page it or stream it with ``.iterator()``."""
+    from asr_billing.finance.models import Account
+
+    queryset = Account.objects.filter(balance__lt=0)
+    ids = group_ids(group)
+    if ids is not None:
+        queryset = queryset.filter(subscriber__group_id__in=ids)
+    return queryset.annotate(since=_below_zero_since()).order_by("balance", "pk")
+
+
+def age_days(since: datetime | None, today: date) -> int | None:
+    if since is None:
+        return None
+    return (today - timezone.localtime(since).date()).days
+
+
+@dataclass
+class Bucket:
+    low: int
+    high: int | None
+    count: int
+    debt: Decimal  # positive: how much is owed
+
+
+def debtors_summary(*, group=None, today: date | None = None) -> tuple[list[Bucket], Bucket]:
+    """Count and debt per age bucket, and the total, in one aggregate query."""
+    today = today or timezone.localdate()
+    # Bucket i holds debts of ``low`` days or more: they began before the first instant
+    # of day (today - low + 1). Bucket 0 (from today) has no such bound.
+    bounds = [local_start(today - timedelta(days=low - 1)) if low else None
+              for low, _high in BUCKETS]
+    conditions = []
+    for n in range(len(BUCKETS)):
+        condition = Q()
+        if bounds[n] is not None:
+            condition &= Q(since__lt=bounds[n])
+        if n + 1 < len(BUCKETS):
+            condition &= Q(since__gte=bounds[n + 1])
+        conditions.append(condition)
+    aggregates = {}
+    for n, condition in enumerate(conditions):
+        aggregates[f"c{n}"] = Count("pk", filter=condition)
+        aggregates[f"s{n}"] = Sum("balance", filter=condition)
+    aggregates["c"] = Count("pk")
+    aggregates["s"] = Sum("balance")
+    figures = debtors_queryset(group=group).order_by().aggregate(**aggregates)
+    buckets = [
+        Bucket(low=low, high=high, count=figures[f"c{n}"], debt=-(figures[f"s{n}"] or ZERO))
+        for n, (low, high) in enumerate(BUCKETS)
+    ]
+    total = Bucket(low=0, high=None, count=figures["c"], debt=-(figures["s"] or ZERO))
+    return buckets, total
