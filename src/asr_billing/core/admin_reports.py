@@ -56,10 +56,17 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
     return response
 
 
-def csv_amount(value) -> str:
-    """An amount for a spreadsheet: no thousands separator, the language's decimal mark."""
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if (get_language() or "ru").startswith("ru") else text
+def csv_amount_writer():
+    """A function writing amounts for a spreadsheet: no thousands separator, the decimal
+    mark of the request's language. Taken while the request runs: a streamed body is
+    written after the language of the request has been switched off."""
+    comma = (get_language() or "ru").startswith("ru")
+
+    def amount(value) -> str:
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if comma else text
+
+    return amount
 
 
 def bad_request(form) -> HttpResponse:
@@ -154,6 +161,7 @@ def payments_view(request):
 
 def payments_csv(filters: dict) -> StreamingHttpResponse:
     grouping = filters["grouping"]
+    csv_amount = csv_amount_writer()
 
     def rows():
         for row in reports.payment_rows(**filters):
@@ -208,6 +216,7 @@ def debtors_csv(group) -> StreamingHttpResponse:
     queryset = reports.debtors_queryset(group=group).values_list(
         "subscriber__contract_number", "subscriber__name", "subscriber__group__name",
         "balance", "since")
+    csv_amount = csv_amount_writer()
 
     def rows():
         for contract, name, group_name, balance, since in queryset.iterator(
