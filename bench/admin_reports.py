@@ -1,0 +1,120 @@
+"""Benchmark: the admin's reports at scale (issue 14, core/reports.py).
+
+    .venv/bin/python bench/admin_reports.py --subscribers 100000             # SQLite
+    .venv/bin/python bench/admin_reports.py --subscribers 1000000 \\
+        --server postgresql://postgres@127.0.0.1:5432 --db bench_reports       # PostgreSQL
+
+Makes a fresh home with ``asr-billing demo --subscribers N`` and times, best of 3:
+
+- **payments**: this month's payments by day and operator (one GROUP BY), and by month;
+- **floor**: one hand-written ``SELECT count(*), sum(amount)`` over the same rows;
+- **debtors summary**: the age buckets (one aggregate with the two "since" subqueries per
+  debtor), and the first page of 50 debtors;
+- **debtors CSV**: the whole streamed file, with its peak memory (tracemalloc), to show it
+  stays flat whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = str(ROOT / ".venv" / "bin" / "asr-billing")
+
+
+def timed(work, runs: int = 3) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1000, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--server", default="", help="a PostgreSQL server URL; else SQLite")
+    parser.add_argument("--db", default="bench_reports")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-reports-")) / "home"
+    env = {**os.environ, "CI": "true"}
+    init = [CLI, "init", "--home", str(home)]
+    if args.server:
+        import psycopg
+
+        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{args.db}" with (force)')
+            conn.execute(f'create database "{args.db}"')
+        init += ["--db-url", f"{args.server}/{args.db}"]
+    subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    started = time.monotonic()
+    subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
+                    str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
+    print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+
+    os.environ["ASR_BILLING_HOME"] = str(home)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "asr_billing.settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from asr_billing.core import reports
+    from asr_billing.core.admin_reports import debtors_csv
+
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        connection.connection.execute("ANALYZE")
+    today = timezone.localdate()
+    start = today.replace(day=1)
+
+    def floor_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), sum(amount) FROM finance_operation "
+                           "WHERE type = 2 AND op_date >= %s AND op_date < %s",
+                           [reports.local_start(start),
+                            reports.local_start(today) + timedelta(days=1)])
+            return cursor.fetchone()
+
+    base, (count, _sum) = timed(floor_sql)
+    print(f"{connection.vendor}; this month's payments: {count}; floor (one count and sum): "
+          f"{base:.0f} ms")
+    for grouping, date_from in ((reports.DAY, start), (reports.MONTH, start.replace(month=1))):
+        with CaptureQueriesContext(connection) as captured:
+            ms, report = timed(lambda g=grouping, f=date_from: reports.payments_report(
+                date_from=f, date_to=today, grouping=g))
+        print(f"payments by {grouping}: {ms:.0f} ms ({ms / base:.1f} x floor), "
+              f"{len(captured) // 3} queries, {report.grand.count} payments")
+    with CaptureQueriesContext(connection) as captured:
+        ms, (_buckets, total) = timed(lambda: reports.debtors_summary(today=today))
+    print(f"debtors summary: {ms:.0f} ms, {len(captured) // 3} queries, {total.count} debtors")
+    ms, _page = timed(lambda: list(reports.debtors_queryset().select_related("subscriber")[:50]))
+    print(f"debtors first page of 50: {ms:.0f} ms")
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    lines = size = 0
+    for chunk in debtors_csv(None).streaming_content:
+        lines += 1
+        size += len(chunk)
+    seconds = time.perf_counter() - t0
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"debtors CSV: {lines - 1} rows, {size / 1e6:.1f} MB in {seconds:.1f} s, "
+          f"peak Python memory {peak / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
