@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from asr_billing.api.cli import add_apikey_parser, run_apikey
+from asr_billing.carbon_import.cli import add_import_parser, run_import
 from asr_billing.core.cli_text import gettext as _
 from asr_billing.core.cli_text import language_of, use_language
 from asr_billing.core.config import SCHEMA, ConfigError, ConfigFile, quote
@@ -152,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_radius_parser(sub, common, default_url=DEFAULT_BIND)
     add_apikey_parser(sub, common)
+    add_import_parser(sub, common)
 
     sub.add_parser(
         "scheduler", parents=[common],
@@ -546,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_radius(args, home)
         if args.command == "apikey":
             return run_apikey(args)
+        if args.command == "import":
+            return run_import(args, home)
         if args.command == "scheduler":
             return cmd_django("billing_scheduler")
         if args.command == "createadmin":
