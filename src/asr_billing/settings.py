@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "asr_billing.rest_v2",
     "asr_billing.gateways",
     "asr_billing.radius",
+    "asr_billing.notify",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

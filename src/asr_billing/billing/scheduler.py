@@ -49,6 +49,7 @@ class Scheduler:
         housekeeping: Callable[..., object] | None = None,
         tasks: Callable[..., object] | None = None,
         access: Callable[..., object] | None = None,
+        notify: Callable[..., object] | None = None,
         clock: Callable[[], datetime] = timezone.now,
     ):
         from asr_billing.billing.run import billing_run
@@ -67,6 +68,11 @@ class Scheduler:
             access = sessions_reconcile_access
         self.tasks = tasks  # background tasks (core.tasks): every tick
         self.access = access  # Disconnects for sessions whose access changed: every tick
+        if notify is None:
+            from asr_billing.notify.events import payments_notify
+
+            notify = payments_notify
+        self.notify = notify  # messages to subscribers about new events: every tick
         self.clock = clock
         self.next_housekeeping: datetime | None = None
         self.last_run_day: date | None = None
@@ -85,6 +91,7 @@ class Scheduler:
             self.next_housekeeping = now + timedelta(minutes=options.expire_minutes)
             done.append(pgettext("scheduler step", "housekeeping"))
         self._guarded("access", lambda: self.access(now=now))
+        self._guarded("notify", lambda: self.notify(now=now))
         # The clock again: the tasks the step above asked for are due from their writing.
         self._guarded("tasks", lambda: self.tasks(now=self.clock()))
         day = run_due(now, options.run_time, options.time_zone, self.last_run_day)

@@ -47,12 +47,18 @@ def _connection():
     return get_connection(BACKENDS[backend], **options)
 
 
+def deliver_mail(*, to: str, subject: str, body: str) -> None:
+    """Send one plain-text message from cabinet['email.from']; a failure raises (the
+    notifications' tasks retry it)."""
+    sender = runtime.current().get("cabinet", "email.from")
+    EmailMessage(subject, body, sender, [to], connection=_connection()).send()
+
+
 def send_mail(*, to: str, subject: str, body: str) -> bool:
     """Send one plain-text message; a failure is logged (error.log), never raised: it runs
     after the request's transaction committed."""
-    sender = runtime.current().get("cabinet", "email.from")
     try:
-        EmailMessage(subject, body, sender, [to], connection=_connection()).send()
+        deliver_mail(to=to, subject=subject, body=body)
     except Exception:
         logger.exception("cabinet e-mail to %s could not be sent", to)
         return False

@@ -127,6 +127,31 @@ def check_clock(value: str) -> None:
         raise ValueError(_("must be a time of day HH:MM, such as 03:00"))
 
 
+def check_quiet_hours(value: str) -> None:
+    if not value:
+        return
+    parts = value.split("-")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        for part in parts:
+            check_clock(part.strip())
+    except ValueError:
+        raise ValueError(_("must be HH:MM-HH:MM, such as 22:00-09:00, or empty")) from None
+    if parts[0].strip() == parts[1].strip():
+        raise ValueError(_("the start and the end are the same time"))
+
+
+QUIET_CHANNELS = ("email",)
+
+
+def check_quiet_channels(value: str) -> None:
+    for item in value.split():
+        if item not in QUIET_CHANNELS:
+            raise ValueError(_("%(item)r is not a channel that can wait (%(channels)s)")
+                             % {"item": item, "channels": ", ".join(QUIET_CHANNELS)})
+
+
 YES_NO = ("yes", "no")
 CHARGE_POLICIES = ("always", "not_negative", "not_below_fee")
 

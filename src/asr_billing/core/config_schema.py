@@ -33,6 +33,8 @@ from asr_billing.core.config_checks import (  # noqa: F401 - re-exported
     check_networks,
     check_operator_codes,
     check_prefix,
+    check_quiet_channels,
+    check_quiet_hours,
     check_smtp_url,
     check_time_zone,
     parse_networks,
@@ -262,6 +264,18 @@ SCHEMA: dict[tuple[str, str], KeySpec] = {
 SCHEMA[("api", "v1.idempotency_hours")] = KeySpec(
     "24", _int_range(1, 720),
     "Hours /api/v1/ keeps the answer to a POST sent with an Idempotency-Key for its retries.",
+)
+
+# notify['…']: messages to subscribers (notify/, docs/notifications.md).
+SCHEMA[("notify", "quiet_hours")] = KeySpec(
+    "", check_quiet_hours,
+    "Hours in app['time_zone'] when quiet.channels wait, HH:MM-HH:MM (22:00-09:00 spans "
+    "midnight); empty: none.",
+)
+SCHEMA[("notify", "quiet.channels")] = KeySpec(
+    "email", check_quiet_channels,
+    "Channels held back during quiet_hours (space-separated: email); the cabinet feed never "
+    "waits.",
 )
 
 # radius['…'] lives in its own module; merged here so every reader sees one SCHEMA.

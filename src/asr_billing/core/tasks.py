@@ -72,6 +72,21 @@ def task_enqueue(*, name: str, key: str, payload: dict, max_attempts: int = 5,
     transaction.on_commit(write)
 
 
+def tasks_enqueue_many(*, name: str, items: list[tuple[str, dict, datetime]],
+                       max_attempts: int = 5) -> int:
+    """Write many tasks at once, now (for a job that found its events in the database and
+    runs in its own transaction): ``items`` are (key, payload, run_after). Keys that exist
+    add nothing. Returns how many were asked for."""
+    if name not in HANDLERS:
+        raise ValueError(f"no handler for task {name!r}")
+    Task.objects.bulk_create(
+        [Task(name=name, key=key[:200], payload=payload, max_attempts=max_attempts,
+              run_after=run_after) for key, payload, run_after in items],
+        ignore_conflicts=True, batch_size=500,
+    )
+    return len(items)
+
+
 def _delay(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(0, attempts - 1), MAX_DELAY)
 

@@ -1,11 +1,12 @@
 """Reference rows every installation needs: attribute kinds with Carbon's ids, the root
-group, and the operator roles (core/roles.py)."""
+group, the operator roles (core/roles.py) and the notification templates (disabled)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from asr_billing.core.roles import roles_ensure
+from asr_billing.notify.defaults import templates_ensure
 from asr_billing.subscribers.models import Attribute, Group
 
 # Ids are Carbon's where 1C reads them by id (api_1c_get_abonent_attr): 4 INN, 5 KPP,
@@ -32,3 +33,4 @@ class Command(BaseCommand):
         if not Group.objects.filter(parent__isnull=True).exists():
             Group.objects.create(name=ROOT_GROUP)
         roles_ensure()
+        templates_ensure()

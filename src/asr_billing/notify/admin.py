@@ -1,0 +1,64 @@
+"""Admin pages: the message templates (edited, previewed, enabled by an operator) and the
+subscribers' notification preferences."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from asr_billing.notify.events import SAMPLE_FIELDS
+from asr_billing.notify.models import MessageTemplate, Preference
+from asr_billing.notify.render import TemplateError, render
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["event", "channel", "language", "subject", "body", "enabled"]
+
+    def clean(self):
+        data = super().clean()
+        for name in ("subject", "body"):
+            try:
+                render(data.get(name) or "", {})
+            except TemplateError as exc:
+                self.add_error(name, _("Not a valid template: %(error)s") % {"error": exc})
+        return data
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
+    list_display = ["event", "channel", "language", "subject", "enabled"]
+    list_filter = ["event", "channel", "language", "enabled"]
+    readonly_fields = ["fields_help", "preview"]
+    fieldsets = [(None, {"fields": ["event", "channel", "language", "enabled", "subject",
+                                    "body", "fields_help", "preview"]})]
+
+    @admin.display(description=_("fields"))
+    def fields_help(self, obj):
+        sample = SAMPLE_FIELDS.get(obj.event if obj else "", {})
+        return ", ".join("{{ " + name + " }}" for name in sample) or "—"
+
+    @admin.display(description=_("preview (sample subscriber)"))
+    def preview(self, obj):
+        if obj is None or not obj.pk:
+            return _("Save the template to see it with a sample subscriber.")
+        fields = SAMPLE_FIELDS.get(obj.event, {})
+        try:
+            subject = render(obj.subject, fields) if obj.subject else ""
+            body = render(obj.body, fields)
+        except TemplateError as exc:
+            return str(exc)
+        return format_html('<div style="white-space:pre-wrap;border:1px solid #ccc;'
+                           'padding:8px;max-width:40em"><b>{}</b>\n\n{}</div>', subject, body)
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "email_off", "feed_off", "language"]
+    list_filter = ["email_off", "feed_off", "language"]
+    raw_id_fields = ["subscriber"]
+    search_fields = ["subscriber__contract_number", "subscriber__name"]

@@ -1,0 +1,62 @@
+"""What subscribers are told and how: message templates per event, channel and language,
+and each subscriber's choices (issue 14, "Notifications to subscribers")."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.TextChoices):
+    PAYMENT_RECEIVED = "payment_received", _("payment received")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    FEED = "feed", _("cabinet feed")
+
+
+class MessageTemplate(models.Model):
+    """The text of one event on one channel in one language, in Django's template
+    language (``{{ amount }}``, ``{{ balance }}``: the event's fields, listed on the admin
+    page). Only enabled templates send anything: a new installation tells nobody anything
+    until an operator has read and enabled the texts."""
+
+    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=2,
+                                choices=[("ru", "Русский"), ("en", "English")])
+    subject = models.CharField(_("subject"), max_length=200, blank=True,
+                               help_text=_("E-mail only."))
+    body = models.TextField(_("text"))
+    enabled = models.BooleanField(_("enabled"), default=False)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["event", "channel", "language"]
+        constraints = [models.UniqueConstraint(fields=["event", "channel", "language"],
+                                               name="notify_template_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} · {self.get_channel_display()} · {self.language}"
+
+
+class Preference(models.Model):
+    """A subscriber's choices: channels opted out of, and the language of the messages
+    (empty: app['language']). No row: every channel, the default language."""
+
+    subscriber = models.OneToOneField("subscribers.Subscriber", on_delete=models.CASCADE,
+                                      primary_key=True, related_name="notify_preference",
+                                      verbose_name=_("subscriber"))
+    email_off = models.BooleanField(_("no e-mail"), default=False)
+    feed_off = models.BooleanField(_("no cabinet feed"), default=False)
+    language = models.CharField(_("language"), max_length=2, blank=True,
+                                choices=[("ru", "Русский"), ("en", "English")])
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.subscriber_id)

@@ -1,0 +1,154 @@
+"""Payment received: found on the scheduler's tick, one message per channel, in the
+subscriber's language, never twice; opt-outs, quiet hours and the template checks."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from asr_billing.core.models import Counter, Task
+from asr_billing.finance.services import payment_register
+from asr_billing.notify.defaults import templates_ensure
+from asr_billing.notify.events import SETTLE, WATERMARK, payments_notify
+from asr_billing.notify.models import Channel, Event, MessageTemplate, Preference
+from tests.conftest import ACTOR
+
+pytestmark = pytest.mark.django_db
+MSK = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def templates(db):
+    templates_ensure()
+    MessageTemplate.objects.update(enabled=True)
+
+
+def pay(subscriber, amount="600.00", operator=None):
+    return payment_register(subscriber=subscriber, amount=Decimal(amount), actor=ACTOR,
+                            operator=operator).operation
+
+
+def started() -> None:
+    """The first tick only notes where the ledger is."""
+    assert payments_notify() == 0
+    assert Counter.objects.get(name=WATERMARK).value >= 0
+
+
+def later(seconds: float = 0) -> datetime:
+    return timezone.now() + SETTLE + timedelta(seconds=1 + seconds)
+
+
+def messages() -> dict[str, dict]:
+    return {t.name: t.payload for t in Task.objects.filter(name__startswith="notify.")}
+
+
+def test_a_payment_is_one_message_per_channel_once(templates, make_subscriber, operator):
+    subscriber = make_subscriber(email="ivanov@example.ru")
+    pay(make_subscriber(name="Старый платёж"), "5.00")  # before the first tick: not told
+    started()
+    payment = pay(subscriber, "600.00", operator)
+    assert payments_notify() == 0  # younger than SETTLE: the next tick
+    assert payments_notify(now=later()) == 2
+    sent = messages()
+    assert set(sent) == {"notify.email", "notify.feed"}
+    email = sent["notify.email"]
+    assert email["to"] == "ivanov@example.ru"
+    assert email["subject"] == "Платёж 600,00 ₽ зачислен"
+    assert f"На лицевой счёт {subscriber.contract_number} " in email["body"]
+    assert "платёж 600,00 ₽ (Sberbank (OSMP))." in email["body"]
+    assert "Баланс: 600,00 ₽." in email["body"]
+    assert sent["notify.feed"]["body"] == "Зачислен платёж 600,00 ₽. Баланс: 600,00 ₽."
+    assert Counter.objects.get(name=WATERMARK).value == payment.pk
+    # Read again (a watermark set back, two schedulers): still one task per channel.
+    Counter.objects.filter(name=WATERMARK).update(value=payment.pk - 1)
+    payments_notify(now=later())
+    assert Task.objects.filter(name__startswith="notify.").count() == 2
+
+
+def test_language_opt_out_and_no_address(templates, make_subscriber):
+    english = make_subscriber(name="Smith", email="smith@example.com")
+    Preference.objects.create(subscriber=english, language="en", feed_off=True)
+    no_mail = make_subscriber(name="Без почты")
+    started()
+    pay(english, "10.50")
+    pay(no_mail, "20.00")
+    assert payments_notify(now=later()) == 2  # Smith's e-mail, the other one's feed
+    tasks = list(Task.objects.filter(name__startswith="notify.").order_by("id"))
+    assert [(t.name, t.payload["to"]) for t in tasks] == [
+        ("notify.email", "smith@example.com"), ("notify.feed", str(no_mail.pk))]
+    assert tasks[0].payload["subject"] == "Payment of 10.50 RUB received"
+
+
+def test_disabled_templates_tell_nobody_and_move_on(make_subscriber):
+    templates_ensure()  # written, disabled: a new installation
+    subscriber = make_subscriber(email="a@example.ru")
+    started()
+    payment = pay(subscriber)
+    assert payments_notify(now=later()) == 0
+    assert not Task.objects.exists()
+    assert Counter.objects.get(name=WATERMARK).value == payment.pk
+
+
+def test_quiet_hours_hold_email_not_the_feed(templates, make_subscriber, config_edit):
+    config_edit("notify", "quiet_hours", "22:00-09:00")
+    subscriber = make_subscriber(email="a@example.ru")
+    night = datetime(2026, 3, 5, 23, 30, tzinfo=MSK)
+    with time_machine.travel(night, tick=False):
+        started()
+        pay(subscriber)
+    tick = night + SETTLE + timedelta(seconds=1)
+    assert payments_notify(now=tick) == 2
+    assert Task.objects.get(name="notify.email").run_after == datetime(2026, 3, 6, 9, 0,
+                                                                        tzinfo=MSK)
+    assert Task.objects.get(name="notify.feed").run_after == tick
+
+
+@pytest.mark.parametrize("hours, local, expected", [
+    ("22:00-09:00", (23, 30), (1, 9, 0)),  # after the start: tomorrow morning
+    ("22:00-09:00", (3, 0), (0, 9, 0)),  # after midnight: this morning
+    ("22:00-09:00", (12, 0), None),  # outside: at once
+    ("13:00-14:00", (13, 59), (0, 14, 0)),  # within one day
+    ("", (23, 30), None),
+])
+def test_send_after(config_edit, hours, local, expected):
+    from asr_billing.notify.quiet import send_after
+
+    config_edit("notify", "quiet_hours", hours)
+    now = datetime(2026, 3, 5, *local, tzinfo=MSK)
+    want = now if expected is None else datetime(2026, 3, 5 + expected[0], *expected[1:],
+                                                 tzinfo=MSK)
+    assert send_after("email", now) == want
+    assert send_after("feed", now) == now  # never held
+
+
+@pytest.mark.parametrize("key, value", [("quiet_hours", "22-09"), ("quiet_hours", "9:00-9:00"),
+                                        ("quiet_hours", "25:00-09:00"),
+                                        ("quiet.channels", "email pigeon")])
+def test_bad_settings_are_refused(tmp_path, key, value):
+    from asr_billing.core.config import ConfigError, ConfigFile
+
+    config = ConfigFile.parse("")
+    with pytest.raises(ConfigError):
+        config.set("notify", key, value)
+    assert config.render() == ""
+
+
+def test_the_admin_refuses_a_broken_template_and_previews_a_good_one(admin_client, db):
+    url = "/admin/notify/messagetemplate/add/"
+    form = {"event": Event.PAYMENT_RECEIVED, "channel": Channel.EMAIL, "language": "ru",
+            "subject": "Платёж {{ amount ", "body": "{% if %}", "enabled": "on"}
+    answer = admin_client.post(url, form)
+    assert answer.status_code == 200  # the form again, with the errors
+    assert not MessageTemplate.objects.exists()
+    form.update(subject="Платёж {{ amount }} ₽", body="Баланс: {{ balance }} ₽")
+    answer = admin_client.post(url, form)
+    assert answer.status_code == 302
+    template = MessageTemplate.objects.get()
+    page = admin_client.get(f"/admin/notify/messagetemplate/{template.pk}/change/")
+    text = page.content.decode()
+    assert "Платёж 600,00 ₽" in text and "Баланс: 754,88 ₽" in text
