@@ -272,7 +272,7 @@ from asr_billing.rest_v2 import models_money  # noqa: E402, F401
 def _rates() -> tuple[Field, ...]:
     names = ("rate_in", "ceil_in", "burst_in", "cburst_in",
              "rate_out", "ceil_out", "burst_out", "cburst_out")
-    return tuple(Field(n, "int", n, "Shaping, kbit/s; null: not shaped.") for n in names)
+    return tuple(Field(n, "int", n, "Shaping, kbit/s; null: not shaped (ours).") for n in names)
 
 
 register(ModelSpec(
