@@ -69,9 +69,9 @@ class Scheduler:
         self.tasks = tasks  # background tasks (core.tasks): every tick
         self.access = access  # Disconnects for sessions whose access changed: every tick
         if notify is None:
-            from asr_billing.notify.events import payments_notify
+            from asr_billing.notify.state_events import notify_tick
 
-            notify = payments_notify
+            notify = notify_tick
         self.notify = notify  # messages to subscribers about new events: every tick
         self.clock = clock
         self.next_housekeeping: datetime | None = None

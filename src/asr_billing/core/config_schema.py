@@ -278,6 +278,15 @@ SCHEMA[("notify", "quiet.channels")] = KeySpec(
     "waits.",
 )
 
+SCHEMA[("notify", "runs_out.days")] = KeySpec(
+    "3", _int_range(0, 30),
+    "Tell a subscriber when the money lasts this many days or fewer (once per predicted "
+    "day); 0: never.",
+)
+SCHEMA[("notify", "runs_out.time")] = KeySpec(
+    "12:00", check_clock, "Local time from which the day's runs-out messages are made.",
+)
+
 # radius['…'] lives in its own module; merged here so every reader sees one SCHEMA.
 SCHEMA.update(RADIUS_SCHEMA)
 

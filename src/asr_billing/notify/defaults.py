@@ -19,6 +19,28 @@ DEFAULTS = [
      "Зачислен платёж {{ amount }} ₽. Баланс: {{ balance }} ₽."),
     (Event.PAYMENT_RECEIVED, Channel.FEED, "en", "",
      "Payment of {{ amount }} RUB received. Balance: {{ balance }} RUB."),
+    (Event.RUNS_OUT, Channel.EMAIL, "ru", "Деньги на счёте {{ contract }} заканчиваются",
+     "Здравствуйте, {{ name }}!\n\nНа лицевом счёте {{ contract }} {{ balance }} ₽: этого "
+     "хватит до {{ date }} включительно. Пополните счёт, чтобы интернет не отключился."),
+    (Event.RUNS_OUT, Channel.EMAIL, "en", "Account {{ contract }}: the money runs out soon",
+     "Hello, {{ name }}!\n\nAccount {{ contract }} holds {{ balance }} RUB, enough until "
+     "{{ date }}. Top it up to stay online."),
+    (Event.RUNS_OUT, Channel.FEED, "ru", "",
+     "Денег на счёте хватит до {{ date }} включительно. Пополните счёт заранее."),
+    (Event.RUNS_OUT, Channel.FEED, "en", "",
+     "The money on your account lasts until {{ date }}. Top it up in time."),
+    (Event.CUT_OFF, Channel.EMAIL, "ru", "Интернет отключён: на счёте {{ contract }} нет денег",
+     "Здравствуйте, {{ name }}!\n\nБаланс лицевого счёта {{ contract }}: {{ balance }} ₽, "
+     "доступ в интернет приостановлен. Чтобы его вернуть, внесите не меньше "
+     "{{ minimum }} ₽."),
+    (Event.CUT_OFF, Channel.EMAIL, "en", "Internet suspended: account {{ contract }} is out "
+     "of money",
+     "Hello, {{ name }}!\n\nThe balance of account {{ contract }} is {{ balance }} RUB and "
+     "the internet access is suspended. Pay at least {{ minimum }} RUB to restore it."),
+    (Event.CUT_OFF, Channel.FEED, "ru", "",
+     "Доступ приостановлен: баланс {{ balance }} ₽. Внесите не меньше {{ minimum }} ₽."),
+    (Event.CUT_OFF, Channel.FEED, "en", "",
+     "Access suspended: the balance is {{ balance }} RUB. Pay at least {{ minimum }} RUB."),
 ]
 
 

@@ -20,24 +20,14 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 
-from asr_billing.core import runtime
 from asr_billing.core.models import Counter
-from asr_billing.core.tasks import tasks_enqueue_many
 from asr_billing.finance.models import Operation, OperationType
-from asr_billing.notify.models import Channel, Event, MessageTemplate, Preference
-from asr_billing.notify.quiet import send_after
-from asr_billing.notify.render import TemplateError, render
+from asr_billing.notify.announce import announce
+from asr_billing.notify.models import Event
 
 SETTLE = timedelta(seconds=60)
 BATCH = 2000  # payments read per tick at most; the rest on the next tick
 WATERMARK = "notify.payments"
-TASKS = {Channel.EMAIL: "notify.email", Channel.FEED: "notify.feed"}
-
-
-def enabled_templates(event: str) -> dict[tuple[str, str], MessageTemplate]:
-    """(channel, language) → the enabled template of ``event``."""
-    return {(t.channel, t.language): t
-            for t in MessageTemplate.objects.filter(event=event, enabled=True)}
 
 
 def payments_notify(*, now: datetime | None = None) -> int:
@@ -62,48 +52,18 @@ def payments_notify(*, now: datetime | None = None) -> int:
             ready.append(payment)
         if not ready:
             return 0
-        templates = enabled_templates(Event.PAYMENT_RECEIVED)
-        asked = _ask(templates, ready, now) if templates else 0
+        asked = announce(Event.PAYMENT_RECEIVED, [
+            (p.account.subscriber, p.pk, lambda language, p=p: _payment_fields(p, language))
+            for p in ready], now)
         mark.value = ready[-1].pk
         mark.save(update_fields=["value"])
     return asked
 
 
-def _ask(templates, payments: list[Operation], now: datetime) -> int:
-    subscribers = {p.account.subscriber_id: p.account.subscriber for p in payments}
-    choices = Preference.objects.in_bulk(list(subscribers))
-    default_language = runtime.current().get("app", "language") or "ru"
-    items: dict[str, list] = {name: [] for name in TASKS.values()}
-    for payment in payments:
-        subscriber = payment.account.subscriber
-        choice = choices.get(subscriber.pk)
-        language = (choice.language if choice and choice.language else default_language)
-        fields = _payment_fields(payment, subscriber, language)
-        for channel, task in TASKS.items():
-            template = templates.get((channel, language))
-            if template is None or (choice and getattr(choice, f"{channel}_off")):
-                continue
-            to = subscriber.email if channel == Channel.EMAIL else str(subscriber.pk)
-            if not to:
-                continue  # no address for this channel
-            try:
-                with translation.override(language):
-                    subject = render(template.subject, fields) if template.subject else ""
-                    body = render(template.body, fields)
-            except TemplateError:
-                continue  # the admin refuses such texts; one saved before is skipped
-            key = f"notify:{Event.PAYMENT_RECEIVED}:{payment.pk}:{channel}"
-            items[task].append((key, {"to": to, "subject": subject, "body": body,
-                                      "subscriber": subscriber.pk,
-                                      "event": Event.PAYMENT_RECEIVED},
-                                send_after(channel, now)))
-    return sum(tasks_enqueue_many(name=name, items=batch)
-               for name, batch in items.items() if batch)
-
-
-def _payment_fields(payment: Operation, subscriber, language: str) -> dict:
+def _payment_fields(payment: Operation, language: str) -> dict:
     """What a payment message may say: {{ name }}, {{ contract }}, {{ amount }},
     {{ balance }}, {{ date }}, {{ operator }} (money in the language's format)."""
+    subscriber = payment.account.subscriber
     with translation.override(language):
         local = timezone.localtime(payment.op_date)
         return {
@@ -121,4 +81,8 @@ SAMPLE_FIELDS = {
     Event.PAYMENT_RECEIVED: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
                              "amount": "600,00", "balance": "754,88",
                              "date": "05.03.2026 14:20", "operator": "Сбербанк"},
+    Event.RUNS_OUT: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
+                     "balance": "45,00", "date": "08.03.2026", "days": 3},
+    Event.CUT_OFF: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
+                    "balance": "-12,40", "minimum": "12,40"},
 }

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 class Event(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", _("payment received")
+    RUNS_OUT = "runs_out", _("money runs out soon")
+    CUT_OFF = "cut_off", _("cut off for lack of money")
 
 
 class Channel(models.TextChoices):
@@ -60,3 +62,20 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return str(self.subscriber_id)
+
+
+class CutOffNotice(models.Model):
+    """A subscriber found cut off for lack of money (and told, when the template is
+    enabled). Deleted when the cut-off ends, so the next one is told again."""
+
+    subscriber = models.OneToOneField("subscribers.Subscriber", on_delete=models.CASCADE,
+                                      primary_key=True, related_name="+",
+                                      verbose_name=_("subscriber"))
+    since = models.DateTimeField(_("found cut off at"))
+
+    class Meta:
+        verbose_name = _("cut-off notice")
+        verbose_name_plural = _("cut-off notices")
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.since:%Y-%m-%d %H:%M}"

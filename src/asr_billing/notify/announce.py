@@ -1,0 +1,59 @@
+"""Turning found events into deliveries: each subscriber's message, rendered in their
+language, asked of the background tasks once per event and channel (a unique key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import translation
+
+from asr_billing.core import runtime
+from asr_billing.core.tasks import tasks_enqueue_many
+from asr_billing.notify.models import Channel, MessageTemplate, Preference
+from asr_billing.notify.quiet import send_after
+from asr_billing.notify.render import TemplateError, render
+
+TASKS = {Channel.EMAIL: "notify.email", Channel.FEED: "notify.feed"}
+
+
+def enabled_templates(event: str) -> dict[tuple[str, str], MessageTemplate]:
+    """(channel, language) → the enabled template of ``event``."""
+    return {(t.channel, t.language): t
+            for t in MessageTemplate.objects.filter(event=event, enabled=True)}
+
+
+def announce(event: str, found: list[tuple], now: datetime,
+             templates: dict | None = None) -> int:
+    """``found``: (subscriber, key, fields) — ``key`` names the occurrence (a payment's
+    id, a cut-off's start), ``fields(language)`` gives the template's fields in a
+    language. Returns how many deliveries were asked for."""
+    templates = enabled_templates(event) if templates is None else templates
+    if not templates or not found:
+        return 0
+    choices = Preference.objects.in_bulk([subscriber.pk for subscriber, _k, _f in found])
+    default_language = runtime.current().get("app", "language") or "ru"
+    items: dict[str, list] = {name: [] for name in TASKS.values()}
+    for subscriber, key, fields_in in found:
+        choice = choices.get(subscriber.pk)
+        language = choice.language if choice and choice.language else default_language
+        fields = None
+        for channel, task in TASKS.items():
+            template = templates.get((channel, language))
+            if template is None or (choice and getattr(choice, f"{channel}_off")):
+                continue
+            to = subscriber.email if channel == Channel.EMAIL else str(subscriber.pk)
+            if not to:
+                continue  # no address for this channel
+            try:
+                with translation.override(language):
+                    fields = fields if fields is not None else fields_in(language)
+                    subject = render(template.subject, fields) if template.subject else ""
+                    body = render(template.body, fields)
+            except TemplateError:
+                continue  # the admin refuses such texts; one saved before is skipped
+            items[task].append((f"notify:{event}:{key}:{channel}",
+                                {"to": to, "subject": subject, "body": body,
+                                 "subscriber": subscriber.pk, "event": event},
+                                send_after(channel, now)))
+    return sum(tasks_enqueue_many(name=name, items=batch)
+               for name, batch in items.items() if batch)

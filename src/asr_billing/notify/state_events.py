@@ -1,0 +1,141 @@
+"""Events found by comparing states, on the scheduler's tick: a subscriber cut off for
+lack of money (every tick), and money that runs out within notify['runs_out.days'] days
+(once a day, from notify['runs_out.time']).
+
+Both start quietly: the first time they run they note who is already cut off, or the
+day, and announce nothing — turning notifications on does not message the backlog.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+
+from asr_billing.core import runtime
+from asr_billing.core.models import Counter
+from asr_billing.finance.selectors import minimal_payment, money_lasts_until
+from asr_billing.notify.announce import announce, enabled_templates
+from asr_billing.notify.models import CutOffNotice, Event
+from asr_billing.subscribers.models import Subscriber
+
+BATCH = 5000  # subscribers announced per tick at most; the rest on the next ticks
+CUT_OFF_MARK = "notify.cut_off"
+RUNS_OUT_MARK = "notify.runs_out.day"
+
+
+def cut_off_notify(*, now: datetime | None = None) -> int:
+    """Announce the subscribers newly cut off for lack of money; forget those whose
+    cut-off ended. Returns the deliveries asked for."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _mark, first = Counter.objects.select_for_update().get_or_create(name=CUT_OFF_MARK)
+        CutOffNotice.objects.filter(subscriber__negbal=False).delete()
+        new = list(Subscriber.objects.filter(negbal=True)
+                   .exclude(pk__in=CutOffNotice.objects.values("subscriber_id"))
+                   .select_related("account", "tariff").order_by("pk")[:BATCH])
+        if not new:
+            return 0
+        CutOffNotice.objects.bulk_create([CutOffNotice(subscriber=s, since=now) for s in new],
+                                         ignore_conflicts=True)
+        if first:
+            return 0
+        stamp = now.strftime("%Y%m%dT%H%M%S.%f")
+        return announce(Event.CUT_OFF, [
+            (s, f"{s.pk}:{stamp}", lambda language, s=s: _cut_off_fields(s, language))
+            for s in new], now)
+
+
+def _money(value: Decimal) -> str:
+    return number_format(value, 2)
+
+
+def _cut_off_fields(subscriber, language: str) -> dict:
+    """{{ name }}, {{ contract }}, {{ balance }}, {{ minimum }} (the least payment that
+    lifts the cut-off)."""
+    account = subscriber.account
+    threshold = subscriber.tariff.disconnect_threshold if subscriber.tariff else Decimal(0)
+    with translation.override(language):
+        return {"name": subscriber.name, "contract": subscriber.contract_number,
+                "balance": _money(account.balance),
+                "minimum": _money(minimal_payment(
+                    balance=account.balance, credit_limit=account.credit_limit,
+                    promised=account.promised_amount, threshold=threshold))}
+
+
+def runs_out_notify(*, now: datetime | None = None) -> int:
+    """Once a day, from notify['runs_out.time']: announce the subscribers whose money
+    lasts notify['runs_out.days'] days or fewer (at least one: none left is a cut-off).
+    One message per subscriber and predicted day."""
+    now = now or timezone.now()
+    snap = runtime.current()
+    days = int(snap.get("notify", "runs_out.days") or 0)
+    zone = ZoneInfo(snap.get("app", "time_zone"))
+    local = now.astimezone(zone)
+    hours, minutes = (int(part) for part in snap.get("notify", "runs_out.time").split(":"))
+    if days <= 0 or (local.hour, local.minute) < (hours, minutes):
+        return 0
+    today = local.date()
+    with transaction.atomic():
+        mark, first = Counter.objects.select_for_update().get_or_create(name=RUNS_OUT_MARK)
+        if mark.value >= today.toordinal():
+            return 0  # done today (by this node or another)
+        mark.value = today.toordinal()
+        mark.save(update_fields=["value"])
+        if first:
+            return 0
+        templates = enabled_templates(Event.RUNS_OUT)
+        if not templates:
+            return 0
+        found = []
+        for subscriber in _candidates(days):
+            account = subscriber.account
+            lasts = money_lasts_until(balance=account.balance,
+                                      credit_limit=account.credit_limit,
+                                      promised=account.promised_amount,
+                                      tariff=subscriber.tariff, today=today)
+            if lasts.days is not None and 0 < lasts.days <= days:
+                found.append((subscriber, f"{subscriber.pk}:{lasts.until.isoformat()}",
+                              lambda language, s=subscriber, m=lasts:
+                              _runs_out_fields(s, m, language)))
+        return announce(Event.RUNS_OUT, found, now, templates)
+
+
+def _candidates(days: int):
+    """Subscribers whose money may run out within ``days``, narrowed in the database: a
+    daily fee with less than days + 1 fees available, a monthly one with less than two
+    months' fees (the exact day is worked out for these few in Python)."""
+    available = (F("account__balance") + F("account__credit_limit")
+                 + F("account__promised_amount") - F("tariff__disconnect_threshold"))
+    return (Subscriber.objects
+            .filter(negbal=False, admin_blocked=False, voluntary_blocked=False,
+                    tariff__fee__gt=0)
+            .alias(available=available)
+            .filter(Q(tariff__charge_method="daily", available__lt=F("tariff__fee") * (days + 1))
+                    | Q(tariff__charge_method__in=("monthly", "monthly_spread"),
+                        available__lt=F("tariff__fee") * 2))
+            .select_related("account", "tariff").order_by("pk").iterator(chunk_size=2000))
+
+
+def _runs_out_fields(subscriber, lasts, language: str) -> dict:
+    """{{ name }}, {{ contract }}, {{ balance }}, {{ date }} (the last day paid for),
+    {{ days }}."""
+    with translation.override(language):
+        return {"name": subscriber.name, "contract": subscriber.contract_number,
+                "balance": _money(subscriber.account.balance),
+                "date": date_format(lasts.until, "SHORT_DATE_FORMAT"),
+                "days": lasts.days}
+
+
+def notify_tick(*, now: datetime | None = None) -> int:
+    """The scheduler's notification step: every kind of event, each in its own
+    transaction."""
+    from asr_billing.notify.events import payments_notify
+
+    now = now or timezone.now()
+    return (payments_notify(now=now) + cut_off_notify(now=now) + runs_out_notify(now=now))

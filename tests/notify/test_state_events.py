@@ -1,0 +1,91 @@
+"""Cut off for lack of money, and money that runs out soon: found by state on the
+scheduler's tick, told once per cut-off and once per predicted day, never the backlog."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from asr_billing.core.models import Task
+from asr_billing.finance.services import charge_post, payment_register
+from asr_billing.notify.defaults import templates_ensure
+from asr_billing.notify.models import CutOffNotice, MessageTemplate
+from asr_billing.notify.state_events import cut_off_notify, runs_out_notify
+from asr_billing.subscribers.models import Subscriber
+from asr_billing.tariffs.models import Tariff
+from tests.conftest import ACTOR
+
+pytestmark = pytest.mark.django_db
+MSK = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def templates(db):
+    templates_ensure()
+    MessageTemplate.objects.update(enabled=True)
+
+
+def feed(event: str) -> list[str]:
+    return [t.payload["body"] for t in Task.objects.filter(name="notify.feed",
+                                                           payload__event=event).order_by("id")]
+
+
+def set_negbal(subscriber, value: bool) -> None:
+    Subscriber.objects.filter(pk=subscriber.pk).update(negbal=value)
+
+
+def test_a_cut_off_is_told_once_and_again_after_it_ends(templates, make_subscriber):
+    backlog = make_subscriber(name="Давно отключён")
+    set_negbal(backlog, True)
+    assert cut_off_notify() == 0  # the first tick notes the backlog, tells nobody
+    assert CutOffNotice.objects.filter(subscriber=backlog).exists()
+
+    subscriber = make_subscriber()
+    charge = Tariff.objects.create(name="Test daily", fee=Decimal("12.40"),
+                                   charge_method="daily")
+    Subscriber.objects.filter(pk=subscriber.pk).update(tariff=charge)
+    charge_post(subscriber=subscriber, amount=Decimal("12.40"), actor=ACTOR, tariff=charge,
+                period_start=date(2026, 3, 5), period_end=date(2026, 3, 5))
+    set_negbal(subscriber, True)
+    assert cut_off_notify() == 1  # the feed (no e-mail address)
+    assert feed("cut_off") == ["Доступ приостановлен: баланс -12,40 ₽. Внесите не меньше "
+                               "12,40 ₽."]
+    assert cut_off_notify() == 0  # still cut off: told already
+    set_negbal(subscriber, False)  # paid
+    cut_off_notify()
+    assert not CutOffNotice.objects.filter(subscriber=subscriber).exists()
+    set_negbal(subscriber, True)  # cut off again: a new message
+    assert cut_off_notify() == 1
+    assert len(feed("cut_off")) == 2
+    assert feed("cut_off") == [feed("cut_off")[0]] * 2
+
+
+def test_money_that_runs_out_is_told_once_a_day_from_the_time(templates, make_subscriber,
+                                                              config_edit):
+    config_edit("notify", "runs_out.days", "3")
+    config_edit("notify", "runs_out.time", "12:00")
+    daily = Tariff.objects.create(name="Daily 10", fee=Decimal("10.00"), charge_method="daily")
+    soon = make_subscriber(name="Скоро", tariff=daily)
+    later = make_subscriber(name="Нескоро", tariff=daily)
+    payment_register(subscriber=soon, amount=Decimal("25.00"), actor=ACTOR)  # 2 days
+    payment_register(subscriber=later, amount=Decimal("100.00"), actor=ACTOR)  # 10 days
+    assert runs_out_notify(now=datetime(2026, 3, 5, 12, 30, tzinfo=MSK)) == 0  # first day
+    assert runs_out_notify(now=datetime(2026, 3, 6, 11, 0, tzinfo=MSK)) == 0  # before 12:00
+    assert runs_out_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 1
+    assert feed("runs_out") == ["Денег на счёте хватит до 08.03.2026 включительно. "
+                                "Пополните счёт заранее."]
+    assert runs_out_notify(now=datetime(2026, 3, 6, 18, 0, tzinfo=MSK)) == 0  # once a day
+    # The next day, charged for it, the money still lasts until the 8th: not told again.
+    charge_post(subscriber=soon, amount=Decimal("10.00"), actor=ACTOR, tariff=daily,
+                period_start=date(2026, 3, 7), period_end=date(2026, 3, 7))
+    runs_out_notify(now=datetime(2026, 3, 7, 12, 0, tzinfo=MSK))
+    assert len(feed("runs_out")) == 1
+
+
+def test_runs_out_off_with_zero_days(templates, make_subscriber, config_edit):
+    config_edit("notify", "runs_out.days", "0")
+    assert runs_out_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 0
+    assert not Task.objects.exists()
