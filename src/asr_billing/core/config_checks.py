@@ -142,7 +142,22 @@ def check_quiet_hours(value: str) -> None:
         raise ValueError(_("the start and the end are the same time"))
 
 
-QUIET_CHANNELS = ("email",)
+QUIET_CHANNELS = ("email", "sms")
+SMS_PROVIDERS = ("smsru", "smsc", "http")
+
+
+def check_sms_provider(value: str) -> None:
+    if value and value not in SMS_PROVIDERS:
+        raise ValueError(_("must be empty (no SMS) or one of %(names)s, not %(value)r")
+                         % {"names": ", ".join(SMS_PROVIDERS), "value": value})
+
+
+def check_http_url(value: str) -> None:
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(_("must be an http:// or https:// address, or empty"))
 
 
 def check_quiet_channels(value: str) -> None:

@@ -29,12 +29,14 @@ from asr_billing.core.config_checks import (  # noqa: F401 - re-exported
     check_currency,
     check_db_url,
     check_email_address,
+    check_http_url,
     check_money,
     check_networks,
     check_operator_codes,
     check_prefix,
     check_quiet_channels,
     check_quiet_hours,
+    check_sms_provider,
     check_smtp_url,
     check_time_zone,
     parse_networks,
@@ -273,9 +275,25 @@ SCHEMA[("notify", "quiet_hours")] = KeySpec(
     "midnight); empty: none.",
 )
 SCHEMA[("notify", "quiet.channels")] = KeySpec(
-    "email", check_quiet_channels,
-    "Channels held back during quiet_hours (space-separated: email); the cabinet feed never "
-    "waits.",
+    "email sms", check_quiet_channels,
+    "Channels held back during quiet_hours (space-separated: email, sms); the cabinet feed "
+    "never waits.",
+)
+SCHEMA[("notify", "sms.provider")] = KeySpec(
+    "", check_sms_provider,
+    "SMS gateway: smsru (SMS.ru), smsc (SMSC.ru), http (a JSON POST to sms.url); empty: no "
+    "SMS.",
+)
+SCHEMA[("notify", "sms.url")] = KeySpec(
+    "", check_http_url,
+    "The gateway's address (smsru and smsc: their public one when empty; http: required).",
+)
+SCHEMA[("notify", "sms.login")] = KeySpec("", None, "Login at the gateway (smsc).")
+SCHEMA[("notify", "sms.password")] = KeySpec(
+    "", None, "smsru: the api_id; smsc: the password; http: a Bearer token (optional).",
+)
+SCHEMA[("notify", "sms.sender")] = KeySpec(
+    "", None, "Sender name registered at the gateway; empty: the gateway's default.",
 )
 
 SCHEMA[("notify", "runs_out.days")] = KeySpec(

@@ -12,8 +12,9 @@ from asr_billing.core.tasks import tasks_enqueue_many
 from asr_billing.notify.models import Channel, MessageTemplate, Preference
 from asr_billing.notify.quiet import send_after
 from asr_billing.notify.render import TemplateError, render
+from asr_billing.notify.sms import phone_number
 
-TASKS = {Channel.EMAIL: "notify.email", Channel.FEED: "notify.feed"}
+TASKS = {Channel.EMAIL: "notify.email", Channel.SMS: "notify.sms", Channel.FEED: "notify.feed"}
 
 
 def enabled_templates(event: str) -> dict[tuple[str, str], MessageTemplate]:
@@ -31,7 +32,9 @@ def announce(event: str, found: list[tuple], now: datetime,
     if not templates or not found:
         return 0
     choices = Preference.objects.in_bulk([subscriber.pk for subscriber, _k, _f in found])
-    default_language = runtime.current().get("app", "language") or "ru"
+    snap = runtime.current()
+    default_language = snap.get("app", "language") or "ru"
+    sms_on = bool(snap.get("notify", "sms.provider"))
     items: dict[str, list] = {name: [] for name in TASKS.values()}
     for subscriber, key, fields_in in found:
         choice = choices.get(subscriber.pk)
@@ -41,7 +44,7 @@ def announce(event: str, found: list[tuple], now: datetime,
             template = templates.get((channel, language))
             if template is None or (choice and getattr(choice, f"{channel}_off")):
                 continue
-            to = subscriber.email if channel == Channel.EMAIL else str(subscriber.pk)
+            to = _address(subscriber, channel, sms_on)
             if not to:
                 continue  # no address for this channel
             try:
@@ -57,3 +60,13 @@ def announce(event: str, found: list[tuple], now: datetime,
                                 send_after(channel, now)))
     return sum(tasks_enqueue_many(name=name, items=batch)
                for name, batch in items.items() if batch)
+
+
+def _address(subscriber, channel: str, sms_on: bool) -> str:
+    """Where ``channel`` reaches the subscriber; "" when it does not (no e-mail, no
+    mobile number, no SMS gateway configured)."""
+    if channel == Channel.EMAIL:
+        return subscriber.email
+    if channel == Channel.SMS:
+        return phone_number(subscriber.sms_phone or subscriber.phone) if sms_on else ""
+    return str(subscriber.pk)

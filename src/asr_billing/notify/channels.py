@@ -18,6 +18,17 @@ def deliver_email(payload: dict) -> str:
     return f"sent to {payload['to']}"
 
 
+@task_handler("notify.sms")
+def deliver_sms(payload: dict) -> str:
+    from asr_billing.notify.sms import SmsError, send_sms
+
+    try:
+        sent = send_sms(phone=payload["to"], text=payload["body"])
+    except SmsError as exc:
+        raise TaskFailed(str(exc)) from None
+    return f"sent to {payload['to']}: {sent}"
+
+
 @task_handler("notify.feed")
 def deliver_feed(payload: dict) -> str:
     from asr_billing.cabinet.notifications import notification_create

@@ -15,6 +15,7 @@ class Event(models.TextChoices):
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("e-mail")
+    SMS = "sms", _("SMS")
     FEED = "feed", _("cabinet feed")
 
 
@@ -30,6 +31,7 @@ class MessageTemplate(models.Model):
                                 choices=[("ru", "Русский"), ("en", "English")])
     subject = models.CharField(_("subject"), max_length=200, blank=True,
                                help_text=_("E-mail only."))
+    # SMS texts are short: a gateway splits longer ones and charges each part.
     body = models.TextField(_("text"))
     enabled = models.BooleanField(_("enabled"), default=False)
 
@@ -52,6 +54,7 @@ class Preference(models.Model):
                                       primary_key=True, related_name="notify_preference",
                                       verbose_name=_("subscriber"))
     email_off = models.BooleanField(_("no e-mail"), default=False)
+    sms_off = models.BooleanField(_("no SMS"), default=False)
     feed_off = models.BooleanField(_("no cabinet feed"), default=False)
     language = models.CharField(_("language"), max_length=2, blank=True,
                                 choices=[("ru", "Русский"), ("en", "English")])
