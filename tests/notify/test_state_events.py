@@ -13,7 +13,7 @@ from asr_billing.core.models import Task
 from asr_billing.finance.services import charge_post, payment_register
 from asr_billing.notify.defaults import templates_ensure
 from asr_billing.notify.models import CutOffNotice, MessageTemplate
-from asr_billing.notify.state_events import cut_off_notify, runs_out_notify
+from asr_billing.notify.state_events import cut_off_notify, daily_notify
 from asr_billing.subscribers.models import Subscriber
 from asr_billing.tariffs.models import Tariff
 from tests.conftest import ACTOR
@@ -66,26 +66,71 @@ def test_a_cut_off_is_told_once_and_again_after_it_ends(templates, make_subscrib
 def test_money_that_runs_out_is_told_once_a_day_from_the_time(templates, make_subscriber,
                                                               config_edit):
     config_edit("notify", "runs_out.days", "3")
-    config_edit("notify", "runs_out.time", "12:00")
+    config_edit("notify", "daily.time", "12:00")
     daily = Tariff.objects.create(name="Daily 10", fee=Decimal("10.00"), charge_method="daily")
     soon = make_subscriber(name="Скоро", tariff=daily)
     later = make_subscriber(name="Нескоро", tariff=daily)
     payment_register(subscriber=soon, amount=Decimal("25.00"), actor=ACTOR)  # 2 days
     payment_register(subscriber=later, amount=Decimal("100.00"), actor=ACTOR)  # 10 days
-    assert runs_out_notify(now=datetime(2026, 3, 5, 12, 30, tzinfo=MSK)) == 0  # first day
-    assert runs_out_notify(now=datetime(2026, 3, 6, 11, 0, tzinfo=MSK)) == 0  # before 12:00
-    assert runs_out_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 1
+    assert daily_notify(now=datetime(2026, 3, 5, 12, 30, tzinfo=MSK)) == 0  # first day
+    assert daily_notify(now=datetime(2026, 3, 6, 11, 0, tzinfo=MSK)) == 0  # before 12:00
+    assert daily_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 1
     assert feed("runs_out") == ["Денег на счёте хватит до 08.03.2026 включительно. "
                                 "Пополните счёт заранее."]
-    assert runs_out_notify(now=datetime(2026, 3, 6, 18, 0, tzinfo=MSK)) == 0  # once a day
+    assert daily_notify(now=datetime(2026, 3, 6, 18, 0, tzinfo=MSK)) == 0  # once a day
     # The next day, charged for it, the money still lasts until the 8th: not told again.
     charge_post(subscriber=soon, amount=Decimal("10.00"), actor=ACTOR, tariff=daily,
                 period_start=date(2026, 3, 7), period_end=date(2026, 3, 7))
-    runs_out_notify(now=datetime(2026, 3, 7, 12, 0, tzinfo=MSK))
+    daily_notify(now=datetime(2026, 3, 7, 12, 0, tzinfo=MSK))
     assert len(feed("runs_out")) == 1
 
 
 def test_runs_out_off_with_zero_days(templates, make_subscriber, config_edit):
     config_edit("notify", "runs_out.days", "0")
-    assert runs_out_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 0
+    assert daily_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 0
     assert not Task.objects.exists()
+
+
+def test_a_block_that_ends_and_a_tariff_that_changes_tomorrow(templates, make_subscriber,
+                                                             tariff):
+    from asr_billing.billing.models import VoluntaryBlock
+
+    blocked = make_subscriber(name="На блокировке")
+    moving = make_subscriber(name="Меняет тариф")
+    new = Tariff.objects.create(name="Домашний 200", fee=Decimal("750.00"))
+    VoluntaryBlock.objects.create(subscriber=blocked, start_date=date(2026, 3, 1),
+                                  end_date=date(2026, 3, 6))
+    VoluntaryBlock.objects.create(subscriber=blocked, start_date=date(2026, 2, 1),
+                                  end_date=date(2026, 3, 6), ended_at=datetime(2026, 2, 3,
+                                                                               tzinfo=MSK))
+    Subscriber.objects.filter(pk=moving.pk).update(tariff_next=new,
+                                                   tariff_next_date=date(2026, 3, 7))
+    assert daily_notify(now=datetime(2026, 3, 5, 12, 0, tzinfo=MSK)) == 0  # the first day
+    assert daily_notify(now=datetime(2026, 3, 6, 12, 0, tzinfo=MSK)) == 2
+    assert feed("vblock_ends") == ["Добровольная блокировка заканчивается 06.03.2026."]
+    assert feed("tariff_change") == ["С 07.03.2026 действует тариф «Домашний 200» "
+                                     "(750,00 ₽)."]
+
+
+def test_a_reply_in_a_ticket_is_emailed(templates, make_subscriber, admin_user):
+    from django.utils import timezone
+
+    from asr_billing.cabinet.models_helpdesk import MessageAuthor, Ticket, TicketMessage
+    from asr_billing.notify.events import SETTLE, helpdesk_notify
+
+    subscriber = make_subscriber(email="ivanov@example.ru")
+    now = timezone.now()
+    ticket = Ticket.objects.create(subscriber=subscriber, subject="Не работает интернет",
+                                   text="С утра нет связи", created_at=now, updated_at=now)
+    assert helpdesk_notify() == 0  # the first tick
+    TicketMessage.objects.create(ticket=ticket, author=MessageAuthor.SUBSCRIBER,
+                                 text="Жду", created_at=now)
+    TicketMessage.objects.create(ticket=ticket, author=MessageAuthor.OPERATOR,
+                                 operator=admin_user, text="Перезагрузите роутер.",
+                                 created_at=now)
+    assert helpdesk_notify(now=now + SETTLE * 2) == 1  # the operator's reply, by e-mail
+    email = Task.objects.get(name="notify.email").payload
+    assert email["subject"] == f"Ответ по обращению №{ticket.pk}"
+    assert "По обращению «Не работает интернет» ответила поддержка:\n\nПерезагрузите " \
+           "роутер." in email["body"]
+    assert helpdesk_notify(now=now + SETTLE * 2) == 0

@@ -301,8 +301,10 @@ SCHEMA[("notify", "runs_out.days")] = KeySpec(
     "Tell a subscriber when the money lasts this many days or fewer (once per predicted "
     "day); 0: never.",
 )
-SCHEMA[("notify", "runs_out.time")] = KeySpec(
-    "12:00", check_clock, "Local time from which the day's runs-out messages are made.",
+SCHEMA[("notify", "daily.time")] = KeySpec(
+    "12:00", check_clock,
+    "Local time from which the day's messages are made (money runs out, voluntary block "
+    "ends, tariff change tomorrow).",
 )
 
 # radius['…'] lives in its own module; merged here so every reader sees one SCHEMA.

@@ -31,6 +31,31 @@ DEFAULTS = [
      "Интернет приостановлен: баланс {{ balance }} р. Внесите от {{ minimum }} р."),
     (Event.CUT_OFF, Channel.SMS, "en", "",
      "Internet suspended: balance {{ balance }} RUB. Pay {{ minimum }} RUB or more."),
+    (Event.VBLOCK_ENDS, Channel.EMAIL, "ru", "Добровольная блокировка заканчивается",
+     "Здравствуйте, {{ name }}!\n\nДобровольная блокировка лицевого счёта {{ contract }} "
+     "заканчивается {{ end }}; с завтрашнего дня доступ и абонентская плата возобновятся."),
+    (Event.VBLOCK_ENDS, Channel.EMAIL, "en", "Your voluntary block ends",
+     "Hello, {{ name }}!\n\nThe voluntary block of account {{ contract }} ends on {{ end }}; "
+     "from tomorrow the service and its fee resume."),
+    (Event.VBLOCK_ENDS, Channel.FEED, "ru", "",
+     "Добровольная блокировка заканчивается {{ end }}."),
+    (Event.VBLOCK_ENDS, Channel.FEED, "en", "", "Your voluntary block ends on {{ end }}."),
+    (Event.TARIFF_CHANGE, Channel.EMAIL, "ru", "С {{ date }} тариф «{{ tariff }}»",
+     "Здравствуйте, {{ name }}!\n\nС {{ date }} на лицевом счёте {{ contract }} действует "
+     "тариф «{{ tariff }}» ({{ fee }} ₽) вместо «{{ old_tariff }}»."),
+    (Event.TARIFF_CHANGE, Channel.EMAIL, "en", "Tariff {{ tariff }} from {{ date }}",
+     "Hello, {{ name }}!\n\nFrom {{ date }} account {{ contract }} is on tariff "
+     "{{ tariff }} ({{ fee }} RUB) instead of {{ old_tariff }}."),
+    (Event.TARIFF_CHANGE, Channel.FEED, "ru", "",
+     "С {{ date }} действует тариф «{{ tariff }}» ({{ fee }} ₽)."),
+    (Event.TARIFF_CHANGE, Channel.FEED, "en", "",
+     "Tariff {{ tariff }} ({{ fee }} RUB) applies from {{ date }}."),
+    (Event.HELPDESK_REPLY, Channel.EMAIL, "ru", "Ответ по обращению №{{ ticket }}",
+     "Здравствуйте, {{ name }}!\n\nПо обращению «{{ subject }}» ответила поддержка:\n\n"
+     "{{ text }}\n\nПродолжить переписку можно в личном кабинете."),
+    (Event.HELPDESK_REPLY, Channel.EMAIL, "en", "Reply to ticket #{{ ticket }}",
+     "Hello, {{ name }}!\n\nSupport replied to \"{{ subject }}\":\n\n{{ text }}\n\n"
+     "Reply in your personal cabinet."),
     (Event.RUNS_OUT, Channel.EMAIL, "ru", "Деньги на счёте {{ contract }} заканчиваются",
      "Здравствуйте, {{ name }}!\n\nНа лицевом счёте {{ contract }} {{ balance }} ₽: этого "
      "хватит до {{ date }} включительно. Пополните счёт, чтобы интернет не отключился."),

@@ -77,6 +77,49 @@ def _payment_fields(payment: Operation, language: str) -> dict:
         }
 
 
+HELPDESK_MARK = "notify.helpdesk"
+
+
+def helpdesk_notify(*, now: datetime | None = None) -> int:
+    """Ask for the messages of support's replies in helpdesk tickets written since the
+    last call (a watermark on the message id, like payments). The first call only notes
+    where the tickets are."""
+    from asr_billing.cabinet.models_helpdesk import MessageAuthor, TicketMessage
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        mark, created = Counter.objects.select_for_update().get_or_create(name=HELPDESK_MARK)
+        if created:
+            last = TicketMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+            mark.value = last or 0
+            mark.save(update_fields=["value"])
+            return 0
+        replies = list(TicketMessage.objects.filter(pk__gt=mark.value)
+                       .select_related("ticket__subscriber").order_by("pk")[:BATCH])
+        ready = []
+        for reply in replies:
+            if reply.created_at > now - SETTLE:
+                break
+            ready.append(reply)
+        if not ready:
+            return 0
+        asked = announce(Event.HELPDESK_REPLY, [
+            (r.ticket.subscriber, r.pk, lambda language, r=r: _reply_fields(r))
+            for r in ready if r.author == MessageAuthor.OPERATOR], now)
+        mark.value = ready[-1].pk
+        mark.save(update_fields=["value"])
+    return asked
+
+
+def _reply_fields(reply) -> dict:
+    """{{ name }}, {{ contract }}, {{ ticket }} (its number), {{ subject }}, {{ text }}
+    (the reply, at most 500 characters)."""
+    subscriber = reply.ticket.subscriber
+    text = reply.text if len(reply.text) <= 500 else reply.text[:499] + "…"
+    return {"name": subscriber.name, "contract": subscriber.contract_number,
+            "ticket": reply.ticket_id, "subject": reply.ticket.subject, "text": text}
+
+
 SAMPLE_FIELDS = {
     Event.PAYMENT_RECEIVED: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
                              "amount": "600,00", "balance": "754,88",
@@ -85,4 +128,12 @@ SAMPLE_FIELDS = {
                      "balance": "45,00", "date": "08.03.2026", "days": 3},
     Event.CUT_OFF: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
                     "balance": "-12,40", "minimum": "12,40"},
+    Event.VBLOCK_ENDS: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
+                        "start": "01.03.2026", "end": "14.03.2026"},
+    Event.TARIFF_CHANGE: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
+                          "tariff": "Домашний 200", "old_tariff": "Домашний 100",
+                          "fee": "750,00", "date": "01.04.2026"},
+    Event.HELPDESK_REPLY: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
+                           "ticket": 41, "subject": "Не работает интернет",
+                           "text": "Проверили линию, перезагрузите роутер."},
 }

@@ -11,6 +11,9 @@ class Event(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", _("payment received")
     RUNS_OUT = "runs_out", _("money runs out soon")
     CUT_OFF = "cut_off", _("cut off for lack of money")
+    VBLOCK_ENDS = "vblock_ends", _("voluntary block ends")
+    TARIFF_CHANGE = "tariff_change", _("tariff change tomorrow")
+    HELPDESK_REPLY = "helpdesk_reply", _("reply in a helpdesk ticket")
 
 
 class Channel(models.TextChoices):

@@ -1,6 +1,7 @@
 """Events found by comparing states, on the scheduler's tick: a subscriber cut off for
-lack of money (every tick), and money that runs out within notify['runs_out.days'] days
-(once a day, from notify['runs_out.time']).
+lack of money (every tick); once a day from notify['daily.time']: money that runs out
+within notify['runs_out.days'] days, a voluntary block that ends, a tariff change that
+takes effect tomorrow.
 
 Both start quietly: the first time they run they note who is already cut off, or the
 day, and announce nothing — turning notifications on does not message the backlog.
@@ -8,7 +9,7 @@ day, and announce nothing — turning notifications on does not message the back
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from asr_billing.subscribers.models import Subscriber
 
 BATCH = 5000  # subscribers announced per tick at most; the rest on the next ticks
 CUT_OFF_MARK = "notify.cut_off"
-RUNS_OUT_MARK = "notify.runs_out.day"
+DAILY_MARK = "notify.daily.day"
 
 
 def cut_off_notify(*, now: datetime | None = None) -> int:
@@ -68,42 +69,90 @@ def _cut_off_fields(subscriber, language: str) -> dict:
                     promised=account.promised_amount, threshold=threshold))}
 
 
-def runs_out_notify(*, now: datetime | None = None) -> int:
-    """Once a day, from notify['runs_out.time']: announce the subscribers whose money
-    lasts notify['runs_out.days'] days or fewer (at least one: none left is a cut-off).
-    One message per subscriber and predicted day."""
+def daily_notify(*, now: datetime | None = None) -> int:
+    """Once a day, from notify['daily.time']: money that runs out within
+    notify['runs_out.days'] days, voluntary blocks that end tomorrow, tariff changes that
+    take effect tomorrow. Returns the deliveries asked for."""
     now = now or timezone.now()
     snap = runtime.current()
-    days = int(snap.get("notify", "runs_out.days") or 0)
     zone = ZoneInfo(snap.get("app", "time_zone"))
     local = now.astimezone(zone)
-    hours, minutes = (int(part) for part in snap.get("notify", "runs_out.time").split(":"))
-    if days <= 0 or (local.hour, local.minute) < (hours, minutes):
+    hours, minutes = (int(part) for part in snap.get("notify", "daily.time").split(":"))
+    if (local.hour, local.minute) < (hours, minutes):
         return 0
     today = local.date()
     with transaction.atomic():
-        mark, first = Counter.objects.select_for_update().get_or_create(name=RUNS_OUT_MARK)
+        mark, first = Counter.objects.select_for_update().get_or_create(name=DAILY_MARK)
         if mark.value >= today.toordinal():
             return 0  # done today (by this node or another)
         mark.value = today.toordinal()
         mark.save(update_fields=["value"])
         if first:
             return 0
-        templates = enabled_templates(Event.RUNS_OUT)
-        if not templates:
-            return 0
-        found = []
-        for subscriber in _candidates(days):
-            account = subscriber.account
-            lasts = money_lasts_until(balance=account.balance,
-                                      credit_limit=account.credit_limit,
-                                      promised=account.promised_amount,
-                                      tariff=subscriber.tariff, today=today)
-            if lasts.days is not None and 0 < lasts.days <= days:
-                found.append((subscriber, f"{subscriber.pk}:{lasts.until.isoformat()}",
-                              lambda language, s=subscriber, m=lasts:
-                              _runs_out_fields(s, m, language)))
-        return announce(Event.RUNS_OUT, found, now, templates)
+        days = int(snap.get("notify", "runs_out.days") or 0)
+        return (_runs_out(today, days, now) + _blocks_ending(today, now)
+                + _tariff_changes(today, now))
+
+
+def _runs_out(today, days: int, now: datetime) -> int:
+    """Subscribers whose money lasts ``days`` days or fewer (at least one: none left is
+    a cut-off); one message per subscriber and predicted day."""
+    templates = enabled_templates(Event.RUNS_OUT)
+    if days <= 0 or not templates:
+        return 0
+    found = []
+    for subscriber in _candidates(days):
+        account = subscriber.account
+        lasts = money_lasts_until(balance=account.balance, credit_limit=account.credit_limit,
+                                  promised=account.promised_amount, tariff=subscriber.tariff,
+                                  today=today)
+        if lasts.days is not None and 0 < lasts.days <= days:
+            found.append((subscriber, f"{subscriber.pk}:{lasts.until.isoformat()}",
+                          lambda language, s=subscriber, m=lasts:
+                          _runs_out_fields(s, m, language)))
+    return announce(Event.RUNS_OUT, found, now, templates)
+
+
+def _blocks_ending(today, now: datetime) -> int:
+    """Voluntary blocks in force whose last day is today: service comes back tomorrow."""
+    from asr_billing.billing.models import VoluntaryBlock
+
+    blocks = (VoluntaryBlock.objects.filter(end_date=today, ended_at__isnull=True,
+                                            start_date__lte=today)
+              .select_related("subscriber"))
+    return announce(Event.VBLOCK_ENDS, [
+        (b.subscriber, str(b.pk), lambda language, b=b: _block_fields(b, language))
+        for b in blocks], now)
+
+
+def _tariff_changes(today, now: datetime) -> int:
+    """Scheduled tariff changes that take effect tomorrow."""
+    tomorrow = today + timedelta(days=1)
+    subscribers = (Subscriber.objects.filter(tariff_next__isnull=False,
+                                             tariff_next_date=tomorrow)
+                   .select_related("tariff", "tariff_next"))
+    return announce(Event.TARIFF_CHANGE, [
+        (s, f"{s.pk}:{tomorrow.isoformat()}:{s.tariff_next_id}",
+         lambda language, s=s: _tariff_fields(s, language)) for s in subscribers], now)
+
+
+def _block_fields(block, language: str) -> dict:
+    """{{ name }}, {{ contract }}, {{ start }}, {{ end }} (the block's last day)."""
+    with translation.override(language):
+        return {"name": block.subscriber.name, "contract": block.subscriber.contract_number,
+                "start": date_format(block.start_date, "SHORT_DATE_FORMAT"),
+                "end": date_format(block.end_date, "SHORT_DATE_FORMAT")}
+
+
+def _tariff_fields(subscriber, language: str) -> dict:
+    """{{ name }}, {{ contract }}, {{ tariff }} (the new one), {{ old_tariff }},
+    {{ fee }} (the new tariff's fee), {{ date }} (when it takes effect)."""
+    with translation.override(language):
+        return {"name": subscriber.name, "contract": subscriber.contract_number,
+                "tariff": subscriber.tariff_next.name,
+                "old_tariff": subscriber.tariff.name if subscriber.tariff else "",
+                "fee": _money(subscriber.tariff_next.fee),
+                "date": date_format(subscriber.tariff_next_date, "SHORT_DATE_FORMAT")}
 
 
 def _candidates(days: int):
@@ -135,7 +184,8 @@ def _runs_out_fields(subscriber, lasts, language: str) -> dict:
 def notify_tick(*, now: datetime | None = None) -> int:
     """The scheduler's notification step: every kind of event, each in its own
     transaction."""
-    from asr_billing.notify.events import payments_notify
+    from asr_billing.notify.events import helpdesk_notify, payments_notify
 
     now = now or timezone.now()
-    return (payments_notify(now=now) + cut_off_notify(now=now) + runs_out_notify(now=now))
+    return (payments_notify(now=now) + helpdesk_notify(now=now) + cut_off_notify(now=now)
+            + daily_notify(now=now))
