@@ -9,4 +9,4 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from asr_billing.notify import channels  # noqa: F401 - registers the task handlers
+        from asr_billing.notify import broadcast, channels  # noqa: F401 - the task handlers

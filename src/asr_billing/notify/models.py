@@ -85,3 +85,35 @@ class CutOffNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id} {self.since:%Y-%m-%d %H:%M}"
+
+
+class Broadcast(models.Model):
+    """A message an operator writes to one subscriber, a group (with its subgroups) or
+    everyone, by the channels chosen. Sent once, through a background task that asks
+    for each subscriber's delivery (a unique key each); never edited after."""
+
+    subject = models.CharField(_("subject"), max_length=200, blank=True,
+                               help_text=_("E-mail only."))
+    text = models.TextField(_("text"), help_text=_(
+        "May use {{ name }}, {{ contract }} and {{ balance }} of each subscriber."))
+    email = models.BooleanField(_("by e-mail"), default=False)
+    sms = models.BooleanField(_("by SMS"), default=False)
+    feed = models.BooleanField(_("in the cabinet feed"), default=True)
+    subscriber = models.ForeignKey("subscribers.Subscriber", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("subscriber"))
+    group = models.ForeignKey("subscribers.Group", on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("group"))
+    everyone = models.BooleanField(_("everyone"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.CharField(_("author"), max_length=100, blank=True)
+    asked = models.PositiveIntegerField(_("deliveries asked for"), default=0)
+    sent_at = models.DateTimeField(_("handed to the tasks"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message to subscribers")
+        verbose_name_plural = _("messages to subscribers")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.text[:40]}"
