@@ -1,7 +1,8 @@
 """Bar charts drawn on the server as inline SVG: no JavaScript, no CDN (issue 14).
 
-``bar_chart`` draws stacked bars (one series per colour) with a y axis of round values,
-x labels (thinned when there are many bars), a legend and a tooltip (<title>) on each bar.
+``bar_chart`` draws stacked bars (one series per colour; ``stacked=False``: side by side)
+with a y axis of round values, x labels (thinned when there are many bars), a legend and a
+tooltip (<title>) on each bar.
 Every text is escaped; the result is a well-formed XML fragment marked safe for templates.
 """
 
@@ -39,12 +40,15 @@ def bar_chart(
     value_text: Callable[[Decimal | int], str] = str,
     width: int = 900,
     height: int = 300,
+    stacked: bool = True,
 ) -> SafeString:
-    """Stacked bars: ``labels[i]`` under bar i, ``series`` as (name, values per bar).
+    """Stacked bars: ``labels[i]`` under bar i, ``series`` as (name, values per bar);
+    with ``stacked=False`` the series' bars stand side by side in each slot.
     Negative values count as zero (bars grow up)."""
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     bars = len(labels)
-    stacks = [sum(max(Decimal(values[i]), Decimal(0)) for _name, values in series)
+    combine = sum if stacked else (lambda values: max(values, default=0))
+    stacks = [combine(max(Decimal(values[i]), Decimal(0)) for _name, values in series)
               for i in range(bars)]
     top = float(max(stacks, default=0))
     step = nice_step(top)
@@ -70,18 +74,23 @@ def bar_chart(
         slot = plot_w / bars
         bar_w = max(slot * 0.7, 1.0)
         label_every = max(1, math.ceil(bars / max(1, plot_w // 60)))
+        each_w = bar_w if stacked else bar_w / max(1, len(series))
         for i, label in enumerate(labels):
-            x = LEFT + slot * i + (slot - bar_w) / 2
+            x0 = LEFT + slot * i + (slot - bar_w) / 2
             base = float(TOP + plot_h)
             for n, (name, values) in enumerate(series):
                 value = max(Decimal(values[i]), Decimal(0))
                 if not value:
                     continue
                 h = plot_h * float(value) / axis_top
-                base -= h
+                if stacked:
+                    x = x0
+                    base -= h
+                else:
+                    x, base = x0 + each_w * n, float(TOP + plot_h) - h
                 tip = f"{label} — {name}: {value_text(values[i])}"
                 out.append(f'<rect class="bar" x="{x:.1f}" y="{base:.1f}" '
-                           f'width="{bar_w:.1f}" height="{h:.1f}" '
+                           f'width="{each_w:.1f}" height="{h:.1f}" '
                            f'fill="{PALETTE[n % len(PALETTE)]}">'
                            f"<title>{escape(tip)}</title></rect>")
             if i % label_every == 0:
