@@ -253,10 +253,15 @@ def _querydict(data: dict):
 
 
 def report_urls(site) -> list:
+    from asr_billing.core import admin_monthly_reports as monthly
+
     wrap = site.admin_view
     return [
         path("reports/payments/", wrap(payments_view), name="asr_report_payments"),
         path("reports/debtors/", wrap(debtors_view), name="asr_report_debtors"),
+        path("reports/charges/", wrap(monthly.charges_view), name="asr_report_charges"),
+        path("reports/movement/", wrap(monthly.movement_view), name="asr_report_movement"),
+        path("reports/tariff-mix/", wrap(monthly.mix_view), name="asr_report_mix"),
     ]
 
 
@@ -265,7 +270,10 @@ def visible_reports(user) -> list[tuple[str, str]]:
     result = []
     if user.has_perm("finance.view_operation"):
         result.append(("admin:asr_report_payments", _("Payments by operator")))
+        result.append(("admin:asr_report_charges", _("Charges by tariff and service; ARPU")))
     if user.has_perm("subscribers.view_subscriber"):
         result.append(("admin:asr_report_debtors", _("Debtors")))
+        result.append(("admin:asr_report_movement", _("Subscriber movement")))
+        result.append(("admin:asr_report_mix", _("Tariff mix")))
     return result
 
