@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 
 from asr_billing.core import runtime
 from asr_billing.core.models import Counter
@@ -54,6 +54,11 @@ def cut_off_notify(*, now: datetime | None = None) -> int:
 
 def _money(value: Decimal) -> str:
     return number_format(value, 2)
+
+
+def _day(day, language: str) -> str:
+    """05.03.2026 in Russian; 2026-03-05 in English (no month/day order to guess)."""
+    return day.strftime("%d.%m.%Y") if language == "ru" else day.isoformat()
 
 
 def _cut_off_fields(subscriber, language: str) -> dict:
@@ -140,8 +145,8 @@ def _block_fields(block, language: str) -> dict:
     """{{ name }}, {{ contract }}, {{ start }}, {{ end }} (the block's last day)."""
     with translation.override(language):
         return {"name": block.subscriber.name, "contract": block.subscriber.contract_number,
-                "start": date_format(block.start_date, "SHORT_DATE_FORMAT"),
-                "end": date_format(block.end_date, "SHORT_DATE_FORMAT")}
+                "start": _day(block.start_date, language),
+                "end": _day(block.end_date, language)}
 
 
 def _tariff_fields(subscriber, language: str) -> dict:
@@ -152,7 +157,7 @@ def _tariff_fields(subscriber, language: str) -> dict:
                 "tariff": subscriber.tariff_next.name,
                 "old_tariff": subscriber.tariff.name if subscriber.tariff else "",
                 "fee": _money(subscriber.tariff_next.fee),
-                "date": date_format(subscriber.tariff_next_date, "SHORT_DATE_FORMAT")}
+                "date": _day(subscriber.tariff_next_date, language)}
 
 
 def _candidates(days: int):
@@ -177,7 +182,7 @@ def _runs_out_fields(subscriber, lasts, language: str) -> dict:
     with translation.override(language):
         return {"name": subscriber.name, "contract": subscriber.contract_number,
                 "balance": _money(subscriber.account.balance),
-                "date": date_format(lasts.until, "SHORT_DATE_FORMAT"),
+                "date": _day(lasts.until, language),
                 "days": lasts.days}
 
 
