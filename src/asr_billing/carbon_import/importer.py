@@ -1,7 +1,10 @@
 """``asr-billing import carbon``: the structure of an ISP read from a running Carbon's API
 REST v2.0 (client.py) and created or updated here with Carbon's ids (services.py), kind
 after kind in dependency order (kinds.py): groups, tariffs, services, NAS, subscribers,
-attributes, logins, subscriptions.
+attributes, logins, subscriptions; then the money (money.py): payment operators, the
+finance history, promised payments and voluntary blocks in force, accounts (credit
+limits, balances made equal to the source's by an opening balance where the history is
+trimmed) and the cut-off state.
 
 Before anything is written the source is checked: its version (the wire, the key) and,
 for each kind, which of the fields we ask for it has (a real Carbon names some of them
@@ -26,6 +29,17 @@ from django.utils.translation import gettext as _
 
 from asr_billing.carbon_import.client import DEFAULT_PAGE, CarbonClient, CarbonError
 from asr_billing.carbon_import.kinds import KINDS, Kind
+from asr_billing.carbon_import.money import (
+    ACCOUNTS,
+    MONEY_KINDS,
+    OPERATIONS,
+    STATES,
+    Openings,
+    accounts_page,
+    dry_run_next_id,
+    operations_page,
+    states_page,
+)
 from asr_billing.carbon_import.report import Report
 from asr_billing.carbon_import.services import (
     attribute_kinds_ensure,
@@ -168,6 +182,37 @@ def _import_kind(client, kind: Kind, fields: list[str], report: Report, bar,
         bar.advance(kind, len(page))
 
 
+def _import_money(client, fields: dict, report: Report, bar, page_size: int,
+                  dry_run: bool) -> None:
+    """The finance history, then the promises and blocks in force, then the accounts
+    (money.py); the history's ids are Carbon's, so the sequence is reset before the
+    opening balances take theirs from it."""
+    from asr_billing.finance.models import Operation, PaymentOperator
+
+    for page in client.pages(OPERATIONS.wire, OPERATIONS.lookup, fields=fields[OPERATIONS.key],
+                             page_size=page_size):
+        rows = _convert(OPERATIONS, page, report)
+        with transaction.atomic():
+            operations_page(rows=rows, report=report)
+        bar.advance(OPERATIONS, len(page))
+    if not dry_run:
+        sequences_reset([Operation, PaymentOperator])
+    states: dict = {}
+    if fields[STATES.key]:  # a source without them: nothing in force is brought over
+        for page in client.pages(STATES.wire, STATES.lookup, fields=fields[STATES.key],
+                                 page_size=page_size):
+            states_page(rows=_convert(STATES, page, report), states=states)
+            bar.advance(STATES, len(page))
+    openings = Openings(next_id=dry_run_next_id() if dry_run else None)
+    for page in client.pages(ACCOUNTS.wire, ACCOUNTS.lookup, fields=fields[ACCOUNTS.key],
+                             page_size=page_size):
+        rows = _convert(ACCOUNTS, page, report)
+        with transaction.atomic():
+            accounts_page(rows=rows, states=states, report=report, openings=openings)
+        bar.advance(ACCOUNTS, len(page))
+    report.corrections = openings.posted
+
+
 def _to_do(report: Report, out_dir: Path | None) -> None:
     """What the source cannot give: RADIUS secrets of NAS, passwords of logins."""
     from asr_billing.network.models import Login, Nas
@@ -193,14 +238,16 @@ def carbon_import(*, client: CarbonClient, dry_run: bool = False, out_dir: Path 
     report = Report(source=client.base, dry_run=dry_run)
     report.version = client.version()
     plan = [(kind, fields_of(client, kind, report)) for kind in KINDS]
+    money = {kind.key: fields_of(client, kind, report) for kind in MONEY_KINDS}
     enabled = progress_enabled() if progress is None else progress
     with _progress(enabled) as bar:
         if enabled:
-            for kind, _fields in plan:
+            for kind in [k for k, _f in plan] + list(MONEY_KINDS):
                 bar.total(kind, _count(client, kind))
         with transaction.atomic() if dry_run else _nothing():
             for kind, fields in plan:
                 _import_kind(client, kind, fields, report, bar, page_size)
+            _import_money(client, money, report, bar, page_size, dry_run)
             if not dry_run:
                 sequences_reset(kind.model for kind in KINDS)
             _to_do(report, out_dir)

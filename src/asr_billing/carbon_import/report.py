@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -12,6 +13,22 @@ OUTCOMES = ("created", "updated", "unchanged", "skipped")
 SHOWN = 20  # lines of a long list on the terminal; the rest is counted (and in a file)
 
 EXTRA_KINDS = {"attribute_kinds": gettext_lazy("attribute kinds")}
+# The money's rows in the table (carbon_import/money.py), after the structure's kinds.
+MONEY = {
+    "pay_operators": gettext_lazy("payment operators"),
+    "operations": gettext_lazy("operations"),
+    "states": gettext_lazy("promises and blocks"),
+    "accounts": gettext_lazy("accounts"),
+    "promised": gettext_lazy("promised payments"),
+    "blocks": gettext_lazy("voluntary blocks"),
+}
+MONEY_ONES = {
+    "operations": gettext_lazy("operation"),
+    "states": gettext_lazy("subscriber"),
+    "accounts": gettext_lazy("account"),
+    "promised": gettext_lazy("promised payment of subscriber"),
+    "blocks": gettext_lazy("voluntary block of subscriber"),
+}
 
 
 @dataclass
@@ -26,6 +43,7 @@ class Report:
     logins_without_password: list = field(default_factory=list)  # (id, login)
     nas_without_secret: list = field(default_factory=list)  # (id, name, ip)
     password_file: str = ""
+    corrections: list = field(default_factory=list)  # (account id, amount, opening?)
     seconds: float = 0.0
     requests: int = 0
 
@@ -44,9 +62,37 @@ class Report:
     def any_skipped(self) -> bool:
         return bool(self.skipped)
 
+    def _corrections(self) -> list[str]:
+        openings = [(pk, amount) for pk, amount, opening in self.corrections if opening]
+        later = [(pk, amount) for pk, amount, opening in self.corrections if not opening]
+        out = []
+        if openings:
+            total = sum((amount for _pk, amount in openings), Decimal("0.00"))
+            out.append("")
+            out.append(ngettext(
+                "Opening balance posted for %(n)d account (its history at the source does "
+                "not sum to its balance), total %(total)s.",
+                "Opening balances posted for %(n)d accounts (their history at the source "
+                "does not sum to their balance), total %(total)s.", len(openings))
+                % {"n": len(openings), "total": total})
+        if later:
+            out.append("")
+            out.append(ngettext(
+                "%(n)d account already had its opening balance and differed again from the "
+                "source's balance (changed at the source without an operation we could "
+                "read): a balance adjustment was posted:",
+                "%(n)d accounts already had their opening balance and differed again from "
+                "the source's balance (changed at the source without an operation we could "
+                "read): a balance adjustment was posted to each:", len(later))
+                % {"n": len(later)})
+            out += [f"  {pk}: {amount:+}" for pk, amount in later[:SHOWN]]
+            if len(later) > SHOWN:
+                out.append("  " + _("… and %(n)d more") % {"n": len(later) - SHOWN})
+        return out
+
     def lines(self, kinds) -> list[str]:
-        labels = {k.key: k.label for k in kinds} | EXTRA_KINDS
-        ones = {k.key: k.one for k in kinds}
+        labels = {k.key: k.label for k in kinds} | EXTRA_KINDS | MONEY
+        ones = {k.key: k.one for k in kinds} | MONEY_ONES
         out = [_("Source: %(url)s, version %(version)s; %(n)d requests, %(s).1f s.")
                % {"url": self.source, "version": self.version, "n": self.requests,
                   "s": self.seconds}]
@@ -55,8 +101,9 @@ class Report:
         out.append(" " * width + "".join(f"{h:>11}" for h in heads))
         order = [k.key for k in kinds]
         order.insert(order.index("attributes"), "attribute_kinds")
+        order += list(MONEY)
         for key in order:
-            if key not in self.counts and key == "attribute_kinds":
+            if key not in self.counts and key in ("attribute_kinds", *MONEY):
                 continue
             row = self.counts[key]
             out.append(f"{labels[key]!s:<{width}}"
@@ -72,9 +119,7 @@ class Report:
             out.append(_("%(kind)s: the source has no %(fields)s; our defaults are kept for "
                          "them.") % {"kind": str(labels[key]).capitalize(),
                                      "fields": ", ".join(names)})
-        out.append("")
-        out.append(_("Balances, the finance history, promised payments and voluntary blocks "
-                     "are not imported yet: the accounts of new subscribers start at 0.00."))
+        out += self._corrections()
         if self.nas_without_secret:
             out.append("")
             out.append(ngettext(
