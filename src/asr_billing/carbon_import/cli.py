@@ -23,8 +23,11 @@ def add_import_parser(sub, common) -> None:
         "carbon", parents=[common],
         help=_("read a running Carbon Billing 5 through its API REST v2.0 and create or "
                "update the same groups, tariffs, services, NAS, subscribers, attributes, "
-               "logins and subscriptions here, with the same ids; exit 0 all imported, "
-               "1 some skipped, 2 the source cannot be read"))
+               "logins and subscriptions here, with the same ids, then the money: the "
+               "finance history with the same ids, balances (an opening balance where the "
+               "history does not sum to them), credit limits, promised payments and "
+               "voluntary blocks in force; exit 0 all imported, 1 some skipped, 2 the "
+               "source cannot be read"))
     c.add_argument("--url", required=True,
                    help=_("the source's REST API, e.g. http://10.0.0.2:8082"))
     c.add_argument("--key", default=None,
