@@ -19,6 +19,13 @@ queries (GROUP BY in the database, months cut in the deployment's time zone).
   accounts charged for each tariff that month (reversed charges left out). Set-based and
   exact for history, whatever tariff a subscriber has today; a subscriber who changed
   tariff within a month is counted under both, once in the month's total.
+
+Months of a timestamp (``op_date``) are local months: PostgreSQL cuts them with
+``TruncMonth`` in the time zone (``date_trunc`` … ``AT TIME ZONE``). SQLite has no time
+zones, and Django's ``TruncMonth`` there calls a Python function per row (11 s for 1.2
+million charges); there the month is a ``CASE`` over the range's month bounds, worked out
+in Python with the zone's rules (so daylight-saving changes are right) and compared as
+plain timestamps — the same months, four times faster (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, DateField, F, Q, Sum, When
+from django.db import connection
+from django.db.models import Case, Count, DateField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -57,6 +65,16 @@ def _month(value) -> date:
     return value.replace(day=1)
 
 
+def local_month(field: str, month_from: date, month_to: date):
+    """An expression: the first day of the local month of the timestamp ``field``, for
+    rows already limited to [month_from, month_to] (see the module text)."""
+    if connection.vendor == "sqlite":
+        return Case(*[When(**{f"{field}__gte": local_start(m),
+                              f"{field}__lt": local_start(next_month(m))}, then=Value(m))
+                      for m in months(month_from, month_to)], output_field=DateField())
+    return TruncMonth(field, tzinfo=timezone.get_current_timezone())
+
+
 def _charges(month_from: date, month_to: date, group):
     from asr_billing.finance.models import Operation, OperationType
 
@@ -69,8 +87,7 @@ def _charges(month_from: date, month_to: date, group):
     ids = group_ids(group)
     if ids is not None:
         queryset = queryset.filter(account__subscriber__group_id__in=ids)
-    return queryset.annotate(period=TruncMonth("op_date",
-                                               tzinfo=timezone.get_current_timezone()))
+    return queryset.annotate(period=local_month("op_date", month_from, month_to))
 
 
 def _charged_per_month(queryset) -> dict[date, int]:
