@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.carbon_import.test_import import _sql, counts, rows
+from tests.carbon_import.test_import import _sql, counts, rows, source_write
 from tests.test_cli import run
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english")]
@@ -82,6 +82,16 @@ def test_money_round_trip_then_nothing_and_an_old_payment_is_a_duplicate(source,
         f"operator=PaymentOperator.objects.get(code='{code}'), external_id='{external}')\n"
         "print(r.created, r.operation.pk)\n")
     assert retried == f"False {pk}"
+    assert rows(target, STILL) == before
+
+    # The ledger is append-only: an operation that differs at the source is a conflict.
+    source_write(source, "update finance_operation set description = 'Изменено' "  # noqa: S608
+                         f"where id = {int(pk)}")
+    third = target.imports(source.base)
+    assert third.returncode == 1, third.stderr
+    assert (f"  operation {pk}: it is here already and differs (description); the ledger is "
+            "not changed") in third.stdout
+    assert counts(third.stdout)["operations"] == [0, 0, operations - 1, 1]
     assert rows(target, STILL) == before
 
 

@@ -323,8 +323,8 @@ def operations_page(*, rows: list[tuple[int, dict]], report: Report) -> None:
             changed = _differs(here, op, f.get("balance_after") is not None)
             if changed:
                 report.skip("operations", pk, _(
-                    "operation %(id)s is here and differs (%(fields)s); the ledger is not "
-                    "changed") % {"id": pk, "fields": ", ".join(changed)})
+                    "it is here already and differs (%(fields)s); the ledger is not "
+                    "changed") % {"fields": ", ".join(changed)})
             else:
                 report.count("operations", "unchanged")
             continue
