@@ -198,3 +198,36 @@ def test_a_trimmed_history_gets_one_opening_balance_per_account(source, target, 
     assert run("check", "--home", str(target.home)).returncode == 0
     fourth = target.imports(proxy.base)
     assert "Balance adjustment" not in fourth.stdout and "adjustment" not in fourth.stdout
+
+
+@pytest.mark.django_db
+def test_a_row_whose_exactly_once_key_is_held_here_is_skipped_with_its_holder():
+    from django.db import transaction
+
+    from asr_billing.carbon_import.money import operation_fields, operations_page
+    from asr_billing.carbon_import.report import Report
+    from asr_billing.finance.models import Account, Operation, PaymentOperator
+    from asr_billing.finance.services import payment_register
+    from asr_billing.subscribers.models import Group
+    from asr_billing.subscribers.services import subscriber_create
+
+    group = Group.objects.first() or Group.objects.create(name="Root")
+    subscriber = subscriber_create(name="Held Payment", group=group, actor="test")
+    PaymentOperator.objects.create(code="OSMP", name="OSMP")
+    held = payment_register(subscriber=subscriber, amount=Decimal("100.00"), actor="test",
+                            operator="OSMP", external_id="77").operation
+    fields = {"abonent_id": subscriber.pk, "op_type_id": 2, "op_date": "2025-01-01 10:00:00",
+              "op_summa": "100.00", "operator_name": "OSMP", "operator_pay_id_str": "77",
+              "code1c": ""}
+    report = Report()
+    with transaction.atomic():
+        operations_page(rows=[(held.pk + 100, operation_fields(fields)),
+                              (held.pk + 101, operation_fields({**fields, "op_summa": "5.00",
+                                                                "operator_pay_id_str": "78"}))],
+                        report=report)
+    assert report.skipped == [("operations", held.pk + 100,
+                               f"its payment OSMP 77 is operation {held.pk} here")]
+    assert list(Operation.objects.order_by("pk").values_list("pk", "amount", "balance_after")) == [
+        (held.pk, Decimal("100.00"), Decimal("100.00")),
+        (held.pk + 101, Decimal("5.00"), Decimal("105.00"))]
+    assert Account.objects.get(pk=subscriber.pk).balance == Decimal("105.00")

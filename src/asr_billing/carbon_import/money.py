@@ -239,26 +239,33 @@ def _taken(rows: list[tuple[int, dict]], operators: dict[str, int]) -> dict[str,
     return taken
 
 
-def _keys(f: dict, operator_id) -> list[tuple[str, object, str]]:
-    """(key kind, key, text of a clash) of one row's exactly-once keys."""
-    keys = []
+def _keys(f: dict, operator_id) -> list[tuple[str, object]]:
+    """(key kind, key) of one row's exactly-once keys."""
+    keys: list[tuple[str, object]] = []
     if f.get("external_id"):
-        keys.append(("payment", (operator_id, f["external_id"]),
-                     _("its payment %(op)s %(ext)s is operation %%(holder)s here")
-                     % {"op": f["_operator"], "ext": f["external_id"]}))
+        keys.append(("payment", (operator_id, f["external_id"])))
     if f.get("code1c"):
-        keys.append(("code1c", f["code1c"], _("its 1C code %(code)s is operation %%(holder)s "
-                                              "here") % {"code": f["code1c"]}))
+        keys.append(("code1c", f["code1c"]))
     if f["type"] == OperationType.CHARGE:
         keys.append(("charge", (f["account_id"], f.get("tariff_id"), f.get("service_id"),
-                                f["period_start"]),
-                     _("its charge for %(day)s is operation %%(holder)s here")
-                     % {"day": f["period_start"]}))
+                                f["period_start"])))
     if f.get("reverses_id"):
-        keys.append(("reverses", f["reverses_id"],
-                     _("operation %(id)s is already reversed by operation %%(holder)s here")
-                     % {"id": f["reverses_id"]}))
+        keys.append(("reverses", f["reverses_id"]))
     return keys
+
+
+def _clash_text(key_kind: str, f: dict, holder: int) -> str:
+    if key_kind == "payment":
+        return _("its payment %(op)s %(ext)s is operation %(holder)s here") % {
+            "op": f["_operator"], "ext": f["external_id"], "holder": holder}
+    if key_kind == "code1c":
+        return _("its 1C code %(code)s is operation %(holder)s here") % {
+            "code": f["code1c"], "holder": holder}
+    if key_kind == "charge":
+        return _("its charge for %(day)s is operation %(holder)s here") % {
+            "day": f["period_start"], "holder": holder}
+    return _("operation %(id)s is already reversed by operation %(holder)s here") % {
+        "id": f["reverses_id"], "holder": holder}
 
 
 def operations_page(*, rows: list[tuple[int, dict]], report: Report) -> None:
@@ -329,17 +336,18 @@ def operations_page(*, rows: list[tuple[int, dict]], report: Report) -> None:
                 report.count("operations", "unchanged")
             continue
         clash = ""
-        for key_kind, key, text in _keys(f, op.pay_operator_id):
+        keys = _keys(f, op.pay_operator_id)
+        for key_kind, key in keys:
             holder = taken[key_kind].get(key)
             if holder is not None:
-                clash = text % {"holder": holder}
+                clash = _clash_text(key_kind, f, holder)
                 break
         if not clash and (err := _rule(op)):
             clash = err
         if clash:
             report.skip("operations", pk, clash)
             continue
-        for key_kind, key, _clash in _keys(f, op.pay_operator_id):
+        for key_kind, key in keys:
             taken[key_kind][key] = pk
         targets[pk] = op.amount  # a later row of the page may reverse it
         new.append(op)
