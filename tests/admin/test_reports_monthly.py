@@ -303,3 +303,7 @@ def test_grouped_chart_keeps_stacked_default():
                                           stacked=False)))
     assert len({bar.get("x") for bar in stacked.findall(f"{SVG}rect[@class='bar']")}) == 1
     assert len({bar.get("x") for bar in grouped.findall(f"{SVG}rect[@class='bar']")}) == 2
+    # counts: the axis is 0, 1, 2 ... not 0, 0.5, 1 ...
+    ticks = ET.fromstring(str(bar_chart(["x"], [("a", [2])], title="t",  # noqa: S314
+                                        whole=True))).findall(f"{SVG}text")
+    assert [tick.text for tick in ticks[:3]] == ["0", "1", "2"]

@@ -153,7 +153,7 @@ def movement_view(request):
             (_("on voluntary block"), [row.on_block for row in report.rows]),
         ]
         return {"report": report, "chart": bar_chart(labels, series, title=_("Subscriber movement"),
-                                                     stacked=False)}
+                                                     stacked=False, whole=True)}
 
     return _page(request, permission="subscribers.view_subscriber",
                  template="admin/asr_reports/movement.html", title=_("Subscriber movement"),
@@ -180,7 +180,8 @@ def mix_view(request):
         labels = [_label(row.period) for row in report.rows]
         series = [(tariff.name, [row.cells[n] for row in report.rows])
                   for n, tariff in enumerate(report.tariffs)]
-        return {"report": report, "chart": bar_chart(labels, series, title=_("Tariff mix"))}
+        return {"report": report, "chart": bar_chart(labels, series, title=_("Tariff mix"),
+                                                          whole=True)}
 
     return _page(request, permission="subscribers.view_subscriber",
                  template="admin/asr_reports/mix.html", title=_("Tariff mix"), csv=mix_csv,

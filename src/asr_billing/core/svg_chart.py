@@ -41,9 +41,11 @@ def bar_chart(
     width: int = 900,
     height: int = 300,
     stacked: bool = True,
+    whole: bool = False,
 ) -> SafeString:
     """Stacked bars: ``labels[i]`` under bar i, ``series`` as (name, values per bar);
-    with ``stacked=False`` the series' bars stand side by side in each slot.
+    with ``stacked=False`` the series' bars stand side by side in each slot; ``whole``: the
+    values are counts, so the axis steps by whole numbers.
     Negative values count as zero (bars grow up)."""
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     bars = len(labels)
@@ -52,6 +54,8 @@ def bar_chart(
               for i in range(bars)]
     top = float(max(stacks, default=0))
     step = nice_step(top)
+    if whole:
+        step = max(step, 1.0)
     axis_top = step * max(1, math.ceil(top / step)) if top > 0 else step * 5
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="asr-chart" role="img" '
            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
