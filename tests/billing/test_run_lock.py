@@ -85,7 +85,7 @@ def test_the_scheduler_logs_a_skipped_run_and_goes_on(db, caplog):
 
     now = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
     scheduler = Scheduler(run=busy, housekeeping=lambda **kw: None, access=lambda **kw: None,
-                          tasks=lambda **kw: None, clock=lambda: now)
+                          tasks=lambda **kw: None, notify=lambda **kw: None, clock=lambda: now)
     with caplog.at_level("INFO", logger="asr_billing.billing"):
         done = scheduler.tick()
     assert done == ["housekeeping", "run 2026-03-06 skipped: Billing run #7 is in progress "
@@ -106,7 +106,7 @@ def test_the_scheduler_tries_again_when_the_working_run_stops_short(db, extra):
 
     now = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
     scheduler = Scheduler(run=busy, housekeeping=lambda **kw: None, access=lambda **kw: None,
-                          tasks=lambda **kw: None, clock=lambda: now)
+                          tasks=lambda **kw: None, notify=lambda **kw: None, clock=lambda: now)
     scheduler.tick()
     assert scheduler.tick() == ["run 2026-03-06 skipped: busy"]  # asked again
     assert calls == [date(2026, 3, 6)] * 2

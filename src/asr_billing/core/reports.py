@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
@@ -118,7 +118,9 @@ def payment_rows(*, date_from: date, date_to: date, grouping: str, group=None,
         queryset.annotate(period=trunc)
         .values("period", "pay_operator_id", "pay_operator__code", "pay_operator__name")
         .annotate(count=Count("pk"), amount=Sum("amount"))
-        .order_by("period", "pay_operator__code")
+        # The cash desk (no operator) first on both databases: NULLs sort last on
+        # PostgreSQL and first on SQLite by default.
+        .order_by("period", F("pay_operator__code").asc(nulls_first=True))
     )
     for row in rows:
         period = row["period"]
