@@ -157,6 +157,11 @@ def test_a_trimmed_history_gets_one_opening_balance_per_account(source, target, 
                         f"select account_id, amount from finance_operation where id in ({ids})"  # noqa: S608
                         ))
     top = _sql(source.home, source.db_url, "select max(id) from finance_operation")[0][0]
+    dry = target.imports(proxy.base, "--dry-run")  # says what it would post, writes nothing
+    assert dry.returncode == 0, (dry.stdout, dry.stderr)
+    assert "Opening balances posted for 3 accounts" in dry.stdout
+    assert dry.stdout.rstrip().endswith("Dry run: nothing was written.")
+    assert _sql(target.home, target.db_url, "select count(*) from finance_operation") == [(0,)]
     first = target.imports(proxy.base)
     assert first.returncode == 0, (first.stdout, first.stderr)
     total = sum(trimmed.values(), Decimal("0.00"))
