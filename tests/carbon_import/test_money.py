@@ -94,6 +94,17 @@ def test_money_round_trip_then_nothing_and_an_old_payment_is_a_duplicate(source,
     assert counts(third.stdout)["operations"] == [0, 0, operations - 1, 1]
     assert rows(target, STILL) == before
 
+    # 1C took an operation at the source since: the same mark here, the money untouched.
+    taken = _sql(source.home, source.db_url, "select min(id) from finance_operation "  # noqa: S608
+                 f"where code1c = '' and type = 2 and id <> {int(pk)}")[0][0]
+    source_write(source, "update finance_operation set code1c = 'TEST_000001', synced_1c = "  # noqa: S608
+                         f"{'true' if source.db_url else 1} where id = {int(taken)}")
+    fourth = target.imports(source.base)
+    assert counts(fourth.stdout)["operations"] == [0, 1, operations - 2, 1]
+    assert _sql(target.home, target.db_url, "select code1c, synced_1c from finance_operation "  # noqa: S608
+                f"where id = {int(taken)}") == [("TEST_000001", True if target.db_url else 1)]
+    assert rows(target, MONEY)["accounts"] == before["accounts"]
+
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
     """Forwards to the source; FinanceOperations without the ids in ``drop``, and

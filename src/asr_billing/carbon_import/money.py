@@ -328,6 +328,8 @@ def operations_page(*, rows: list[tuple[int, dict]], report: Report) -> None:
         here = existing.get(pk)
         if here is not None:
             changed = _differs(here, op, f.get("balance_after") is not None)
+            if changed and _synced_since(here, op, changed, report):
+                continue
             if changed:
                 report.skip("operations", pk, _(
                     "it is here already and differs (%(fields)s); the ledger is not "
@@ -354,6 +356,25 @@ def operations_page(*, rows: list[tuple[int, dict]], report: Report) -> None:
     if not new:
         return
     _insert(new, balances, report)
+
+
+def _synced_since(here: Operation, op: Operation, changed: list[str], report: Report) -> bool:
+    """1C took the operation at the source since the last run (a daily exchange between
+    the night-before run and the switch): the same mark here, through the service 1C
+    uses (the money is not touched). False when anything else differs."""
+    if not set(changed) <= {"code1c", "synced_1c"} or here.code1c or not op.code1c:
+        return False
+    from asr_billing.core.errors import Conflict
+    from asr_billing.finance.services import operation_sync_1c
+
+    try:
+        with transaction.atomic():
+            operation_sync_1c(operation=here, code1c=op.code1c, actor=ACTOR)
+    except (Conflict, InvalidInput) as exc:
+        report.skip("operations", here.pk, str(exc))
+        return True
+    report.count("operations", "updated")
+    return True
 
 
 def _rule(op: Operation) -> str:
