@@ -152,3 +152,18 @@ def test_the_admin_refuses_a_broken_template_and_previews_a_good_one(admin_clien
     page = admin_client.get(f"/admin/notify/messagetemplate/{template.pk}/change/")
     text = page.content.decode()
     assert "Платёж 600,00 ₽" in text and "Баланс: 754,88 ₽" in text
+
+
+def test_a_broken_text_or_an_old_payment_does_not_stop_the_others(templates, make_subscriber):
+    """A template that fails only when sent (an {% include %} of nothing) skips its
+    messages and the watermark moves on; a payment dated days ago is not news."""
+    MessageTemplate.objects.filter(channel=Channel.EMAIL, language="ru").update(
+        body="{% if amount %}{% include 'nothing.txt' %}{% endif %}")
+    subscriber = make_subscriber(email="a@example.ru")
+    started()
+    pay(subscriber, "10.00")
+    old = payment_register(subscriber=subscriber, amount=Decimal("20.00"), actor=ACTOR,
+                           op_date=timezone.now() - timedelta(days=3)).operation
+    assert payments_notify(now=later()) == 1  # the feed of the first payment only
+    assert [t.name for t in Task.objects.all()] == ["notify.feed"]
+    assert Counter.objects.get(name=WATERMARK).value == old.pk

@@ -72,6 +72,7 @@ def smsru_ok(phone: str) -> bytes:
     ("+7 (903) 657-29-02", "79036572902"), ("8 903 657 29 02", "79036572902"),
     ("9036572902", "79036572902"), ("79036572902", "79036572902"),
     ("495 123", ""), ("", ""), ("+1 212 555 0100", ""),
+    ("8 495 123-45-67", ""),  # a Moscow landline: no SMS
 ])
 def test_phone_numbers(text, number):
     assert phone_number(text) == number

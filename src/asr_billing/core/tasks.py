@@ -24,6 +24,7 @@ leaves it running; after CLAIM_TIMEOUT it is pending again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -100,20 +101,36 @@ def _claim(task_id: int) -> bool:
         state=TaskState.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1))
 
 
+BULK_PREFIX = "notify."  # messages to subscribers: many, and never urgent
+BULK_SECONDS = 10.0  # wall-clock seconds a tick gives them at most
+
+
 def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Run up to ``limit`` due tasks. Returns counts by what became of them."""
+    """Run up to ``limit`` due tasks of each kind — first the network's (Disconnects: a
+    flood of messages to subscribers never holds them up), then the messages, for at most
+    BULK_SECONDS (a mail server that hangs cannot stall the scheduler's tick). Returns
+    counts by what became of them."""
     now = now or timezone.now()
     Task.objects.filter(state=TaskState.RUNNING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
         state=TaskState.PENDING, outcome="the worker running it stopped; run again")
-    due = list(Task.objects.filter(state=TaskState.PENDING, run_after__lte=now)
-               .order_by("run_after", "id").values_list("id", flat=True)[:limit])
+    pending = Task.objects.filter(state=TaskState.PENDING, run_after__lte=now)
     counts = {"done": 0, "retry": 0, "failed": 0}
+    _run_ids(pending.exclude(name__startswith=BULK_PREFIX), now, limit, counts, None)
+    _run_ids(pending.filter(name__startswith=BULK_PREFIX), now, limit, counts,
+             time.monotonic() + BULK_SECONDS)
+    return counts
+
+
+def _run_ids(queryset, now: datetime, limit: int, counts: dict[str, int],
+             deadline: float | None) -> None:
+    due = list(queryset.order_by("run_after", "id").values_list("id", flat=True)[:limit])
     for task_id in due:
+        if deadline is not None and time.monotonic() > deadline:
+            return  # the rest on the next tick
         if not _claim(task_id):
             continue  # another worker took it
         task = Task.objects.get(pk=task_id)
         counts[_run(task, now)] += 1
-    return counts
 
 
 def _run(task: Task, now: datetime) -> str:

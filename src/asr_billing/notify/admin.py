@@ -23,10 +23,11 @@ class MessageTemplateForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        sample = SAMPLE_FIELDS.get(data.get("event"), {})
         for name in ("subject", "body"):
             try:
-                render(data.get(name) or "", {})
-            except TemplateError as exc:
+                render(data.get(name) or "", sample)
+            except Exception as exc:  # a syntax error, {% include %} of nothing, a filter
                 self.add_error(name, _("Not a valid template: %(error)s") % {"error": exc})
         return data
 

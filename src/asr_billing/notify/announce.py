@@ -3,6 +3,7 @@ language, asked of the background tasks once per event and channel (a unique key
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.utils import translation
@@ -14,6 +15,7 @@ from asr_billing.notify.quiet import send_after
 from asr_billing.notify.render import TemplateError, render
 from asr_billing.notify.sms import phone_number
 
+logger = logging.getLogger("asr_billing.notify")
 TASKS = {Channel.EMAIL: "notify.email", Channel.SMS: "notify.sms", Channel.FEED: "notify.feed"}
 
 
@@ -21,6 +23,17 @@ def enabled_templates(event: str) -> dict[tuple[str, str], MessageTemplate]:
     """(channel, language) → the enabled template of ``event``."""
     return {(t.channel, t.language): t
             for t in MessageTemplate.objects.filter(event=event, enabled=True)}
+
+
+def claim_mark(name: str):
+    """The counter row of a notification step, locked for this transaction; None when
+    another scheduler holds it right now (that one does the step: this one moves on
+    rather than wait). Returns (row, first) — first: the row was just made."""
+    from asr_billing.core.models import Counter
+
+    _row, first = Counter.objects.get_or_create(name=name)
+    row = Counter.objects.select_for_update(skip_locked=True).filter(name=name).first()
+    return (row, first) if row is not None else (None, False)
 
 
 def announce(event: str, found: list[tuple], now: datetime,
@@ -54,6 +67,12 @@ def announce(event: str, found: list[tuple], now: datetime,
                     body = render(template.body, fields)
             except TemplateError:
                 continue  # the admin refuses such texts; one saved before is skipped
+            except Exception:
+                # One subscriber's message must not stop the event for everyone (the
+                # watermark would never move): logged, skipped.
+                logger.exception("notify: the %s message of subscriber %s could not be made",
+                                 event, subscriber.pk)
+                continue
             items[task].append((f"notify:{event}:{key}:{channel}",
                                 {"to": to, "subject": subject, "body": body,
                                  "subscriber": subscriber.pk, "event": event},

@@ -91,12 +91,18 @@ def broadcast_send(payload: dict) -> str:
     if message is None:
         return "the message no longer exists"
     now = timezone.now()
-    if message.feed:
-        fields = {"name": "", "contract": "", "balance": ""}
-        notification_create(text=render(message.text, fields)[:TEXT_MAX],
-                            actor=message.created_by or "notify",
-                            subscriber=message.subscriber, group=message.group,
-                            everyone=message.everyone, now=now)
+    with transaction.atomic():
+        # The first attempt claims the message: a retry (or a second worker) asks again
+        # for the e-mails and SMS (their keys make that harmless) but never posts the
+        # feed notification twice.
+        first = Broadcast.objects.filter(pk=message.pk, sent_at__isnull=True) \
+            .update(sent_at=now)
+        if first and message.feed:
+            fields = {"name": "", "contract": "", "balance": ""}
+            notification_create(text=render(message.text, fields)[:TEXT_MAX],
+                                actor=message.created_by or "notify",
+                                subscriber=message.subscriber, group=message.group,
+                                everyone=message.everyone, now=now)
     # The operator's text in every language: it is one message, written once.
     templates = {(channel, language): MessageTemplate(subject=message.subject,
                                                       body=message.text)
@@ -114,7 +120,7 @@ def broadcast_send(payload: dict) -> str:
                 asked += announce("broadcast", batch, now, templates)
                 batch = []
         asked += announce("broadcast", batch, now, templates)
-    Broadcast.objects.filter(pk=message.pk).update(asked=asked, sent_at=now)
+    Broadcast.objects.filter(pk=message.pk).update(asked=asked)
     return f"{asked} e-mail/SMS deliveries asked for" + (", cabinet feed" if message.feed
                                                          else "")
 

@@ -15,17 +15,19 @@ and one that commits later than a higher id would otherwise be passed by the wat
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 
-from asr_billing.core.models import Counter
+from asr_billing.core import runtime
 from asr_billing.finance.models import Operation, OperationType
-from asr_billing.notify.announce import announce
+from asr_billing.notify.announce import announce, claim_mark
 from asr_billing.notify.models import Event
 
 SETTLE = timedelta(seconds=60)
+STALE = timedelta(days=1)  # payments dated earlier than this are not announced
 BATCH = 2000  # payments read per tick at most; the rest on the next tick
 WATERMARK = "notify.payments"
 
@@ -36,7 +38,9 @@ def payments_notify(*, now: datetime | None = None) -> int:
     of the past are not announced."""
     now = now or timezone.now()
     with transaction.atomic():
-        mark, created = Counter.objects.select_for_update().get_or_create(name=WATERMARK)
+        mark, created = claim_mark(WATERMARK)
+        if mark is None:
+            return 0
         if created:
             last = Operation.objects.order_by("-pk").values_list("pk", flat=True).first()
             mark.value = last or 0
@@ -52,9 +56,12 @@ def payments_notify(*, now: datetime | None = None) -> int:
             ready.append(payment)
         if not ready:
             return 0
+        # A payment dated days ago (an import of another billing's history, a bank's late
+        # registry) is not news to the subscriber.
+        recent = [p for p in ready if p.op_date >= now - STALE]
         asked = announce(Event.PAYMENT_RECEIVED, [
             (p.account.subscriber, p.pk, lambda language, p=p: _payment_fields(p, language))
-            for p in ready], now)
+            for p in recent], now)
         mark.value = ready[-1].pk
         mark.save(update_fields=["value"])
     return asked
@@ -64,8 +71,9 @@ def _payment_fields(payment: Operation, language: str) -> dict:
     """What a payment message may say: {{ name }}, {{ contract }}, {{ amount }},
     {{ balance }}, {{ date }}, {{ operator }} (money in the language's format)."""
     subscriber = payment.account.subscriber
+    zone = ZoneInfo(runtime.current().get("app", "time_zone"))
     with translation.override(language):
-        local = timezone.localtime(payment.op_date)
+        local = timezone.localtime(payment.op_date, zone)
         return {
             "name": subscriber.name,
             "contract": subscriber.contract_number,
@@ -88,7 +96,9 @@ def helpdesk_notify(*, now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     with transaction.atomic():
-        mark, created = Counter.objects.select_for_update().get_or_create(name=HELPDESK_MARK)
+        mark, created = claim_mark(HELPDESK_MARK)
+        if mark is None:
+            return 0
         if created:
             last = TicketMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
             mark.value = last or 0

@@ -35,9 +35,9 @@ def phone_number(text: str) -> str:
     digits = re.sub(r"\D", "", text or "")
     if len(digits) == 10 and digits.startswith("9"):
         digits = "7" + digits
-    if len(digits) == 11 and digits[0] in "78":
+    if len(digits) == 11 and digits[0] in "78" and digits[1] == "9":
         return "7" + digits[1:]
-    return ""
+    return ""  # a landline (8 495 …) or not a Russian number: no SMS
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int, bytes]:

@@ -19,9 +19,8 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 
 from asr_billing.core import runtime
-from asr_billing.core.models import Counter
 from asr_billing.finance.selectors import minimal_payment, money_lasts_until
-from asr_billing.notify.announce import announce, enabled_templates
+from asr_billing.notify.announce import announce, claim_mark, enabled_templates
 from asr_billing.notify.models import CutOffNotice, Event
 from asr_billing.subscribers.models import Subscriber
 
@@ -35,17 +34,23 @@ def cut_off_notify(*, now: datetime | None = None) -> int:
     cut-off ended. Returns the deliveries asked for."""
     now = now or timezone.now()
     with transaction.atomic():
-        _mark, first = Counter.objects.select_for_update().get_or_create(name=CUT_OFF_MARK)
+        mark, first = claim_mark(CUT_OFF_MARK)
+        if mark is None:
+            return 0
         CutOffNotice.objects.filter(subscriber__negbal=False).delete()
-        new = list(Subscriber.objects.filter(negbal=True)
-                   .exclude(pk__in=CutOffNotice.objects.values("subscriber_id"))
-                   .select_related("account", "tariff").order_by("pk")[:BATCH])
+        unnoted = (Subscriber.objects.filter(negbal=True)
+                   .exclude(pk__in=CutOffNotice.objects.values("subscriber_id")))
+        if first:  # the backlog: noted whole, told nothing
+            ids = list(unnoted.values_list("pk", flat=True))
+            CutOffNotice.objects.bulk_create(
+                [CutOffNotice(subscriber_id=pk, since=now) for pk in ids],
+                ignore_conflicts=True, batch_size=2000)
+            return 0
+        new = list(unnoted.select_related("account", "tariff").order_by("pk")[:BATCH])
         if not new:
             return 0
         CutOffNotice.objects.bulk_create([CutOffNotice(subscriber=s, since=now) for s in new],
                                          ignore_conflicts=True)
-        if first:
-            return 0
         stamp = now.strftime("%Y%m%dT%H%M%S.%f")
         return announce(Event.CUT_OFF, [
             (s, f"{s.pk}:{stamp}", lambda language, s=s: _cut_off_fields(s, language))
@@ -87,8 +92,8 @@ def daily_notify(*, now: datetime | None = None) -> int:
         return 0
     today = local.date()
     with transaction.atomic():
-        mark, first = Counter.objects.select_for_update().get_or_create(name=DAILY_MARK)
-        if mark.value >= today.toordinal():
+        mark, first = claim_mark(DAILY_MARK)
+        if mark is None or mark.value >= today.toordinal():
             return 0  # done today (by this node or another)
         mark.value = today.toordinal()
         mark.save(update_fields=["value"])
