@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from asr_billing.core.models import Task, TaskState
 from asr_billing.core.tasks import tasks_run_due
 from asr_billing.finance.services import payment_register
 from asr_billing.notify.defaults import templates_ensure
-from asr_billing.notify.events import SETTLE, payments_notify
+from asr_billing.notify.events import payments_notify
 from asr_billing.notify.models import MessageTemplate
 from tests.conftest import ACTOR
 from tests.docs.server import free_port
@@ -63,7 +64,7 @@ def smtp(config_edit):
 
 def paid(subscriber, amount):
     payment_register(subscriber=subscriber, amount=Decimal(amount), actor=ACTOR)
-    later = timezone.now() + SETTLE * 2
+    later = timezone.now() + timedelta(minutes=2)
     payments_notify(now=later)
     return later
 

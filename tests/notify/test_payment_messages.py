@@ -12,10 +12,11 @@ import time_machine
 from django.utils import timezone
 
 from asr_billing.core.models import Counter, Task
+from asr_billing.finance.models import Operation
 from asr_billing.finance.services import payment_register
 from asr_billing.notify.defaults import templates_ensure
-from asr_billing.notify.events import SETTLE, WATERMARK, payments_notify
-from asr_billing.notify.models import Channel, Event, MessageTemplate, Preference
+from asr_billing.notify.events import STALE, WATERMARK, payments_notify
+from asr_billing.notify.models import Channel, Event, MessageTemplate, Preference, Seen
 from tests.conftest import ACTOR
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,13 @@ def started() -> None:
 
 
 def later(seconds: float = 0) -> datetime:
-    return timezone.now() + SETTLE + timedelta(seconds=1 + seconds)
+    """A tick's clock a minute on."""
+    return timezone.now() + timedelta(seconds=61 + seconds)
+
+
+def read() -> list[int]:
+    """The payments read, by id."""
+    return sorted(Seen.objects.filter(event=Event.PAYMENT_RECEIVED).values_list("ref", flat=True))
 
 
 def messages() -> dict[str, dict]:
@@ -52,8 +59,7 @@ def test_a_payment_is_one_message_per_channel_once(templates, make_subscriber, o
     pay(make_subscriber(name="Старый платёж"), "5.00")  # before the first tick: not told
     started()
     payment = pay(subscriber, "600.00", operator)
-    assert payments_notify() == 0  # younger than SETTLE: the next tick
-    assert payments_notify(now=later()) == 2
+    assert payments_notify() == 2  # read at the first tick after it committed
     sent = messages()
     assert set(sent) == {"notify.email", "notify.feed"}
     email = sent["notify.email"]
@@ -63,10 +69,13 @@ def test_a_payment_is_one_message_per_channel_once(templates, make_subscriber, o
     assert "платёж 600,00 ₽ (Sberbank (OSMP))." in email["body"]
     assert "Баланс: 600,00 ₽." in email["body"]
     assert sent["notify.feed"]["body"] == "Зачислен платёж 600,00 ₽. Баланс: 600,00 ₽."
-    assert Counter.objects.get(name=WATERMARK).value == payment.pk
-    # Read again (a watermark set back, two schedulers): still one task per channel.
-    Counter.objects.filter(name=WATERMARK).update(value=payment.pk - 1)
-    payments_notify(now=later())
+    assert read() == [payment.pk]
+    assert payments_notify(now=later()) == 0  # read: not again
+    # Read again (what it had read forgotten): still one task per channel, and the
+    # count says nothing new was asked for.
+    Seen.objects.all().delete()
+    assert payments_notify(now=later()) == 0
+    assert read() == [payment.pk]
     assert Task.objects.filter(name__startswith="notify.").count() == 2
 
 
@@ -91,7 +100,7 @@ def test_disabled_templates_tell_nobody_and_move_on(make_subscriber):
     payment = pay(subscriber)
     assert payments_notify(now=later()) == 0
     assert not Task.objects.exists()
-    assert Counter.objects.get(name=WATERMARK).value == payment.pk
+    assert read() == [payment.pk]  # enabling the templates later does not tell it
 
 
 def test_quiet_hours_hold_email_not_the_feed(templates, make_subscriber, config_edit):
@@ -101,7 +110,7 @@ def test_quiet_hours_hold_email_not_the_feed(templates, make_subscriber, config_
     with time_machine.travel(night, tick=False):
         started()
         pay(subscriber)
-    tick = night + SETTLE + timedelta(seconds=1)
+    tick = night + timedelta(seconds=20)
     assert payments_notify(now=tick) == 2
     assert Task.objects.get(name="notify.email").run_after == datetime(2026, 3, 6, 9, 0,
                                                                         tzinfo=MSK)
@@ -154,6 +163,40 @@ def test_the_admin_refuses_a_broken_template_and_previews_a_good_one(admin_clien
     assert "Платёж 600,00 ₽" in text and "Баланс: 754,88 ₽" in text
 
 
+def test_the_admin_previews_an_english_template_with_english_fields(admin_client, db):
+    """An English text is checked and shown with an English sample subscriber: money and
+    dates as the English messages have them, no Russian words."""
+    url = "/admin/notify/messagetemplate/add/"
+    form = {"event": Event.PAYMENT_RECEIVED, "channel": Channel.EMAIL, "language": "en",
+            "subject": "Payment of {{ amount }} RUB",
+            "body": "Dear {{ name }}, {{ date }} via {{ operator }}; balance {{ balance }}.",
+            "enabled": "on"}
+    assert admin_client.post(url, form).status_code == 302
+    template = MessageTemplate.objects.get()
+    text = admin_client.get(f"/admin/notify/messagetemplate/{template.pk}/change/") \
+        .content.decode()
+    assert "<b>Payment of 600.00 RUB</b>" in text
+    assert "Dear John Smith, 2026-03-05 14:20 via Sberbank; balance 754.88." in text
+    assert "Иванов" not in text and "600,00" not in text
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_sample_fields_are_the_real_fields_of_each_event(language):
+    """The sample has exactly the fields the event's messages have."""
+    from asr_billing.notify.samples import sample_fields
+
+    fields = {Event.PAYMENT_RECEIVED: "amount balance contract date name operator",
+              Event.RUNS_OUT: "balance contract date days name",
+              Event.CUT_OFF: "balance contract minimum name",
+              Event.VBLOCK_ENDS: "contract end name start",
+              Event.TARIFF_CHANGE: "contract date fee name old_tariff tariff",
+              Event.HELPDESK_REPLY: "contract name subject text ticket"}
+    for event, names in fields.items():
+        assert sorted(sample_fields(event, language)) == names.split()
+    assert sample_fields(Event.CUT_OFF, language)["balance"] == \
+        {"ru": "-12,40", "en": "-12.40"}[language]
+
+
 def test_a_broken_text_or_an_old_payment_does_not_stop_the_others(templates, make_subscriber):
     """A template that fails only when sent (an {% include %} of nothing) skips its
     messages and the watermark moves on; a payment dated days ago is not news."""
@@ -166,4 +209,74 @@ def test_a_broken_text_or_an_old_payment_does_not_stop_the_others(templates, mak
                            op_date=timezone.now() - timedelta(days=3)).operation
     assert payments_notify(now=later()) == 1  # the feed of the first payment only
     assert [t.name for t in Task.objects.all()] == ["notify.feed"]
-    assert Counter.objects.get(name=WATERMARK).value == old.pk
+    assert old.pk not in read()  # out of the window: never read
+
+
+def test_a_payment_that_commits_late_is_told(templates, make_subscriber):
+    """A payment whose id is below the ones read already (its transaction committed
+    after theirs: here its id is moved below) is read on the next tick, however late."""
+    first = make_subscriber(name="Первый")
+    late = make_subscriber(name="Поздний", email="late@example.ru")
+    started()
+    early = pay(first, "10.00")
+    gap = early.pk
+    Operation.objects.filter(pk=gap).update(id=gap + 100)  # its id taken by the late one
+    assert payments_notify(now=later()) == 1  # the first one's feed
+    payment = pay(late, "20.00")
+    Operation.objects.filter(pk=payment.pk).update(id=gap)  # committed an hour late
+    assert payments_notify(now=later(3600)) == 2  # its e-mail and feed
+    assert Task.objects.get(name="notify.email").key == \
+        f"notify:payment_received:{gap}:email"
+    assert payments_notify(now=later(3600)) == 0
+    assert read() == [gap, gap + 100]
+
+
+def test_what_was_read_is_forgotten_after_two_days(templates, make_subscriber):
+    """The rows read are kept while a payment may still be told; then forgotten, and the
+    floor moves over them (the window stays a short range)."""
+    subscriber = make_subscriber()
+    started()
+    payment = pay(subscriber)
+    assert payments_notify() == 1
+    assert payments_notify(now=timezone.now() + STALE * 2 - timedelta(minutes=1)) == 0
+    assert read() == [payment.pk]
+    assert payments_notify(now=timezone.now() + STALE * 2 + timedelta(minutes=1)) == 0
+    assert read() == []
+    assert Counter.objects.get(name=WATERMARK).value == payment.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_committed_after_a_later_one_is_told_postgresql(templates, make_subscriber):
+    """PostgreSQL: a payment's transaction holds its id while a payment with a higher
+    id commits and is read; committed a minute later, it is read and told."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from tests.conftest import on_postgres
+
+    if not on_postgres():
+        pytest.skip("needs PostgreSQL: two transactions at once")
+    slow, fast = make_subscriber(name="Медленный"), make_subscriber(name="Быстрый")
+    started()
+    inserted, release, done = threading.Event(), threading.Event(), []
+
+    def slow_payment():
+        try:
+            with transaction.atomic():
+                done.append(pay(slow, "30.00").pk)
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=slow_payment)
+    worker.start()
+    assert inserted.wait(30)
+    quick = pay(fast, "40.00")
+    assert quick.pk > done[0]
+    assert payments_notify(now=later(60)) == 1  # the quick one's feed
+    release.set()
+    worker.join()
+    assert payments_notify(now=later(120)) == 1  # the slow one's feed
+    assert read() == [done[0], quick.pk]

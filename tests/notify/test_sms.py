@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs
 
@@ -16,7 +17,7 @@ from asr_billing.core.models import Task, TaskState
 from asr_billing.core.tasks import tasks_run_due
 from asr_billing.finance.services import payment_register
 from asr_billing.notify.defaults import templates_ensure
-from asr_billing.notify.events import SETTLE, payments_notify
+from asr_billing.notify.events import payments_notify
 from asr_billing.notify.models import MessageTemplate
 from asr_billing.notify.sms import SmsError, phone_number, send_sms
 from tests.conftest import ACTOR
@@ -132,14 +133,14 @@ def test_a_payment_by_sms_through_the_tasks(gateway, config_edit, make_subscribe
     subscriber = make_subscriber(sms_phone="+7 903 657-29-02")
     payments_notify()
     payment_register(subscriber=subscriber, amount=Decimal("600.00"), actor=ACTOR)
-    later = timezone.now() + SETTLE * 2
+    later = timezone.now() + timedelta(minutes=2)
     assert payments_notify(now=later) == 1
     gateway.answer = (503, b"down")
     assert tasks_run_due(now=later)["retry"] == 1
     task = Task.objects.get(name="notify.sms")
     assert task.state == TaskState.PENDING and "HTTP 503" not in task.outcome  # JSON error
     gateway.answer = (200, smsru_ok("79036572902"))
-    assert tasks_run_due(now=task.run_after + SETTLE)["done"] == 1
+    assert tasks_run_due(now=task.run_after + timedelta(minutes=1))["done"] == 1
     assert gateway.form()["msg"] == "Платёж 600,00 р. зачислен, баланс 600,00 р."
     assert Task.objects.get(name="notify.sms").outcome == (
         "sent to 79036572902: 000000-10000000")
@@ -151,7 +152,7 @@ def test_no_gateway_no_sms(config_edit, make_subscriber):
     subscriber = make_subscriber(sms_phone="+79036572902")
     payments_notify()
     payment_register(subscriber=subscriber, amount=Decimal("1.00"), actor=ACTOR)
-    assert payments_notify(now=timezone.now() + SETTLE * 2) == 0
+    assert payments_notify(now=timezone.now() + timedelta(minutes=2)) == 0
     assert not Task.objects.exists()
 
 

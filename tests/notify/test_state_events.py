@@ -4,7 +4,7 @@ scheduler's tick, told once per cut-off and once per predicted day, never the ba
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -116,7 +116,7 @@ def test_a_reply_in_a_ticket_is_emailed(templates, make_subscriber, admin_user):
     from django.utils import timezone
 
     from asr_billing.cabinet.models_helpdesk import MessageAuthor, Ticket, TicketMessage
-    from asr_billing.notify.events import SETTLE, helpdesk_notify
+    from asr_billing.notify.events import helpdesk_notify
 
     subscriber = make_subscriber(email="ivanov@example.ru")
     now = timezone.now()
@@ -128,9 +128,24 @@ def test_a_reply_in_a_ticket_is_emailed(templates, make_subscriber, admin_user):
     TicketMessage.objects.create(ticket=ticket, author=MessageAuthor.OPERATOR,
                                  operator=admin_user, text="Перезагрузите роутер.",
                                  created_at=now)
-    assert helpdesk_notify(now=now + SETTLE * 2) == 1  # the operator's reply, by e-mail
+    assert helpdesk_notify(now=now + timedelta(minutes=2)) == 1  # the operator's reply, by e-mail
     email = Task.objects.get(name="notify.email").payload
     assert email["subject"] == f"Ответ по обращению №{ticket.pk}"
     assert "По обращению «Не работает интернет» ответила поддержка:\n\nПерезагрузите " \
            "роутер." in email["body"]
-    assert helpdesk_notify(now=now + SETTLE * 2) == 0
+    assert helpdesk_notify(now=now + timedelta(minutes=2)) == 0
+
+    # A reply whose transaction committed after a later one was read (its id is below
+    # it): the same reader as payments reads it on the next tick.
+    def reply(text):
+        return TicketMessage.objects.create(ticket=ticket, author=MessageAuthor.OPERATOR,
+                                            operator=admin_user, text=text, created_at=now)
+
+    gap = reply("Проверьте кабель.").pk
+    TicketMessage.objects.filter(pk=gap).update(id=gap + 100)  # its id for the late one
+    assert helpdesk_notify(now=now + timedelta(minutes=3)) == 1
+    late = reply("Ещё раз.")
+    TicketMessage.objects.filter(pk=late.pk).update(id=gap)
+    assert helpdesk_notify(now=now + timedelta(hours=1)) == 1
+    assert "поддержка:\n\nЕщё раз.\n" in \
+        Task.objects.get(key=f"notify:helpdesk_reply:{gap}:email").payload["body"]

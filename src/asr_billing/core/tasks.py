@@ -28,7 +28,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from asr_billing.core.models import Task, TaskState
@@ -40,6 +42,7 @@ FIRST_DELAY = timedelta(seconds=10)  # the first retry; doubled each time
 MAX_DELAY = timedelta(hours=1)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 OUTCOME_MAX = 2000
+ENQUEUE_BATCH = 500  # rows per INSERT statement (SQLite's limit on parameters)
 
 
 class TaskFailed(Exception):
@@ -77,15 +80,27 @@ def tasks_enqueue_many(*, name: str, items: list[tuple[str, dict, datetime]],
                        max_attempts: int = 5) -> int:
     """Write many tasks at once, now (for a job that found its events in the database and
     runs in its own transaction): ``items`` are (key, payload, run_after). Keys that exist
-    add nothing. Returns how many were asked for."""
+    add nothing. Returns how many tasks were written (keys that existed not counted: a
+    step that reads an event again reports 0), on SQLite and PostgreSQL alike — the rows
+    the database says its INSERT … ON CONFLICT DO NOTHING / INSERT OR IGNORE wrote."""
     if name not in HANDLERS:
         raise ValueError(f"no handler for task {name!r}")
-    Task.objects.bulk_create(
-        [Task(name=name, key=key[:200], payload=payload, max_attempts=max_attempts,
-              run_after=run_after) for key, payload, run_after in items],
-        ignore_conflicts=True, batch_size=500,
-    )
-    return len(items)
+    tasks = [Task(name=name, key=key[:200], payload=payload, max_attempts=max_attempts,
+                  run_after=run_after) for key, payload, run_after in items]
+    # bulk_create(ignore_conflicts=True) does not say how many rows it wrote; the same
+    # INSERT through its compiler, with the cursor's row count, does.
+    fields = [f for f in Task._meta.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(Task)]
+    written = 0
+    with transaction.atomic(using=connection.alias, savepoint=False), \
+            connection.cursor() as cursor:
+        for start in range(0, len(tasks), ENQUEUE_BATCH):
+            query = InsertQuery(Task, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, tasks[start:start + ENQUEUE_BATCH])
+            for sql, params in query.get_compiler(connection=connection).as_sql():
+                cursor.execute(sql, params)
+                written += max(cursor.rowcount, 0)
+    return written
 
 
 def _delay(attempts: int) -> timedelta:

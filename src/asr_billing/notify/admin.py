@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from asr_billing.core.admin_mixins import adopt_instance
 from asr_billing.core.errors import InvalidInput
 from asr_billing.notify.broadcast import broadcast_check, broadcast_create
-from asr_billing.notify.events import SAMPLE_FIELDS
 from asr_billing.notify.models import Broadcast, MessageTemplate, Preference
 from asr_billing.notify.render import TemplateError, render
+from asr_billing.notify.samples import sample_fields
 
 
 class MessageTemplateForm(forms.ModelForm):
@@ -23,7 +23,7 @@ class MessageTemplateForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        sample = SAMPLE_FIELDS.get(data.get("event"), {})
+        sample = sample_fields(data.get("event") or "", data.get("language") or "ru")
         for name in ("subject", "body"):
             try:
                 render(data.get(name) or "", sample)
@@ -43,14 +43,14 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("fields"))
     def fields_help(self, obj):
-        sample = SAMPLE_FIELDS.get(obj.event if obj else "", {})
+        sample = sample_fields(obj.event if obj else "", "ru")
         return ", ".join("{{ " + name + " }}" for name in sample) or "—"
 
     @admin.display(description=_("preview (sample subscriber)"))
     def preview(self, obj):
         if obj is None or not obj.pk:
             return _("Save the template to see it with a sample subscriber.")
-        fields = SAMPLE_FIELDS.get(obj.event, {})
+        fields = sample_fields(obj.event, obj.language)
         try:
             subject = render(obj.subject, fields) if obj.subject else ""
             body = render(obj.body, fields)

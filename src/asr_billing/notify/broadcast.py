@@ -10,6 +10,7 @@ audience (the cabinet's own group / everyone notifications), not a row per subsc
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -120,9 +121,11 @@ def broadcast_send(payload: dict) -> str:
                 asked += announce("broadcast", batch, now, templates)
                 batch = []
         asked += announce("broadcast", batch, now, templates)
-    Broadcast.objects.filter(pk=message.pk).update(asked=asked)
-    return f"{asked} e-mail/SMS deliveries asked for" + (", cabinet feed" if message.feed
-                                                         else "")
+    # Deliveries written by this run (a run again after a worker died writes only what
+    # the first one had not): the message's count is the sum, each delivery once.
+    Broadcast.objects.filter(pk=message.pk).update(asked=F("asked") + asked)
+    return f"{asked} e-mail/SMS deliveries asked for" + (", cabinet feed" if first and
+                                                         message.feed else "")
 
 
 def _fields(subscriber) -> dict:

@@ -3,68 +3,108 @@
 Like the disconnects of network/coa.py, events are found by reading what happened rather
 than by hooking every place that makes it happen: payments post in one SQL function on
 PostgreSQL and arrive by the thousand from terminals, and that path must not wait for a
-template lookup. Each tick reads the payments posted since the last one it read (a
-watermark on the operation id), renders each subscriber's message and asks for its
-delivery through the background tasks, keyed by event and channel: the same payment is
-one message per channel however often it is read.
+template lookup. Each tick reads the payments (and support's replies in helpdesk tickets)
+it has not read yet, renders each subscriber's message and asks for its delivery through
+the background tasks, keyed by event and channel: the same payment is one message per
+channel however often it is read.
 
-A payment is read once it is SETTLE old: ids are handed out when a transaction inserts,
-and one that commits later than a higher id would otherwise be passed by the watermark.
+Why not a watermark on the id: ids are handed out when a transaction inserts, and one
+that commits later than a higher id is passed by any watermark (a payment whose
+transaction took longer than the settling delay was never told). So every tick reads
+the whole window an event may still be told in (a payment dated within the last day,
+STALE) *minus the rows already read* (``Seen``, one row per row read, forgotten two
+days after it was posted): a payment that commits an hour late is read on the next
+tick. The window is a range of an index (payments: ``operation_type_date``; replies:
+their ids above the floor) and the rows read are an anti-join on ``notify_seen_once``
+(bench figures in docs/notifications.md). The counter row of each reader is its floor:
+ids at or below it are never read — where the ledger was when notifications were first
+enabled, then the highest id forgotten (a row posted over FORGET ago: one below it that
+commits now was inserted before it, so is older than STALE and not told anyway).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 
 from asr_billing.core import runtime
 from asr_billing.finance.models import Operation, OperationType
 from asr_billing.notify.announce import announce, claim_mark
-from asr_billing.notify.models import Event
+from asr_billing.notify.models import Event, Seen
 
-SETTLE = timedelta(seconds=60)
-STALE = timedelta(days=1)  # payments dated earlier than this are not announced
-BATCH = 2000  # payments read per tick at most; the rest on the next tick
+STALE = timedelta(days=1)  # payments dated (replies written) earlier are not announced
+FORGET = 2 * STALE  # a row read is remembered this long after it was posted
+BATCH = 2000  # rows read per tick at most; the rest on the next tick
 WATERMARK = "notify.payments"
+HELPDESK_MARK = "notify.helpdesk"
+
+
+def read_unseen(*, mark_name: str, event: str, window: QuerySet,
+                tell: Callable[[object], tuple], now: datetime) -> int:
+    """The one reader of row events (payments, helpdesk replies): the rows of ``window``
+    (the event's rows that may still be told, by an index) above the floor and not read
+    yet, oldest first, BATCH at most; ``tell(row)`` gives (subscriber, key, fields) for
+    announce(). Each row read is remembered in the same transaction as the
+    tasks asked for. Returns the deliveries asked for (newly written tasks). The first
+    call only notes where the table is: the past is not announced."""
+    model = window.model
+    with transaction.atomic():
+        mark, first = claim_mark(mark_name)
+        if mark is None:
+            return 0  # another scheduler is at it
+        if first:
+            mark.value = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            mark.save(update_fields=["value"])
+            return 0
+        _forget(mark, event, now)
+        seen = Seen.objects.filter(event=event, ref=OuterRef("pk"))
+        rows = list(window.filter(pk__gt=mark.value).exclude(Exists(seen))
+                    .order_by("pk")[:BATCH])
+        if not rows:
+            return 0
+        asked = announce(event, [tell(row) for row in rows], now)
+        Seen.objects.bulk_create([Seen(event=event, ref=row.pk, posted=row.created_at)
+                                  for row in rows], ignore_conflicts=True, batch_size=1000)
+    return asked
+
+
+def _forget(mark, event: str, now: datetime) -> None:
+    """Forget the rows posted over FORGET ago and raise the floor over them."""
+    old = Seen.objects.filter(event=event, posted__lt=now - FORGET)
+    highest = old.aggregate(top=Max("ref"))["top"]
+    if highest is None:
+        return
+    old.delete()
+    if highest > mark.value:
+        mark.value = highest
+        mark.save(update_fields=["value"])
 
 
 def payments_notify(*, now: datetime | None = None) -> int:
-    """Ask for the messages of payments posted since the last call; returns how many
-    messages were asked for. The first call only notes where the ledger is: the payments
-    of the past are not announced."""
+    """Ask for the messages of the payments not read yet; returns how many deliveries
+    were asked for. A payment dated more than STALE before now (an import of another
+    billing's history, a bank's late registry) is not news to the subscriber."""
     now = now or timezone.now()
-    with transaction.atomic():
-        mark, created = claim_mark(WATERMARK)
-        if mark is None:
-            return 0
-        if created:
-            last = Operation.objects.order_by("-pk").values_list("pk", flat=True).first()
-            mark.value = last or 0
-            mark.save(update_fields=["value"])
-            return 0
-        payments = list(
-            Operation.objects.filter(pk__gt=mark.value, type=OperationType.PAYMENT)
-            .select_related("account__subscriber", "pay_operator").order_by("pk")[:BATCH])
-        ready = []
-        for payment in payments:
-            if payment.created_at > now - SETTLE:
-                break
-            ready.append(payment)
-        if not ready:
-            return 0
-        # A payment dated days ago (an import of another billing's history, a bank's late
-        # registry) is not news to the subscriber.
-        recent = [p for p in ready if p.op_date >= now - STALE]
-        asked = announce(Event.PAYMENT_RECEIVED, [
-            (p.account.subscriber, p.pk, lambda language, p=p: _payment_fields(p, language))
-            for p in recent], now)
-        mark.value = ready[-1].pk
-        mark.save(update_fields=["value"])
-    return asked
+    window = (Operation.objects.filter(type=OperationType.PAYMENT, op_date__gte=now - STALE)
+              .select_related("account__subscriber", "pay_operator"))
+    return read_unseen(mark_name=WATERMARK, event=Event.PAYMENT_RECEIVED, window=window,
+                       now=now, tell=_payment_told)
+
+
+def _payment_told(payment: Operation) -> tuple:
+    return (payment.account.subscriber, payment.pk,
+            lambda language: _payment_fields(payment, language))
+
+
+def moment(local: datetime, language: str) -> str:
+    """05.03.2026 14:20 in Russian; 2026-03-05 14:20 in English."""
+    return local.strftime("%d.%m.%Y %H:%M" if language == "ru" else "%Y-%m-%d %H:%M")
 
 
 def _payment_fields(payment: Operation, language: str) -> dict:
@@ -79,46 +119,23 @@ def _payment_fields(payment: Operation, language: str) -> dict:
             "contract": subscriber.contract_number,
             "amount": number_format(payment.amount, 2),
             "balance": number_format(payment.balance_after, 2),
-            "date": local.strftime("%d.%m.%Y %H:%M") if language == "ru"
-            else local.strftime("%Y-%m-%d %H:%M"),
+            "date": moment(local, language),
             "operator": payment.pay_operator.name if payment.pay_operator else "",
         }
 
 
-HELPDESK_MARK = "notify.helpdesk"
-
-
 def helpdesk_notify(*, now: datetime | None = None) -> int:
-    """Ask for the messages of support's replies in helpdesk tickets written since the
-    last call (a watermark on the message id, like payments). The first call only notes
-    where the tickets are."""
+    """Ask for the messages of support's replies in helpdesk tickets not read yet (the
+    same reader as payments); a reply written more than STALE ago is not told."""
     from asr_billing.cabinet.models_helpdesk import MessageAuthor, TicketMessage
 
     now = now or timezone.now()
-    with transaction.atomic():
-        mark, created = claim_mark(HELPDESK_MARK)
-        if mark is None:
-            return 0
-        if created:
-            last = TicketMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
-            mark.value = last or 0
-            mark.save(update_fields=["value"])
-            return 0
-        replies = list(TicketMessage.objects.filter(pk__gt=mark.value)
-                       .select_related("ticket__subscriber").order_by("pk")[:BATCH])
-        ready = []
-        for reply in replies:
-            if reply.created_at > now - SETTLE:
-                break
-            ready.append(reply)
-        if not ready:
-            return 0
-        asked = announce(Event.HELPDESK_REPLY, [
-            (r.ticket.subscriber, r.pk, lambda language, r=r: _reply_fields(r))
-            for r in ready if r.author == MessageAuthor.OPERATOR], now)
-        mark.value = ready[-1].pk
-        mark.save(update_fields=["value"])
-    return asked
+    window = (TicketMessage.objects.filter(author=MessageAuthor.OPERATOR,
+                                           created_at__gte=now - STALE)
+              .select_related("ticket__subscriber"))
+    return read_unseen(mark_name=HELPDESK_MARK, event=Event.HELPDESK_REPLY, window=window,
+                       now=now, tell=lambda r: (r.ticket.subscriber, r.pk,
+                                                lambda language: _reply_fields(r)))
 
 
 def _reply_fields(reply) -> dict:
@@ -128,22 +145,3 @@ def _reply_fields(reply) -> dict:
     text = reply.text if len(reply.text) <= 500 else reply.text[:499] + "…"
     return {"name": subscriber.name, "contract": subscriber.contract_number,
             "ticket": reply.ticket_id, "subject": reply.ticket.subject, "text": text}
-
-
-SAMPLE_FIELDS = {
-    Event.PAYMENT_RECEIVED: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                             "amount": "600,00", "balance": "754,88",
-                             "date": "05.03.2026 14:20", "operator": "Сбербанк"},
-    Event.RUNS_OUT: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                     "balance": "45,00", "date": "08.03.2026", "days": 3},
-    Event.CUT_OFF: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                    "balance": "-12,40", "minimum": "12,40"},
-    Event.VBLOCK_ENDS: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                        "start": "01.03.2026", "end": "14.03.2026"},
-    Event.TARIFF_CHANGE: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                          "tariff": "Домашний 200", "old_tariff": "Домашний 100",
-                          "fee": "750,00", "date": "01.04.2026"},
-    Event.HELPDESK_REPLY: {"name": "Иванов Иван Иванович", "contract": "BILL0000003",
-                           "ticket": 41, "subject": "Не работает интернет",
-                           "text": "Проверили линию, перезагрузите роутер."},
-}

@@ -117,3 +117,22 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.text[:40]}"
+
+
+class Seen(models.Model):
+    """A row an event reader has read (a payment, a support reply: notify/events.py), so
+    that every tick can read the whole window an event may still be told in without
+    telling a row twice. Forgotten two days after the row was posted."""
+
+    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    ref = models.BigIntegerField(_("row id"))
+    posted = models.DateTimeField(_("posted"))
+
+    class Meta:
+        verbose_name = _("event read")
+        verbose_name_plural = _("events read")
+        constraints = [models.UniqueConstraint(fields=["event", "ref"], name="notify_seen_once")]
+        indexes = [models.Index(fields=["event", "posted"], name="notify_seen_posted")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.ref}"

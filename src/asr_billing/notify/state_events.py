@@ -9,6 +9,7 @@ day, and announce nothing — turning notifications on does not message the back
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from asr_billing.notify.announce import announce, claim_mark, enabled_templates
 from asr_billing.notify.models import CutOffNotice, Event
 from asr_billing.subscribers.models import Subscriber
 
+logger = logging.getLogger("asr_billing.notify")
 BATCH = 5000  # subscribers announced per tick at most; the rest on the next ticks
 CUT_OFF_MARK = "notify.cut_off"
 DAILY_MARK = "notify.daily.day"
@@ -197,5 +199,8 @@ def notify_tick(*, now: datetime | None = None) -> int:
     from asr_billing.notify.events import helpdesk_notify, payments_notify
 
     now = now or timezone.now()
-    return (payments_notify(now=now) + helpdesk_notify(now=now) + cut_off_notify(now=now)
-            + daily_notify(now=now))
+    asked = (payments_notify(now=now) + helpdesk_notify(now=now) + cut_off_notify(now=now)
+             + daily_notify(now=now))
+    if asked:
+        logger.info("notify: %d messages asked for", asked)
+    return asked
