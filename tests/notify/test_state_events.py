@@ -3,6 +3,7 @@ scheduler's tick, told once per cut-off and once per predicted day, never the ba
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -149,3 +150,39 @@ def test_a_reply_in_a_ticket_is_emailed(templates, make_subscriber, admin_user):
     assert helpdesk_notify(now=now + timedelta(hours=1)) == 1
     assert "поддержка:\n\nЕщё раз.\n" in \
         Task.objects.get(key=f"notify:helpdesk_reply:{gap}:email").payload["body"]
+
+
+def test_the_cut_off_step_reads_the_cut_off_index_not_every_subscriber(templates,
+                                                                       make_subscriber):
+    """Every tick's questions of the cut-off step (who is cut off and not noted, whose
+    note has ended) go through the partial index subscriber_cut_off (negbal only) — no
+    scan of the whole subscriber table. Checked on the database's own plan of the
+    statements the step ran (PostgreSQL: with sequential scans priced out, as at a
+    million subscribers; the figures are in docs/notifications.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = [make_subscriber(name=f"Абонент {n}") for n in range(3)]
+    cut_off_notify()  # the first tick
+    set_negbal(people[0], True)
+    with CaptureQueriesContext(connection) as ran:
+        cut_off_notify()
+    asked = [q["sql"] for q in ran.captured_queries
+             if q["sql"].startswith("SELECT") and '"negbal" AND' in q["sql"]]
+    assert len(asked) == 2  # whose note has ended; who is cut off and not noted
+    plans = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in asked:
+            cursor.execute(("EXPLAIN " if connection.vendor == "postgresql"
+                            else "EXPLAIN QUERY PLAN ") + sql)
+            plans.append([str(row[-1]).strip() for row in cursor.fetchall()])
+    for plan in plans:  # no line reads the subscriber table whole
+        assert not [line for line in plan if line.startswith("Seq Scan on subscribers")
+                    or re.fullmatch(r"SCAN (subscribers_subscriber|U0)", line)], plan
+    # Who is cut off: the partial index (on PostgreSQL both questions: a merge anti-join
+    # of it with the notes; SQLite looks each note's subscriber up by its id).
+    assert any("subscriber_cut_off" in line for line in plans[1]), plans[1]
+    if connection.vendor == "postgresql":
+        assert any("subscriber_cut_off" in line for line in plans[0]), plans[0]

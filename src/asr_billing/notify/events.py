@@ -63,11 +63,15 @@ def read_unseen(*, mark_name: str, event: str, window: QuerySet,
             mark.save(update_fields=["value"])
             return 0
         _forget(mark, event, now)
+        # The ids first, with no ORDER BY … LIMIT: so the database takes the window's own
+        # index (payments: type, op_date) instead of walking the primary key through every
+        # charge since the floor to find the first unread ones.
         seen = Seen.objects.filter(event=event, ref=OuterRef("pk"))
-        rows = list(window.filter(pk__gt=mark.value).exclude(Exists(seen))
-                    .order_by("pk")[:BATCH])
-        if not rows:
+        ids = sorted(window.filter(pk__gt=mark.value).exclude(Exists(seen))
+                     .order_by().values_list("pk", flat=True))[:BATCH]
+        if not ids:
             return 0
+        rows = list(window.filter(pk__in=ids).order_by("pk"))
         asked = announce(event, [tell(row) for row in rows], now)
         Seen.objects.bulk_create([Seen(event=event, ref=row.pk, posted=row.created_at)
                                   for row in rows], ignore_conflicts=True, batch_size=1000)
