@@ -40,7 +40,8 @@ def announce(event: str, found: list[tuple], now: datetime,
              templates: dict | None = None) -> int:
     """``found``: (subscriber, key, fields) — ``key`` names the occurrence (a payment's
     id, a cut-off's start), ``fields(language)`` gives the template's fields in a
-    language. Returns how many deliveries were asked for."""
+    language. Returns how many deliveries were asked for: tasks newly written (a key
+    that exists — the event read again — is not counted)."""
     templates = enabled_templates(event) if templates is None else templates
     if not templates or not found:
         return 0
@@ -68,8 +69,8 @@ def announce(event: str, found: list[tuple], now: datetime,
             except TemplateError:
                 continue  # the admin refuses such texts; one saved before is skipped
             except Exception:
-                # One subscriber's message must not stop the event for everyone (the
-                # watermark would never move): logged, skipped.
+                # One subscriber's message must not stop the event for everyone (it
+                # would be read again, and fail again, every tick): logged, skipped.
                 logger.exception("notify: the %s message of subscriber %s could not be made",
                                  event, subscriber.pk)
                 continue
