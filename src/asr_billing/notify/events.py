@@ -16,10 +16,11 @@ STALE) *minus the rows already read* (``Seen``, one row per row read, forgotten 
 days after it was posted): a payment that commits an hour late is read on the next
 tick. The window is a range of an index (payments: ``operation_type_date``; replies:
 their ids above the floor) and the rows read are an anti-join on ``notify_seen_once``
-(bench figures in docs/notifications.md). The counter row of each reader is its floor:
-ids at or below it are never read — where the ledger was when notifications were first
-enabled, then the highest id forgotten (a row posted over FORGET ago: one below it that
-commits now was inserted before it, so is older than STALE and not told anyway).
+(figures at a million subscribers in docs/notifications.md). The counter row of each
+reader is its floor: ids at or below it are never read — where the ledger was when
+notifications were first enabled, then the highest id forgotten (a row posted over
+FORGET ago: one below it that commits now was inserted before it, so is older than
+STALE and not told anyway).
 """
 
 from __future__ import annotations
