@@ -45,6 +45,40 @@ def timed(work, runs: int = 3) -> tuple[float, object]:
     return min(times) * 1000, result
 
 
+def post_charges(months: int, start) -> None:
+    """Every subscriber's tariff fee on the 1st of each of the last ``months`` months,
+    00:30 local, one INSERT … SELECT a month; nothing when a kept home has them."""
+    from django.db import connection, transaction
+
+    from asr_billing.core import monthly_reports, reports
+    from asr_billing.finance.models import Operation
+
+    if Operation.objects.filter(type=1, actor="bench").exists():
+        return
+    started = time.monotonic()
+    month = start
+    for _n in range(months):
+        when = connection.ops.adapt_datetimefield_value(
+            reports.local_start(month) + timedelta(minutes=30))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO finance_operation (account_id, type, amount, balance_after, "
+                "op_date, created_at, description, actor, external_id, code1c, synced_1c, "
+                "tariff_id, period_start, period_end) "
+                "SELECT s.id, 1, -t.fee, 0, %s, %s, '', 'bench', '', '', %s, t.id, %s, %s "
+                "FROM subscribers_subscriber s JOIN tariffs_tariff t ON t.id = s.tariff_id "
+                "WHERE t.fee > 0",
+                [when, when, False, month,
+                 monthly_reports.next_month(month) - timedelta(days=1)])
+        month = (month - timedelta(days=1)).replace(day=1)
+    print(f"{months} months of charges posted: {time.monotonic() - started:.0f} s")
+    if connection.vendor == "sqlite":
+        connection.connection.execute("ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE finance_operation")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
@@ -55,29 +89,45 @@ def main() -> int:
                              "minutes on PostgreSQL at 100,000)")
     parser.add_argument("--months", type=int, default=12,
                         help="months of charges to post for the monthly reports")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="keep the demo in this home and, when it is already there "
+                             "(a run with the same --home), time it again without making "
+                             "it anew (1,000,000 subscribers take a while to make)")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="make the demo and the charge history, time nothing")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-reports-")) / "home"
+    home = args.home or Path(tempfile.mkdtemp(prefix="bench-reports-")) / "home"
     env = {**os.environ, "CI": "true"}
-    init = [CLI, "init", "--home", str(home)]
-    if args.server:
-        import psycopg
+    if not (home / "cfg" / "config").exists():
+        init = [CLI, "init", "--home", str(home)]
+        if args.server:
+            import psycopg
 
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{args.db}" with (force)')
-            conn.execute(f'create database "{args.db}"')
-        init += ["--db-url", f"{args.server}/{args.db}"]
-    subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    started = time.monotonic()
-    subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
-                    str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
-    print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+            with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{args.db}" with (force)')
+                conn.execute(f'create database "{args.db}"')
+            init += ["--db-url", f"{args.server}/{args.db}"]
+        subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        started = time.monotonic()
+        subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
+                        str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
+        print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+    else:
+        print(f"reusing the demo in {home}")
 
     os.environ["ASR_BILLING_HOME"] = str(home)
     os.environ["DJANGO_SETTINGS_MODULE"] = "asr_billing.settings"
     import django
 
     django.setup()
-    from django.db import connection, transaction
+    from django.core.management import call_command
+    from django.db import connection
+
+    if args.home:
+        # A kept home: bring its database up to the code's migrations (a new index).
+        started = time.monotonic()
+        call_command("migrate", interactive=False, verbosity=0)
+        print(f"migrate: {time.monotonic() - started:.0f} s")
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -90,6 +140,9 @@ def main() -> int:
         connection.ensure_connection()
         connection.connection.execute("ANALYZE")
 
+    if args.prepare_only:
+        post_charges(args.months, start)
+        return 0
     if not args.monthly_only:
         def floor_sql():
             with connection.cursor() as cursor:
@@ -128,26 +181,8 @@ def main() -> int:
               f"peak Python memory {peak / 1e6:.1f} MB")
 
     # The monthly reports need a ledger history (see the module text); the figures
-    # above are measured before it is posted.
-    started = time.monotonic()
-    month = start
-    for _n in range(args.months):
-        when = connection.ops.adapt_datetimefield_value(
-            reports.local_start(month) + timedelta(minutes=30))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO finance_operation (account_id, type, amount, balance_after, "
-                "op_date, created_at, description, actor, external_id, code1c, synced_1c, "
-                "tariff_id, period_start, period_end) "
-                "SELECT s.id, 1, -t.fee, 0, %s, %s, '', 'bench', '', '', %s, t.id, %s, %s "
-                "FROM subscribers_subscriber s JOIN tariffs_tariff t ON t.id = s.tariff_id "
-                "WHERE t.fee > 0",
-                [when, when, False, month,
-                 monthly_reports.next_month(month) - timedelta(days=1)])
-        month = (month - timedelta(days=1)).replace(day=1)
-    print(f"{args.months} months of charges posted: {time.monotonic() - started:.0f} s")
-    if connection.vendor == "sqlite":
-        connection.connection.execute("ANALYZE")
+    # above are measured before it is posted (but in a kept home after).
+    post_charges(args.months, start)
     month_to = start
     month_from = month_to.replace(year=month_to.year - 1, month=month_to.month + 1) \
         if month_to.month < 12 else month_to.replace(month=1)
