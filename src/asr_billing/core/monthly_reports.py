@@ -37,12 +37,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 from django.utils import timezone
 
 from asr_billing.core.money import ZERO, money
-from asr_billing.core.reports import MONTH, Cell, group_ids, local_start, periods
+from asr_billing.core.reports import (
+    MONTH,
+    Cell,
+    group_ids,
+    local_start,
+    not_reversed,
+    per_period,
+    periods,
+)
 
 # The longest range of a monthly report: ten years.
 MAX_MONTHS = 120
@@ -69,17 +77,10 @@ def _month(value) -> date:
 
 def _charges(month_from: date, month_to: date, group):
     """The charges that stayed (not reversed) in the range, by the group; no month yet."""
-    from asr_billing.finance.models import Operation, OperationType
+    from asr_billing.finance.models import OperationType
 
-    start, end = local_start(month_from.replace(day=1)), local_start(next_month(month_to))
-    queryset = Operation.objects.filter(type=OperationType.CHARGE)
-    # Reversed charges are few (none in most months). Testing each of a million charges
-    # for a reversal costs a lookup a row (a third of the report on SQLite), so the test
-    # is only made when the range has one: one query through the reversals' own rows.
-    reversals = Operation.objects.filter(type=OperationType.REVERSAL)
-    if reversals.filter(reverses__type=OperationType.CHARGE, reverses__op_date__gte=start,
-                        reverses__op_date__lt=end).exists():
-        queryset = queryset.exclude(pk__in=reversals.values("reverses_id"))
+    queryset = not_reversed(OperationType.CHARGE, local_start(month_from.replace(day=1)),
+                            local_start(next_month(month_to)))
     ids = group_ids(group)
     if ids is not None:
         queryset = queryset.filter(account__subscriber__group_id__in=ids)
@@ -88,25 +89,8 @@ def _charges(month_from: date, month_to: date, group):
 
 def _per_month(queryset, month_from: date, month_to: date, keys: tuple[str, ...],
                **aggregates) -> list[dict]:
-    """``aggregates`` grouped by ``keys`` for each local month, in one query: a UNION ALL
-    of one branch a month, each a range of the (type, op_date, ...) covering index and a
-    GROUP BY of its own. The month is the branch (its ``n``), not an expression of every
-    row: no date function a row, and the bounds are local midnights worked out in Python
-    with the zone's rules (daylight-saving changes are right). Rows: dicts with ``period``
-    (the month's first day), the keys and the aggregates, in no order."""
-    all_months = months(month_from, month_to)
-    parts = [
-        queryset.filter(op_date__gte=local_start(m), op_date__lt=local_start(next_month(m)))
-        .annotate(n=Value(n, output_field=IntegerField()))
-        .values("n", *keys).annotate(**aggregates).order_by()
-        for n, m in enumerate(all_months)
-    ]
-    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    rows = []
-    for row in union:
-        row["period"] = all_months[row.pop("n")]
-        rows.append(row)
-    return rows
+    """``aggregates`` by ``keys`` for each local month, in one query (reports.per_period)."""
+    return per_period(queryset, months(month_from, month_to), MONTH, keys, **aggregates)
 
 
 def _charged_per_month(queryset, month_from: date, month_to: date) -> dict[date, int]:
