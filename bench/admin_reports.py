@@ -79,6 +79,48 @@ def post_charges(months: int, start) -> None:
             cursor.execute("VACUUM ANALYZE finance_operation")
 
 
+def bench_dashboard(today) -> None:
+    """The admin's first page (core/dashboard.py): its figures best of 3 with their queries,
+    and the whole page through the test client (a superuser's), its queries counted;
+    against the floor of its largest part, one count and sum of the month's payments."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from asr_billing.core.dashboard import dashboard
+    from asr_billing.core.reports import local_start
+
+    def floor_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), sum(amount) FROM finance_operation "
+                           "WHERE type = 2 AND op_date >= %s",
+                           [connection.ops.adapt_datetimefield_value(
+                               local_start(today.replace(day=1)))])
+            return cursor.fetchone()
+
+    base, (count, _sum) = timed(floor_sql)
+    boss = get_user_model()(username="bench", is_superuser=True, is_active=True)
+    with CaptureQueriesContext(connection) as captured:
+        ms, board = timed(lambda: dashboard(boss))
+    print(f"dashboard: floor (count and sum of the month's {count} payments): {base:.0f} ms; "
+          f"the figures: {ms:.0f} ms ({ms / base:.1f} x floor), {len(captured) // 3} queries, "
+          f"{board.states['total']} subscribers, {board.payments_total.month_count} payments")
+    user, _new = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    times = []
+    for _n in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            page = client.get(reverse("admin:index"))
+            times.append(time.perf_counter() - t0)
+    assert page.status_code == 200, page.status_code
+    print(f"dashboard page (GET /admin/): {min(times) * 1000:.0f} ms, {len(captured)} queries")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
@@ -93,9 +135,14 @@ def main() -> int:
                         help="keep the demo in this home and, when it is already there "
                              "(a run with the same --home), time it again without making "
                              "it anew (1,000,000 subscribers take a while to make)")
+    parser.add_argument("--steps", default="dashboard,payments,debtors,monthly",
+                        help="what to time, of dashboard,payments,debtors,monthly")
     parser.add_argument("--prepare-only", action="store_true",
                         help="make the demo and the charge history, time nothing")
     args = parser.parse_args()
+    steps = set(args.steps.split(","))
+    if args.monthly_only:
+        steps = {"monthly"}
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-reports-")) / "home"
     env = {**os.environ, "CI": "true"}
     if not (home / "cfg" / "config").exists():
@@ -143,7 +190,9 @@ def main() -> int:
     if args.prepare_only:
         post_charges(args.months, start)
         return 0
-    if not args.monthly_only:
+    if "dashboard" in steps:
+        bench_dashboard(today)
+    if "payments" in steps:
         def floor_sql():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*), sum(amount) FROM finance_operation "
@@ -161,6 +210,7 @@ def main() -> int:
                     date_from=f, date_to=today, grouping=g))
             print(f"payments by {grouping}: {ms:.0f} ms ({ms / base:.1f} x floor), "
                   f"{len(captured) // 3} queries, {report.grand.count} payments")
+    if "debtors" in steps:
         with CaptureQueriesContext(connection) as captured:
             ms, (_buckets, total) = timed(lambda: reports.debtors_summary(today=today))
         print(f"debtors summary: {ms:.0f} ms, {len(captured) // 3} queries, {total.count} debtors")
@@ -180,6 +230,8 @@ def main() -> int:
         print(f"debtors CSV: {lines - 1} rows, {size / 1e6:.1f} MB in {seconds:.1f} s, "
               f"peak Python memory {peak / 1e6:.1f} MB")
 
+    if "monthly" not in steps:
+        return 0
     # The monthly reports need a ledger history (see the module text); the figures
     # above are measured before it is posted (but in a kept home after).
     post_charges(args.months, start)
