@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_serve import _answers, _env, _free_port, _wait
+from tests.live_server import clean_env, free_port, serve, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = "/usr/sbin/nginx"
@@ -65,7 +65,7 @@ http {{
 
 def test_nginx_in_front(tmp_path):
     home = tmp_path / "home"
-    env = _env(home)
+    env = clean_env(home)
     cli = [sys.executable, "-m", "asr_billing"]
     subprocess.run([*cli, "init", "--demo", "--home", str(home)], env=env, check=True,  # noqa: S603
                    capture_output=True, timeout=600)
@@ -75,16 +75,11 @@ def test_nginx_in_front(tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",  # noqa: S603, S607
                     "-subj", "/CN=billing.example.net", "-keyout", str(tmp_path / "key.pem"),
                     "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
-    upstream, http, https = _free_port(), _free_port(), _free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(  # noqa: S603 - fixed argv
-            [*cli, "serve", "--home", str(home), "--bind", f"127.0.0.1:{upstream}",
-             "--no-migrate"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    http, https = free_port(), free_port()
+    server, upstream = serve(home, tmp_path / "serve.log", workers=None)
     conf = site(upstream, http, https, tmp_path)
     nginx = None
     try:
-        _wait(lambda: _answers(upstream), "the billing did not start", server, log)
         check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)  # noqa: S603 - fixed argv
         assert check.returncode == 0, check.stderr
         nginx = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"])  # noqa: S603
@@ -120,6 +115,5 @@ def test_nginx_in_front(tmp_path):
         if nginx is not None:
             nginx.terminate()
             nginx.wait(timeout=30)
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server)
         shutil.rmtree(tmp_path / "proxy", ignore_errors=True)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from tests.docs.server import clean_env, free_port, stop_process
+from tests.live_server import cli, log_tail, serve, stop_process
 
 # What the refused calls of a read-only key must leave as they were (not the API's own
 # bookkeeping: the rate counters and the key's last use).
@@ -48,12 +45,7 @@ class LiveDemo:
         return f"http://127.0.0.1:{self.port}"
 
     def _cli(self, *args: str) -> str:
-        done = subprocess.run(  # noqa: S603 - our own command, fixed argv
-            [sys.executable, "-m", "asr_billing", *args], env=clean_env(self.home),
-            capture_output=True, text=True, timeout=900)
-        if done.returncode:
-            raise RuntimeError(f"asr-billing {args[0]} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
+        return cli(self.home, *args, timeout=900)
 
     def _admin_sql(self, statement: str) -> None:
         import psycopg
@@ -69,24 +61,13 @@ class LiveDemo:
             self._cli("init", "--demo", "--home", str(self.home), "--db-url", self.db_url)
         else:
             self._cli("init", "--demo", "--home", str(self.home))
-        self.port = free_port()
         self.log = self.root / "serve.out"
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-                [sys.executable, "-m", "asr_billing", "serve", "--home", str(self.home),
-                 "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--no-migrate"],
-                env=clean_env(self.home), stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/api/v1/schema/", timeout=5):  # noqa: S310
-                    break
-            except OSError as exc:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(
-                        f"the demo server did not start:\n{self.log_tail()}") from exc
-                time.sleep(0.3)
+        try:
+            self.process, self.port = serve(self.home, self.log, workers=2,
+                                            ready="/api/v1/schema/")
+        except BaseException:
+            self.stop()  # the PostgreSQL database too
+            raise
 
     def key(self, *scopes: str) -> str:
         return self._cli("apikey", "create", "--name", f"fuzz {' '.join(scopes)}",
@@ -104,10 +85,7 @@ class LiveDemo:
             return [conn.execute(sql).fetchall() for sql in SNAPSHOT]
 
     def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except (OSError, AttributeError):
-            return ""
+        return log_tail(self.log, chars) if hasattr(self, "log") else ""
 
     def stop(self) -> None:
         stop_process(self.process)

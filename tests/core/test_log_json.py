@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from asr_billing.core.logging import JsonFormatter, RedactSecretsFilter
-from tests.test_serve import _env
+from tests.live_server import clean_env
 
 
 def test_a_record_as_json_with_secrets_masked():
@@ -30,7 +30,7 @@ def test_a_record_as_json_with_secrets_masked():
 
 def test_the_error_log_of_a_home_set_to_json(tmp_path):
     home = tmp_path / "home"
-    env = _env(home)
+    env = clean_env(home)
     run = [sys.executable, "-m", "asr_billing"]
     subprocess.run([*run, "init", "--home", str(home)], env=env, check=True,  # noqa: S603
                    capture_output=True, timeout=300)
@@ -47,7 +47,7 @@ def test_the_error_log_of_a_home_set_to_json(tmp_path):
 
 def test_a_bad_format_value_is_refused(tmp_path):
     home = tmp_path / "home"
-    env = _env(home)
+    env = clean_env(home)
     run = [sys.executable, "-m", "asr_billing"]
     subprocess.run([*run, "init", "--home", str(home)], env=env, check=True,  # noqa: S603
                    capture_output=True, timeout=300)

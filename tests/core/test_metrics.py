@@ -4,8 +4,6 @@ the sum over gunicorn's workers under `asr-billing serve`."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
@@ -88,28 +86,16 @@ def test_figures_read_from_the_database(make_subscriber):
 
 @pytest.mark.slow
 def test_a_served_billing_sums_every_worker(tmp_path):
-    from tests.test_serve import _answers, _env, _free_port, _get, _wait
+    from tests.live_server import cli, http_get, serving
 
     home = tmp_path / "home"
-    subprocess.run([sys.executable, "-m", "asr_billing", "init", "--home", str(home)],  # noqa: S603
-                   env=_env(home), check=True, capture_output=True, timeout=300)
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "asr_billing", "serve", "--home", str(home),
-             "--bind", f"127.0.0.1:{port}", "--workers", "3", "--no-migrate"],
-            env=_env(home), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait(lambda: _answers(port), "the server did not start", process, log)
+    cli(home, "init", "--home", str(home), timeout=300)
+    with serving(home, tmp_path / "serve.log", workers=3, seconds=60) as port:
         for _ in range(30):  # new connections: spread over the three workers
-            assert _get(port, "/health")[0] == 200
-        status, text = _get(port, "/metrics")
+            assert http_get(port, "/health")[0] == 200
+        status, text = http_get(port, "/metrics")
         assert status == 200
         found = re.search(r'^asr_http_requests_total\{group="health",method="GET",'
                           r'status="200"\} (\S+)$', text, re.M)
         assert found and float(found[1]) == 30, text[-2000:]
         assert (home / "var" / "metrics").is_dir()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -7,39 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
-import os
-import socket
-import sqlite3
-import subprocess
-import sys
-import time
 import zoneinfo
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.live_server import SqliteServer, cli, serving
+
 pytestmark = pytest.mark.slow
 
 
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "ASR_BILLING_TEST_DB_URL")}
-    env["ASR_BILLING_HOME"] = str(home)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, home: Path, port: int):
-        self.home, self.port = home, port
-
+class Server(SqliteServer):
     def post(self, model: str, body: str | dict) -> tuple[int, dict]:
         if isinstance(body, dict):
             body = urlencode(body)
@@ -61,39 +40,13 @@ class Server:
         finally:
             conn.close()
 
-    def sql(self, query: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.home / "var" / "billing.sqlite3") as db:
-            return db.execute(query, params).fetchall()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("rest-home")
-    argv = [sys.executable, "-m", "asr_billing", "init", "--demo", "--home", str(home)]
-    done = subprocess.run(argv, env=_env(home), capture_output=True, text=True,  # noqa: S603
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    port = _free_port()
-    log = open(home / "serve.out", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "asr_billing", "serve", "--home", str(home),
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-migrate"],
-        env=_env(home), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home / "serve.out").read_text()[-2000:]) from None
-                time.sleep(0.2)
+    cli(home, "init", "--demo", "--home", str(home), timeout=300)
+    with serving(home, seconds=60) as port:
         yield Server(home, port)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def test_subscriber_with_tariff_and_balance(server):

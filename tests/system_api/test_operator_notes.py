@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import sqlite3
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import SqliteServer, cli, serving
 
 pytestmark = pytest.mark.slow
 
@@ -60,31 +56,11 @@ def parse_xml(text: str) -> ET.Element:
     return ET.fromstring(text)  # noqa: S314 - the answer of our own test server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "ASR_BILLING_TEST_DB_URL")}
-    env["ASR_BILLING_HOME"] = str(home)
-    return env
-
-
 def _cli(home: Path, *args: str) -> str:
-    argv = [sys.executable, "-m", "asr_billing", *args, "--home", str(home)]
-    result = subprocess.run(argv, env=_env(home), capture_output=True, text=True,  # noqa: S603
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return cli(home, *args, "--home", str(home), timeout=300)
 
 
-class Server:
-    def __init__(self, home: Path, port: int):
-        self.home, self.port = home, port
-
+class Server(SqliteServer):
     def get(self, notes_url: str) -> tuple[int, str, str]:
         """GET a notes URL on this server. Only what an HTTP request line cannot carry
         (spaces, Cyrillic) is percent-encoded, as wget and browsers do."""
@@ -100,36 +76,13 @@ class Server:
         finally:
             conn.close()
 
-    def sql(self, query: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.home / "var" / "billing.sqlite3") as db:
-            return db.execute(query, params).fetchall()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("notes-home")
     _cli(home, "init", "--demo")
-    port = _free_port()
-    log = open(home / "serve.out", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "asr_billing", "serve", "--home", str(home),
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-migrate"],
-        env=_env(home), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home / "serve.out").read_text()[-2000:]) from None
-                time.sleep(0.2)
+    with serving(home, seconds=60) as port:
         yield Server(home, port)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def _lines(server, notes_url: str) -> list[list[str]]:
