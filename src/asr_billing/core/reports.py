@@ -42,6 +42,8 @@ DAY, MONTH = "day", "month"
 # Age buckets of a debt, in whole local days since the balance went below zero:
 # (lowest day, highest day or None). Their labels are the pages' (core/admin_reports.py).
 BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 7), (8, 30), (31, 90), (91, None))
+# A LIMIT no table reaches: an optimisation fence for a subquery (debtors_summary).
+NO_LIMIT = 2**62
 
 
 def local_start(day: date) -> datetime:
@@ -267,7 +269,8 @@ class Bucket:
 
 
 def debtors_summary(*, group=None, today: date | None = None) -> tuple[list[Bucket], Bucket]:
-    """Count and debt per age bucket, and the total, in one aggregate query."""
+    """Count and debt per age bucket, and the total, in one aggregate query over the
+    debtors with their "since" worked out once each."""
     today = today or timezone.localdate()
     # Bucket i holds debts of ``low`` days or more: they began before the first instant
     # of day (today - low + 1). Bucket 0 (from today) has no such bound.
@@ -287,7 +290,12 @@ def debtors_summary(*, group=None, today: date | None = None) -> tuple[list[Buck
         aggregates[f"s{n}"] = Sum("balance", filter=condition)
     aggregates["c"] = Count("pk")
     aggregates["s"] = Sum("balance")
-    figures = debtors_queryset(group=group).order_by().aggregate(**aggregates)
+    # The aggregate reads ``since`` in nine places. Without a fence both databases pull
+    # the inner query up into the aggregate and work the two "since" subqueries out again
+    # for every one of them (SQLite at 100,000 subscribers: 15 s instead of 1); a LIMIT
+    # keeps the inner query a table of its own, read once per debtor.
+    debtors = debtors_queryset(group=group).order_by()[:NO_LIMIT]
+    figures = debtors.aggregate(**aggregates)
     buckets = [
         Bucket(low=low, high=high, count=figures[f"c{n}"], debt=-(figures[f"s{n}"] or ZERO))
         for n, (low, high) in enumerate(BUCKETS)
