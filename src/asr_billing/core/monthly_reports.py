@@ -127,7 +127,7 @@ def charge_rows(*, month_from: date, month_to: date, group=None) -> list[dict]:
     month, tariffs before services, then name. Three queries: the reversals' test, the
     charges grouped (by ids: no join, no sort of names), the names."""
     data = _per_month(_charges(month_from, month_to, group), month_from, month_to,
-                      ("tariff_id", "service_id"), count=Count("pk"),
+                      ("tariff_id", "service_id"), count=Count("*"),
                       subscribers=Count("account_id", distinct=True), amount=Sum("amount"))
     names = _names({row["tariff_id"] for row in data if row["tariff_id"] is not None},
                    {row["service_id"] for row in data if row["service_id"] is not None})

@@ -170,7 +170,7 @@ def payment_rows(*, date_from: date, date_to: date, grouping: str, group=None,
     if operator is not None:
         queryset = queryset.filter(pay_operator=operator)
     data = per_period(queryset, periods(date_from, date_to, grouping), grouping,
-                      ("pay_operator_id",), count=Count("pk"), amount=Sum("amount"))
+                      ("pay_operator_id",), count=Count("*"), amount=Sum("amount"))
     operators = {op.pk: op for op in PaymentOperator.objects.filter(
         pk__in={row["pay_operator_id"] for row in data} - {None})}
     # The cash desk (no operator) first, then by code.
