@@ -5,10 +5,13 @@ cabinet clients glue them (arg1 un-encoded), config edits and a database fingerp
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from asr_billing.finance.models import PaymentOperator
 from asr_billing.finance.services import payment_register
@@ -17,6 +20,8 @@ from asr_billing.tariffs.models import ChargeMethod, Service
 
 ACTOR = "test"
 LOGIN, PASSWORD, IP = "testlogin", "testpsw", "10.20.30.41"
+MSK = ZoneInfo("Europe/Moscow")
+NOW = datetime(2024, 5, 10, 12, 0, tzinfo=MSK)
 
 
 def url(method: str, arg1=None, *, model="users", encode=False, fmt="json", psw=None,
@@ -85,6 +90,25 @@ def world(db, make_subscriber, make_login, operator, acq):
     }
     subscriber.refresh_from_db()
     return {"subscriber": subscriber, "login": login, "services": services}
+
+
+@pytest.fixture
+def frozen():
+    """The clock stopped at NOW."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def w(frozen, world):
+    """The world, made and used at NOW."""
+    return world
+
+
+@pytest.fixture
+def sid(w, cab):
+    """A session id from web_cabinet.login at NOW."""
+    return cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
 
 
 @pytest.fixture

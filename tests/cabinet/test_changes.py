@@ -3,12 +3,10 @@ Each success with exact values; each error with its text and an unchanged databa
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from asr_billing.billing.models import PromisedPayment, VoluntaryBlock
 from asr_billing.cabinet.models import CabinetSession
@@ -21,25 +19,6 @@ from asr_billing.subscribers.services import subscriber_block
 from asr_billing.tariffs.models import Service
 
 from .conftest import ACTOR, LOGIN, PASSWORD, db_state
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2024, 5, 10, 12, 0, tzinfo=MSK)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(frozen, world):
-    return world
-
-
-@pytest.fixture
-def sid(w, cab):
-    return cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
 
 
 def refused(cab, method, arg1, error):

@@ -10,36 +10,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from asr_billing.cabinet.helpdesk import ticket_answer, ticket_close
 from asr_billing.cabinet.models import MessageAuthor, Ticket, TicketMessage
 from asr_billing.core.models import AuditEntry
 
-from .conftest import LOGIN, PASSWORD, db_state
+from .conftest import NOW, db_state
 
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2024, 5, 10, 12, 0, tzinfo=MSK)
 NOT_YOURS = "У вас нет прав на создание комментария к этой заявке."
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(frozen, world):
-    return world
-
-
-@pytest.fixture
-def sid(w, cab):
-    return cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from asr_billing.billing.services import promised_payment_take, voluntary_block_create
 from asr_billing.finance.services import charge_post, operation_reverse, payment_register
@@ -19,26 +17,7 @@ from asr_billing.subscribers.services import (
     subscriber_service_disconnect,
 )
 
-from .conftest import ACTOR, LOGIN, PASSWORD
-
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2024, 5, 10, 12, 0, tzinfo=MSK)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(frozen, world):
-    return world
-
-
-@pytest.fixture
-def sid(w, cab):
-    return cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
+from .conftest import ACTOR, MSK
 
 
 def info(subscriber, **changes) -> dict:

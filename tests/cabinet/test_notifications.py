@@ -6,12 +6,10 @@ Exact answers; refusals change nothing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from asr_billing.billing.services import promised_payment_take, voluntary_block_create
 from asr_billing.cabinet.helpdesk import ticket_answer, ticket_create
@@ -22,27 +20,9 @@ from asr_billing.core.models import AuditEntry
 from asr_billing.finance.services import charge_post
 from asr_billing.subscribers.models import Group
 
-from .conftest import ACTOR, LOGIN, PASSWORD, db_state
+from .conftest import ACTOR, NOW, db_state
 
-MSK = ZoneInfo("Europe/Moscow")
-NOW = datetime(2024, 5, 10, 12, 0, tzinfo=MSK)
 NAME = "Иванов Иван Иванович"
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def w(frozen, world):
-    return world
-
-
-@pytest.fixture
-def sid(w, cab):
-    return cab("login", {"login": LOGIN, "passwd": PASSWORD})["session_id"]
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.conf import settings
 
 from asr_billing.cabinet.mail import _connection
@@ -20,16 +18,9 @@ from asr_billing.subscribers.services import subscriber_contacts_update
 
 from .conftest import ACTOR, LOGIN, PASSWORD, db_state
 
-MSK = ZoneInfo("Europe/Moscow")
 WRONG_CODE = {"error": "The code is wrong or has expired"}
 SENT = {"message": "If this login exists and has an e-mail address, a code has been sent to "
                    "it."}
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(datetime(2024, 5, 10, 12, 0, tzinfo=MSK), tick=False) as t:
-        yield t
 
 
 @pytest.fixture

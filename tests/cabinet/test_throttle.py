@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from asr_billing.cabinet.models import AuthThrottle, CabinetSession
@@ -22,7 +20,6 @@ from asr_billing.cabinet.throttle import Rule, throttle_admit, throttle_fail, th
 
 from .conftest import LOGIN, PASSWORD, db_state
 
-MSK = ZoneInfo("Europe/Moscow")
 WRONG = {"error": "Неверный логин или пароль"}
 LOCKED_15 = {"error": "Too many failed logins. Try again in 15 min."}
 WEB = "127.0.0.1"  # a cabinet server by default
@@ -31,12 +28,6 @@ ATTACKER, OWNER = "192.0.2.66", "192.0.2.10"
 
 def counters() -> set[tuple[str, str, int]]:
     return set(AuthThrottle.objects.values_list("scope", "key", "failures"))
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(datetime(2024, 5, 10, 12, 0, tzinfo=MSK), tick=False) as t:
-        yield t
 
 
 @pytest.fixture

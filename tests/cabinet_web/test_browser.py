@@ -16,21 +16,10 @@ import pytest
 from asr_billing.cabinet import selectors
 from asr_billing.cabinet.models import CabinetSession, SessionMethod
 from asr_billing.finance.models import Operation
-from tests.cabinet_web.conftest import IP, LOGIN, PASSWORD, PHONE
+from tests.cabinet_web.browser import figure, log_in, open_from_menu
+from tests.cabinet_web.conftest import IP, LOGIN, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, base: str, password: str = PASSWORD) -> None:
-    page.goto(base + "/cabinet/")
-    assert page.url.startswith(base + "/cabinet/login/")
-    page.get_by_label("Login").fill(LOGIN)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Password").press("Enter")  # the keyboard submits the form
-
-
-def figure(page, name: str) -> str:
-    return page.locator(f'[data-figure="{name}"]').first.inner_text().split("\n")[0].strip()
 
 
 def test_log_in_and_the_home_page_shows_the_ledger(web, shots, cab_world):
@@ -76,8 +65,7 @@ def test_history_filter_and_csv(web, shots, cab_world):
     base, new_page = web
     page = new_page()
     log_in(page, base)
-    page.get_by_role("link", name="Payments and charges").first.click()
-    page.wait_for_url(base + "/cabinet/history/")
+    open_from_menu(page, base, "Payments and charges", "/cabinet/history/")
     assert page.locator("[data-amount]").all_inner_texts() == [
         "+390.67\xa0RUB", "-600.00\xa0RUB", "+500.00\xa0RUB"]
     shots(page, "history-en")

@@ -9,19 +9,15 @@ import pytest
 from asr_billing.cabinet.helpdesk import ticket_answer
 from asr_billing.cabinet.models import NotificationRead, Ticket, TicketMessage, TicketStatus
 from asr_billing.cabinet.notifications import notification_create
+from tests.cabinet_web.browser import logged_in, logged_in_ru_phone, open_from_menu
 from tests.cabinet_web.conftest import PHONE
-from tests.cabinet_web.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_ticket_from_question_to_close(web, shots, cab_world):
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Helpdesk").first.click()
-    page.wait_for_url(base + "/cabinet/helpdesk/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Helpdesk", "/cabinet/helpdesk/")
     page.get_by_label("Subject").fill("No Internet")
     page.get_by_label("Your question").fill("Since 8 am the router shows no link.")
     page.get_by_role("button", name="Send").click()
@@ -48,12 +44,8 @@ def test_ticket_from_question_to_close(web, shots, cab_world):
 def test_notification_marked_read(web, shots, cab_world):
     notice = notification_create(text="Planned works tonight from 2 to 4 am.", actor="op",
                                  everyone=True, kind="warning")
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Notifications").first.click()
-    page.wait_for_url(base + "/cabinet/notifications/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Notifications", "/cabinet/notifications/")
     assert "Planned works tonight" in page.inner_text("main")
     shots(page, "notifications")
     page.get_by_role("button", name="Mark as read").click()
@@ -64,13 +56,7 @@ def test_notification_marked_read(web, shots, cab_world):
 
 
 def test_helpdesk_in_russian_on_a_phone(web, shots, cab_world):
-    base, new_page = web
-    page = new_page(language="ru", viewport=PHONE)
-    page.goto(base + "/cabinet/login/")
-    page.get_by_label("Логин").fill("testlogin")
-    page.get_by_label("Пароль").fill("testpsw")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(base + "/cabinet/")
+    base, page = logged_in_ru_phone(web)
     page.goto(base + "/cabinet/helpdesk/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("Ваш вопрос").fill("Нет интернета с утра")

@@ -10,8 +10,8 @@ import pytest
 
 from asr_billing.cabinet.models import PendingPayment, PendingStatus
 from asr_billing.finance.models import Account, PaymentOperator
+from tests.cabinet_web.browser import figure, logged_in, logged_in_ru_phone, open_from_menu
 from tests.cabinet_web.conftest import PHONE
-from tests.cabinet_web.test_browser import figure, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,12 +25,8 @@ def card(cab_world, config_edit):
 
 def test_pay_online_on_the_test_acquirer(web, shots, card):
     subscriber = card["subscriber"]
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Pay online").first.click()
-    page.wait_for_url(base + "/cabinet/pay/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Pay online", "/cabinet/pay/")
     assert figure(page, "balance") == "290.67\xa0RUB"
     shots(page, "pay")
     page.get_by_label("Amount, roubles").fill("500")
@@ -51,13 +47,7 @@ def test_pay_online_on_the_test_acquirer(web, shots, card):
 
 
 def test_pay_in_russian_on_a_phone(web, shots, card):
-    base, new_page = web
-    page = new_page(language="ru", viewport=PHONE)
-    page.goto(base + "/cabinet/login/")
-    page.get_by_label("Логин").fill("testlogin")
-    page.get_by_label("Пароль").fill("testpsw")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(base + "/cabinet/")
+    base, page = logged_in_ru_phone(web)
     page.goto(base + "/cabinet/pay/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("Сумма, руб.").fill("abc")

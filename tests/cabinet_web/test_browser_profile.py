@@ -6,19 +6,15 @@ import pytest
 
 from asr_billing.network.models import Login
 from asr_billing.network.selectors import login_check_password
+from tests.cabinet_web.browser import log_in, logged_in, open_from_menu
 from tests.cabinet_web.conftest import LOGIN, PASSWORD
-from tests.cabinet_web.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_change_the_password_and_log_in_with_it(web, shots, cab_world):
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Profile").first.click()
-    page.wait_for_url(base + "/cabinet/profile/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Profile", "/cabinet/profile/")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("n3wpass")
     page.get_by_label("The new password again").fill("n3wpass")
@@ -42,10 +38,7 @@ def test_change_the_email_with_the_code_it_gets(web, shots, cab_world):
 
     folder = settings.ASR_HOME.var_dir / "mail"
     shutil.rmtree(folder, ignore_errors=True)
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
+    base, page = logged_in(web)
     page.goto(base + "/cabinet/profile/")
     page.get_by_label("New e-mail").fill("new.box@example.org")
     page.get_by_role("button", name="Send a code").click()

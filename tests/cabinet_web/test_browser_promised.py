@@ -9,7 +9,7 @@ import pytest
 
 from asr_billing.billing.models import PromisedPayment
 from asr_billing.subscribers.models import Subscriber
-from tests.cabinet_web.test_browser import figure, log_in
+from tests.cabinet_web.browser import figure, logged_in, open_from_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,12 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_take_a_promised_payment(web, shots, cab_world):
     subscriber = cab_world["subscriber"]
     Subscriber.objects.filter(pk=subscriber.pk).update(negbal=True)
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Promised payment").first.click()
-    page.wait_for_url(base + "/cabinet/promised/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Promised payment", "/cabinet/promised/")
     assert figure(page, "amount") == "300.00\xa0RUB"
     assert figure(page, "days") == "3 days"
     shots(page, "promised")

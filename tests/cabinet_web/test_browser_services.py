@@ -10,8 +10,8 @@ import pytest
 from asr_billing.cabinet import selectors
 from asr_billing.subscribers.models import SubscriberService
 from asr_billing.tariffs.models import Service
+from tests.cabinet_web.browser import figure, logged_in, logged_in_ru_phone, open_from_menu
 from tests.cabinet_web.conftest import PHONE
-from tests.cabinet_web.test_browser import figure, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,12 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_connect_and_disconnect_a_service(web, shots, cab_world):
     Service.objects.create(name="Static IP", fee=Decimal("150.00"))
     subscriber = cab_world["subscriber"]
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Services").first.click()
-    page.wait_for_url(base + "/cabinet/services/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Services", "/cabinet/services/")
     shots(page, "services")
     page.get_by_role("link", name="Connect").click()
     assert figure(page, "cost") == "150.00\xa0RUB"
@@ -46,13 +42,7 @@ def test_connect_and_disconnect_a_service(web, shots, cab_world):
 
 def test_services_in_russian_on_a_phone(web, shots, cab_world):
     Service.objects.create(name="Статический IP", fee=Decimal("150.00"))
-    base, new_page = web
-    page = new_page(language="ru", viewport=PHONE)
-    page.goto(base + "/cabinet/login/")
-    page.get_by_label("Логин").fill("testlogin")
-    page.get_by_label("Пароль").fill("testpsw")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(base + "/cabinet/")
+    base, page = logged_in_ru_phone(web)
     page.goto(base + "/cabinet/services/")
     assert page.locator("html").get_attribute("lang") == "ru"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -12,8 +12,8 @@ from asr_billing.billing import tariff_choice
 from asr_billing.cabinet import selectors
 from asr_billing.subscribers.models import Subscriber
 from asr_billing.tariffs.models import Tariff
+from tests.cabinet_web.browser import figure, logged_in, logged_in_ru_phone, open_from_menu
 from tests.cabinet_web.conftest import PHONE
-from tests.cabinet_web.test_browser import figure, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,12 +28,8 @@ def home300(cab_world, tariff):
 def test_choose_then_cancel_a_tariff(web, shots, cab_world, tariff, home300):
     subscriber = cab_world["subscriber"]
     starts = tariff_choice.change_day(tariff, selectors.today())
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Tariff", exact=True).first.click()
-    page.wait_for_url(base + "/cabinet/tariff/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Tariff", "/cabinet/tariff/", exact=True)
     shots(page, "tariff")
     page.get_by_role("link", name="Choose").click()
     assert figure(page, "fee") == "850.00\xa0RUB (Monthly)"
@@ -53,13 +49,7 @@ def test_choose_then_cancel_a_tariff(web, shots, cab_world, tariff, home300):
 
 
 def test_tariff_in_russian_on_a_phone(web, shots, cab_world, home300):
-    base, new_page = web
-    page = new_page(language="ru", viewport=PHONE)
-    page.goto(base + "/cabinet/login/")
-    page.get_by_label("Логин").fill("testlogin")
-    page.get_by_label("Пароль").fill("testpsw")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(base + "/cabinet/")
+    base, page = logged_in_ru_phone(web)
     page.goto(base + "/cabinet/tariff/")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_role("link", name="Выбрать").click()

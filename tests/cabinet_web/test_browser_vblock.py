@@ -9,7 +9,7 @@ import pytest
 
 from asr_billing.billing.models import VoluntaryBlock
 from asr_billing.cabinet import selectors
-from tests.cabinet_web.test_browser import log_in
+from tests.cabinet_web.browser import logged_in, open_from_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,12 +18,8 @@ def test_take_and_lift_a_voluntary_block(web, shots, cab_world):
     subscriber = cab_world["subscriber"]
     today = selectors.today()
     start, end = today + timedelta(days=1), today + timedelta(days=7)
-    base, new_page = web
-    page = new_page()
-    log_in(page, base)
-    page.wait_for_url(base + "/cabinet/")
-    page.get_by_role("link", name="Voluntary block").first.click()
-    page.wait_for_url(base + "/cabinet/vblock/")
+    base, page = logged_in(web)
+    open_from_menu(page, base, "Voluntary block", "/cabinet/vblock/")
     page.get_by_label("First day").fill(start.isoformat())
     page.get_by_label("Last day").fill(end.isoformat())
     shots(page, "vblock")
