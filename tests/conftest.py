@@ -175,6 +175,27 @@ def config_edit(settings):
 
 
 @pytest.fixture
+def cfg(settings):
+    """``cfg(section, key, value)`` edits the test home's cfg/config and has it re-read at
+    once (no mtime bump: the runtime is dropped); undone afterwards."""
+    from asr_billing.core import runtime
+    from asr_billing.core.config import ConfigFile
+
+    path = settings.ASR_HOME.config_file
+    original = path.read_text(encoding="utf-8")
+
+    def set_value(section: str, key: str, value: str) -> None:
+        config = ConfigFile.load(path)
+        config.set(section, key, value)
+        config.save()
+        runtime._runtime = None  # re-read now, whatever the file's mtime resolution
+
+    yield set_value
+    path.write_text(original, encoding="utf-8")
+    runtime._runtime = None
+
+
+@pytest.fixture
 def home_config(config_edit):
     """The older name of config_edit."""
     return config_edit

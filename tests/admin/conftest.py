@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,17 @@ from asr_billing.subscribers.services import subscriber_block
 from asr_billing.tariffs.models import Service
 
 ACTOR = "test"
+
+
+def local(day: date, hour: int = 12, minute: int = 0) -> datetime:
+    """A wall-clock time of DAY in the billing's time zone."""
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+
+@pytest.fixture
+def en(config_edit):
+    """The admin in English."""
+    config_edit("app", "language", "en")
 
 
 @dataclass

@@ -20,8 +20,6 @@ from asr_billing.billing.services import (
     voluntary_block_create,
     voluntary_blocks_apply,
 )
-from asr_billing.core import runtime
-from asr_billing.core.config import ConfigFile
 from asr_billing.core.models import AuditEntry
 from asr_billing.finance.models import Account, Operation, OperationType
 from asr_billing.finance.services import correction_post, payment_register
@@ -44,23 +42,6 @@ def clock(english, cfg):
     cfg("app", "language", "en")
     with at(TODAY, 12):
         yield
-
-
-@pytest.fixture
-def cfg(settings):
-    """``cfg(section, key, value)`` edits the test home's cfg/config; undone afterwards."""
-    path = settings.ASR_HOME.config_file
-    original = path.read_text(encoding="utf-8")
-
-    def set_value(section: str, key: str, value: str) -> None:
-        config = ConfigFile.load(path)
-        config.set(section, key, value)
-        config.save()
-        runtime._runtime = None  # re-read now, whatever the file's mtime resolution
-
-    yield set_value
-    path.write_text(original, encoding="utf-8")
-    runtime._runtime = None
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ well-formed SVG, bad filters refused with nothing changed, and only for who may 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,21 +20,13 @@ from asr_billing.core.roles import CASHIER, SUPPORT, roles_ensure
 from asr_billing.finance.models import PaymentOperator
 from asr_billing.finance.services import charge_post, operation_reverse, payment_register
 from asr_billing.subscribers.models import Group
+from tests.admin.conftest import local
 from tests.conftest import db_state
 
 pytestmark = pytest.mark.django_db
 PAYMENTS = reverse("admin:asr_report_payments")
 DEBTORS = reverse("admin:asr_report_debtors")
 ACTOR = "test"
-
-
-def local(day: date, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
-
-
-@pytest.fixture
-def en(config_edit):
-    config_edit("app", "language", "en")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ nothing changed, and only for who may see."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -22,6 +22,7 @@ from asr_billing.core import monthly_reports as reports
 from asr_billing.finance.services import charge_post, operation_reverse
 from asr_billing.subscribers.models import Group, Subscriber
 from asr_billing.tariffs.models import Service, Tariff
+from tests.admin.conftest import local
 from tests.conftest import db_state
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +32,6 @@ MIX = reverse("admin:asr_report_mix")
 ACTOR = "test"
 SVG = "{http://www.w3.org/2000/svg}"
 JAN, FEB, MAR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
-
-
-def local(day: date, hour: int = 12, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
-
-
-@pytest.fixture
-def en(config_edit):
-    config_edit("app", "language", "en")
 
 
 @pytest.fixture

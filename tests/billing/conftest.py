@@ -1,5 +1,6 @@
-"""Billing test helpers: the billing section of cfg/config, a clock in app['time_zone'],
-and shortcuts for the worked examples (exact Decimals everywhere)."""
+"""Billing test helpers: a clock in app['time_zone'] and shortcuts for the worked
+examples (exact Decimals everywhere); ``cfg`` for the billing section of cfg/config is in
+tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from asr_billing.core import runtime
-from asr_billing.core.config import ConfigFile
 from asr_billing.finance.models import Account, Operation, OperationType
 from asr_billing.tariffs.models import ChargeMethod, Tariff
 
@@ -19,30 +18,10 @@ D = Decimal
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english(english):
     """Our own messages are asserted in English (the catalogue translates them to
     Russian, the default); Carbon's texts are byte-exact Russian constants anyway."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def cfg(settings):
-    """``cfg(section, key, value)`` edits the test home's cfg/config; undone afterwards."""
-    path = settings.ASR_HOME.config_file
-    original = path.read_text(encoding="utf-8")
-
-    def set_value(section: str, key: str, value: str) -> None:
-        config = ConfigFile.load(path)
-        config.set(section, key, value)
-        config.save()
-        runtime._runtime = None  # re-read now, whatever the file's mtime resolution
-
-    yield set_value
-    path.write_text(original, encoding="utf-8")
-    runtime._runtime = None
+    return english
 
 
 def at(day: date, hour: int = 12, minute: int = 0, tz: str = "Europe/Moscow"):

@@ -160,6 +160,30 @@ def _wait_until_blocked_or_done(thread: threading.Thread) -> None:
             time.sleep(0.01)
 
 
+def pay_during(change, subscriber, amount: Decimal):
+    """``change()`` in a transaction that keeps its locks while another connection
+    registers a payment of ``amount`` for ``subscriber``; once both are done, the payment's
+    result, or its exception."""
+    outcome = {}
+
+    def pay():
+        try:
+            outcome["result"] = payment_register(subscriber=subscriber, amount=amount,
+                                                 actor=ACTOR)
+        except Exception as exc:
+            outcome["result"] = exc
+        finally:
+            connection.close()
+
+    payer = threading.Thread(target=pay)
+    with transaction.atomic():
+        change()
+        payer.start()
+        _wait_until_blocked_or_done(payer)
+    payer.join()
+    return outcome["result"]
+
+
 def test_payment_during_a_tariff_change_sees_the_new_tariff(make_subscriber, tariff):
     """A tariff change and a payment that overlap: negbal must follow both in the end.
 
@@ -169,24 +193,10 @@ def test_payment_during_a_tariff_change_sees_the_new_tariff(make_subscriber, tar
     strict = Tariff.objects.create(name="Strict", fee=D("300"), disconnect_threshold=D("100"))
     subscriber = make_subscriber()
     assert subscriber.negbal is False
-    outcome = {}
-
-    def pay():
-        try:
-            outcome["result"] = payment_register(subscriber=subscriber, amount=D("150.00"),
-                                                 actor=ACTOR)
-        except Exception as exc:
-            outcome["result"] = exc
-        finally:
-            connection.close()
-
-    payer = threading.Thread(target=pay)
-    with transaction.atomic():
-        subscriber_tariff_set(subscriber=subscriber, tariff=strict, actor=ACTOR)
-        payer.start()
-        _wait_until_blocked_or_done(payer)
-    payer.join()
-    assert not isinstance(outcome["result"], Exception), outcome
+    result = pay_during(
+        lambda: subscriber_tariff_set(subscriber=subscriber, tariff=strict, actor=ACTOR),
+        subscriber, D("150.00"))
+    assert not isinstance(result, Exception), result
     fresh = Subscriber.objects.get(pk=subscriber.pk)
     assert fresh.tariff == strict
     assert Account.objects.get(pk=subscriber.pk).balance == D("150.00")
