@@ -28,7 +28,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -36,7 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from asr_billing.core.money import ZERO
+from asr_billing.core.money import ZERO, money
 
 DAY, MONTH = "day", "month"
 # Age buckets of a debt, in whole local days since the balance went below zero:
@@ -268,6 +267,66 @@ class Bucket:
     debt: Decimal  # positive: how much is owed
 
 
+def _debtor_figures(group, bounds: list[datetime | None]) -> dict:
+    """c0.., s0.. (count and balance sum of each bucket), c and s (all debtors): one query.
+
+    Each debtor's "since" is worked out once, in two steps, each a derived table fenced by
+    a LIMIT no table reaches (without it both databases pull the inner query up into the
+    aggregate and work the subqueries out again for every filter that reads them): first
+    the id of the last operation that left the balance at zero or above, then the date of
+    the first operation after it. Nested in one subquery instead (as debtors_queryset has
+    it for a page), SQLite works the inner one out again for each operation the outer one
+    looks at: 14 s instead of a few at 1,000,000 subscribers (docs/performance.md)."""
+    from django.db import connection
+
+    from asr_billing.finance.models import Account, Operation
+
+    posting_order = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+    debtors = Account.objects.filter(balance__lt=0)
+    ids = group_ids(group)
+    if ids is not None:
+        debtors = debtors.filter(subscriber__group_id__in=ids)
+    inner = debtors.annotate(last_ok=Subquery(
+        Operation.objects.filter(account_id=OuterRef("pk"), balance_after__gte=0)
+        .order_by(posting_order.desc()).values("id")[:1]
+    ), debtor=F("pk"), owed=F("balance")).order_by().values("debtor", "owed",
+                                                              "last_ok")[:NO_LIMIT]
+    inner_sql, params = inner.query.sql_with_params()
+    adapt = connection.ops.adapt_datetimefield_value
+    columns, arguments = [], []
+    for n in range(len(BUCKETS)):
+        terms, values = [], []
+        if bounds[n] is not None:
+            terms.append("since < %s")
+            values.append(adapt(bounds[n]))
+        if n + 1 < len(BUCKETS):
+            terms.append("since >= %s")
+            values.append(adapt(bounds[n + 1]))
+        condition = " AND ".join(terms)
+        columns += [f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)",
+                    f"SUM(CASE WHEN {condition} THEN balance END)"]
+        arguments += values * 2
+    sql = (
+        f"SELECT {', '.join(columns)}, COUNT(*), SUM(balance) FROM ("  # noqa: S608
+        "SELECT d.owed AS balance, (SELECT o.op_date FROM finance_operation o "
+        "WHERE o.account_id = d.debtor AND o.id > COALESCE(d.last_ok, 0) "
+        f"ORDER BY o.id + 0 LIMIT 1) AS since FROM ({inner_sql}) d LIMIT {NO_LIMIT}) e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*arguments, *params])
+        row = cursor.fetchone()
+
+    def amount(value) -> Decimal:
+        # SQLite sums the money column as a float: back to kopecks, as Django does.
+        return ZERO if value is None else money(Decimal(str(value)))
+
+    figures = {"c": row[-2], "s": amount(row[-1])}
+    for n in range(len(BUCKETS)):
+        figures[f"c{n}"] = row[2 * n] or 0
+        figures[f"s{n}"] = amount(row[2 * n + 1])
+    return figures
+
+
 def debtors_summary(*, group=None, today: date | None = None) -> tuple[list[Bucket], Bucket]:
     """Count and debt per age bucket, and the total, in one aggregate query over the
     debtors with their "since" worked out once each."""
@@ -276,26 +335,7 @@ def debtors_summary(*, group=None, today: date | None = None) -> tuple[list[Buck
     # of day (today - low + 1). Bucket 0 (from today) has no such bound.
     bounds = [local_start(today - timedelta(days=low - 1)) if low else None
               for low, _high in BUCKETS]
-    conditions = []
-    for n in range(len(BUCKETS)):
-        condition = Q()
-        if bounds[n] is not None:
-            condition &= Q(since__lt=bounds[n])
-        if n + 1 < len(BUCKETS):
-            condition &= Q(since__gte=bounds[n + 1])
-        conditions.append(condition)
-    aggregates = {}
-    for n, condition in enumerate(conditions):
-        aggregates[f"c{n}"] = Count("pk", filter=condition)
-        aggregates[f"s{n}"] = Sum("balance", filter=condition)
-    aggregates["c"] = Count("pk")
-    aggregates["s"] = Sum("balance")
-    # The aggregate reads ``since`` in nine places. Without a fence both databases pull
-    # the inner query up into the aggregate and work the two "since" subqueries out again
-    # for every one of them (SQLite at 100,000 subscribers: 15 s instead of 1); a LIMIT
-    # keeps the inner query a table of its own, read once per debtor.
-    debtors = debtors_queryset(group=group).order_by()[:NO_LIMIT]
-    figures = debtors.aggregate(**aggregates)
+    figures = _debtor_figures(group, bounds)
     buckets = [
         Bucket(low=low, high=high, count=figures[f"c{n}"], debt=-(figures[f"s{n}"] or ZERO))
         for n, (low, high) in enumerate(BUCKETS)
