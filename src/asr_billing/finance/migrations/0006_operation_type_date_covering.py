@@ -1,5 +1,5 @@
 """The (type, op_date) index of the operations also carries what the admin's reports and
-dashboard read of a range (issue 14, docs/performance.md "Admin reports")."""
+dashboard read of a range (issue 14, docs/performance.md "Admin dashboard and reports")."""
 
 from django.conf import settings
 from django.db import migrations, models
