@@ -220,7 +220,8 @@ def test_a_trimmed_history_gets_one_opening_balance_per_account(source, target, 
 def test_a_row_whose_exactly_once_key_is_held_here_is_skipped_with_its_holder():
     from django.db import transaction
 
-    from asr_billing.carbon_import.money import operation_fields, operations_page
+    from asr_billing.carbon_import.ledger import operations_page
+    from asr_billing.carbon_import.money import operation_fields
     from asr_billing.carbon_import.report import Report
     from asr_billing.finance.models import Account, Operation, PaymentOperator
     from asr_billing.finance.services import payment_register

@@ -13,6 +13,27 @@ import sys
 from asr_billing.core.cli_text import gettext as _
 
 KEY_ENV = "ASR_BILLING_CARBON_KEY"
+# The kinds ``--only`` takes, in the order they are imported: the report's rows in English
+# (importer.py checks they are the kinds' keys). "attributes" brings the attribute kinds
+# they name, "operations" the payment operators, "accounts" the promised payments,
+# voluntary blocks, credit limits, balances and the cut-off state.
+ONLY_KINDS = ("groups", "tariffs", "services", "nas", "subscribers", "attributes", "logins",
+              "subscriptions", "operations", "accounts")
+
+
+def only_kinds(value: str) -> frozenset[str]:
+    """argparse type of ``--only``: comma-separated kinds, any case; an unknown one is an
+    error naming the valid kinds (argparse exits 2 before anything is opened)."""
+    import argparse
+
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    wrong = [name for name in names if name not in ONLY_KINDS]
+    if wrong or not names:
+        raise argparse.ArgumentTypeError(
+            _("unknown kind %(wrong)s; the kinds are: %(kinds)s")
+            % {"wrong": ", ".join(repr(n) for n in wrong) or repr(value),
+               "kinds": ", ".join(ONLY_KINDS)})
+    return frozenset(names)
 
 
 def add_import_parser(sub, common) -> None:
@@ -34,6 +55,10 @@ def add_import_parser(sub, common) -> None:
                    help=_("the source's API key (default: $%(env)s; none)") % {"env": KEY_ENV})
     c.add_argument("--dry-run", action="store_true",
                    help=_("read and check everything, print the report, write nothing"))
+    c.add_argument("--only", type=only_kinds, default=None, metavar="KIND[,KIND...]",
+                   help=_("import only these kinds (%(kinds)s); the others are neither read "
+                          "nor written, and an object whose reference is not here is "
+                          "skipped with that reason") % {"kinds": ", ".join(ONLY_KINDS)})
 
 
 def run_import(args, home) -> int:
@@ -46,7 +71,8 @@ def run_import(args, home) -> int:
     key = args.key if args.key is not None else os.environ.get(KEY_ENV, "")
     try:
         client = CarbonClient(args.url, key)
-        report = carbon_import(client=client, dry_run=args.dry_run, out_dir=home.var_dir)
+        report = carbon_import(client=client, dry_run=args.dry_run, out_dir=home.var_dir,
+                               only=args.only)
     except CarbonError as exc:
         print(gettext("error: %(message)s") % {"message": exc}, file=sys.stderr)
         return 2

@@ -27,19 +27,12 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from asr_billing.carbon_import.balances import Openings, accounts_page, dry_run_next_id, states_page
+from asr_billing.carbon_import.cli import ONLY_KINDS
 from asr_billing.carbon_import.client import DEFAULT_PAGE, CarbonClient, CarbonError
 from asr_billing.carbon_import.kinds import KINDS, Kind
-from asr_billing.carbon_import.money import (
-    ACCOUNTS,
-    MONEY_KINDS,
-    OPERATIONS,
-    STATES,
-    Openings,
-    accounts_page,
-    dry_run_next_id,
-    operations_page,
-    states_page,
-)
+from asr_billing.carbon_import.ledger import operations_page
+from asr_billing.carbon_import.money import ACCOUNTS, MONEY_KINDS, OPERATIONS, STATES
 from asr_billing.carbon_import.report import Report
 from asr_billing.carbon_import.services import (
     attribute_kinds_ensure,
@@ -47,6 +40,10 @@ from asr_billing.carbon_import.services import (
     sequences_reset,
 )
 from asr_billing.core.errors import InvalidInput
+
+# Which ``--only`` kind reads each pass of the money.
+_MONEY_PART = {OPERATIONS.key: "operations", STATES.key: "accounts", ACCOUNTS.key: "accounts"}
+assert {k.key for k in KINDS} | {"operations", "accounts"} == set(ONLY_KINDS)
 
 NO_PASSWORD_LIST = "carbon-import-logins-without-password.txt"  # noqa: S105 - a file name
 
@@ -189,14 +186,17 @@ def _import_money(client, fields: dict, report: Report, bar, page_size: int,
     opening balances take theirs from it."""
     from asr_billing.finance.models import Operation, PaymentOperator
 
-    for page in client.pages(OPERATIONS.wire, OPERATIONS.lookup, fields=fields[OPERATIONS.key],
-                             page_size=page_size):
-        rows = _convert(OPERATIONS, page, report)
-        with transaction.atomic():
-            operations_page(rows=rows, report=report)
-        bar.advance(OPERATIONS, len(page))
-    if not dry_run:
-        sequences_reset([Operation, PaymentOperator])
+    if OPERATIONS.key in fields:
+        for page in client.pages(OPERATIONS.wire, OPERATIONS.lookup,
+                                 fields=fields[OPERATIONS.key], page_size=page_size):
+            rows = _convert(OPERATIONS, page, report)
+            with transaction.atomic():
+                operations_page(rows=rows, report=report)
+            bar.advance(OPERATIONS, len(page))
+        if not dry_run:
+            sequences_reset([Operation, PaymentOperator])
+    if ACCOUNTS.key not in fields:
+        return
     states: dict = {}
     if fields[STATES.key]:  # a source without them: nothing in force is brought over
         for page in client.pages(STATES.wire, STATES.lookup, fields=fields[STATES.key],
@@ -214,42 +214,58 @@ def _import_money(client, fields: dict, report: Report, bar, page_size: int,
 
 
 def _to_do(report: Report, out_dir: Path | None) -> None:
-    """What the source cannot give: RADIUS secrets of NAS, passwords of logins."""
+    """What the source cannot give: RADIUS secrets of NAS, passwords of logins. The logins
+    are streamed to the file (a million of them stay out of memory); the report keeps
+    the first few and the count."""
+    from asr_billing.carbon_import.report import SHOWN
     from asr_billing.network.models import Login, Nas
 
     report.nas_without_secret = list(
         Nas.objects.filter(radius_secret_enc="").order_by("pk").values_list("pk", "name", "ip"))
-    report.logins_without_password = list(
-        Login.objects.filter(password_enc="").order_by("pk").values_list("pk", "login"))
-    if out_dir is not None and not report.dry_run and report.logins_without_password:
-        path = out_dir / NO_PASSWORD_LIST
-        path.write_text("".join(f"{pk}\t{login}\n"
-                                for pk, login in report.logins_without_password),
-                        encoding="utf-8")
-        report.password_file = str(path)
+    logins = Login.objects.filter(password_enc="").order_by("pk").values_list("pk", "login")
+    report.logins_without_password = list(logins[:SHOWN])
+    if not report.logins_without_password:
+        return
+    if out_dir is None or report.dry_run:
+        report.logins_without_password_count = logins.count()
+        return
+    path = out_dir / NO_PASSWORD_LIST
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for pk, login in logins.iterator(chunk_size=5000):
+            out.write(f"{pk}\t{login}\n")
+            count += 1
+    report.logins_without_password_count = count
+    report.password_file = str(path)
 
 
 def carbon_import(*, client: CarbonClient, dry_run: bool = False, out_dir: Path | None = None,
-                  progress: bool | None = None, page_size: int = DEFAULT_PAGE) -> Report:
-    """Read the source through ``client`` and import it; returns the report. A
+                  progress: bool | None = None, page_size: int = DEFAULT_PAGE,
+                  only: frozenset[str] | None = None) -> Report:
+    """Read the source through ``client`` and import it; returns the report; ``only``:
+    the kinds to import (cli.ONLY_KINDS; None: all of them). A
     CarbonError before the first write leaves the database as it was; one in the middle
     (the source went away) leaves the pages written so far, and a second run goes on."""
     started = time.monotonic()
-    report = Report(source=client.base, dry_run=dry_run)
+    wanted = ONLY_KINDS if only is None else only
+    report = Report(source=client.base, dry_run=dry_run, only=only)
     report.version = client.version()
-    plan = [(kind, fields_of(client, kind, report)) for kind in KINDS]
-    money = {kind.key: fields_of(client, kind, report) for kind in MONEY_KINDS}
+    kinds = [kind for kind in KINDS if kind.key in wanted]
+    plan = [(kind, fields_of(client, kind, report)) for kind in kinds]
+    money_kinds = [kind for kind in MONEY_KINDS
+                   if _MONEY_PART[kind.key] in wanted]
+    money = {kind.key: fields_of(client, kind, report) for kind in money_kinds}
     enabled = progress_enabled() if progress is None else progress
     with _progress(enabled) as bar:
         if enabled:
-            for kind in [k for k, _f in plan] + list(MONEY_KINDS):
+            for kind in kinds + money_kinds:
                 bar.total(kind, _count(client, kind))
         with transaction.atomic() if dry_run else _nothing():
             for kind, fields in plan:
                 _import_kind(client, kind, fields, report, bar, page_size)
             _import_money(client, money, report, bar, page_size, dry_run)
             if not dry_run:
-                sequences_reset(kind.model for kind in KINDS)
+                sequences_reset(kind.model for kind in kinds)
             _to_do(report, out_dir)
             if dry_run:
                 transaction.set_rollback(True)

@@ -36,11 +36,13 @@ class Report:
     source: str = ""
     version: str = ""
     dry_run: bool = False
+    only: frozenset | None = None  # the kinds imported (--only); None: all
     counts: dict = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(OUTCOMES, 0)))
     skipped: list = field(default_factory=list)  # (kind key, carbon id, reason)
     skipped_ids: dict = field(default_factory=lambda: defaultdict(set))
     missing: dict = field(default_factory=dict)  # kind key -> wire fields the source lacks
-    logins_without_password: list = field(default_factory=list)  # (id, login)
+    logins_without_password: list = field(default_factory=list)  # the first SHOWN (id, login)
+    logins_without_password_count: int = 0
     nas_without_secret: list = field(default_factory=list)  # (id, name, ip)
     password_file: str = ""
     corrections: list = field(default_factory=list)  # (account id, amount, opening?)
@@ -99,8 +101,9 @@ class Report:
         heads = [_("created"), _("updated"), _("unchanged"), _("skipped")]
         width = max(len(str(label)) for label in labels.values()) + 2
         out.append(" " * width + "".join(f"{h:>11}" for h in heads))
-        order = [k.key for k in kinds]
-        order.insert(order.index("attributes"), "attribute_kinds")
+        order = [k.key for k in kinds if self.only is None or k.key in self.only]
+        if "attributes" in order:
+            order.insert(order.index("attributes"), "attribute_kinds")
         order += list(MONEY)
         for key in order:
             if key not in self.counts and key in ("attribute_kinds", *MONEY):
@@ -130,7 +133,7 @@ class Report:
                 len(self.nas_without_secret)) % {"n": len(self.nas_without_secret)})
             out += [f"  {pk} {name} ({ip})" for pk, name, ip in self.nas_without_secret]
         if self.logins_without_password:
-            total = len(self.logins_without_password)
+            total = max(self.logins_without_password_count, len(self.logins_without_password))
             out.append("")
             out.append(ngettext(
                 "%(n)d login has no password (the source does not give them): set one in the "
