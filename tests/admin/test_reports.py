@@ -75,6 +75,18 @@ def test_payments_by_month_match_the_ledger(ledger):
     assert (report.grand.count, report.grand.amount) == (5, Decimal("1360.50"))
 
 
+def test_payments_by_month_count_only_the_days_of_the_range(ledger):
+    """A range that starts and ends inside months: its first and last months count from
+    and to its own days (2025-01-31 23:30 and 2025-02-01 00:10 local are in, Feb 10 and
+    the reversed Feb 15 are out)."""
+    report = reports.payments_report(date_from=date(2025, 1, 31), date_to=date(2025, 2, 1),
+                                     grouping=reports.MONTH)
+    assert [row.period for row in report.rows] == [date(2025, 1, 1), date(2025, 2, 1)]
+    assert [(row.total.count, row.total.amount) for row in report.rows] == [
+        (1, Decimal("100.00")), (2, Decimal("250.50"))]
+    assert (report.grand.count, report.grand.amount) == (3, Decimal("350.50"))
+
+
 def test_payments_by_day_with_filters(ledger):
     report = reports.payments_report(date_from=date(2025, 1, 31), date_to=date(2025, 2, 2),
                                      grouping=reports.DAY, group=ledger["group"])

@@ -82,6 +82,7 @@ def next_period(day: date, grouping: str) -> date:
 
 
 def per_period(queryset, periods_: list[date], grouping: str, keys: tuple[str, ...],
+               *, start: datetime | None = None, end: datetime | None = None,
                **aggregates) -> list[dict]:
     """``aggregates`` of ``queryset`` grouped by ``keys`` for each local day or month of
     ``periods_``, in one query: a UNION ALL of one branch a period, each a range of
@@ -90,14 +91,20 @@ def per_period(queryset, periods_: list[date], grouping: str, keys: tuple[str, .
     with a time zone is a Python function a row on SQLite, and on both databases the rows
     need no sort by a computed key. The bounds are local midnights worked out in Python
     with the zone's rules, so daylight-saving changes are right. Rows: dicts with
-    ``period``, the keys and the aggregates, in no order."""
-    parts = [
-        queryset.filter(op_date__gte=local_start(day),
-                        op_date__lt=local_start(next_period(day, grouping)))
-        .annotate(n=Value(n, output_field=IntegerField()))
-        .values("n", *keys).annotate(**aggregates).order_by()
-        for n, day in enumerate(periods_)
-    ]
+    ``period``, the keys and the aggregates, in no order. ``start`` / ``end`` clip the
+    first and last period to the report's range (a range from the 15th grouped by month
+    counts from the 15th, not from the 1st)."""
+    parts = []
+    for n, day in enumerate(periods_):
+        lower = local_start(day)
+        upper = local_start(next_period(day, grouping))
+        if start is not None:
+            lower = max(lower, start)
+        if end is not None:
+            upper = min(upper, end)
+        parts.append(queryset.filter(op_date__gte=lower, op_date__lt=upper)
+                     .annotate(n=Value(n, output_field=IntegerField()))
+                     .values("n", *keys).annotate(**aggregates).order_by())
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     rows = []
     for row in union:
@@ -161,15 +168,16 @@ def payment_rows(*, date_from: date, date_to: date, grouping: str, group=None,
     (per_period), the operators' names."""
     from asr_billing.finance.models import OperationType, PaymentOperator
 
-    queryset = not_reversed(OperationType.PAYMENT, local_start(date_from),
-                            local_start(date_to + timedelta(days=1)))
+    start, end = local_start(date_from), local_start(date_to + timedelta(days=1))
+    queryset = not_reversed(OperationType.PAYMENT, start, end)
     ids = group_ids(group)
     if ids is not None:
         queryset = queryset.filter(account__subscriber__group_id__in=ids)
     if operator is not None:
         queryset = queryset.filter(pay_operator=operator)
     data = per_period(queryset, periods(date_from, date_to, grouping), grouping,
-                      ("pay_operator_id",), count=Count("*"), amount=Sum("amount"))
+                      ("pay_operator_id",), start=start, end=end,
+                      count=Count("*"), amount=Sum("amount"))
     operators = {op.pk: op for op in PaymentOperator.objects.filter(
         pk__in={row["pay_operator_id"] for row in data} - {None})}
     # The cash desk (no operator) first, then by code.
