@@ -212,6 +212,23 @@ def test_a_broken_text_or_an_old_payment_does_not_stop_the_others(templates, mak
     assert old.pk not in read()  # out of the window: never read
 
 
+def test_a_payment_brought_over_by_import_carbon_is_not_told_again(templates,
+                                                                   make_subscriber):
+    """The last day of another billing's payments, imported at the switch, was told by
+    that billing; a payment taken here the same minute is told."""
+    from asr_billing.carbon_import.money import ACTOR as IMPORT
+
+    subscriber = make_subscriber(email="a@example.ru")
+    started()
+    imported = payment_register(subscriber=subscriber, amount=Decimal("20.00"),
+                                actor=IMPORT).operation
+    ours = pay(subscriber, "10.00")
+    assert payments_notify(now=later()) == 2  # e-mail and feed of ours only
+    assert sorted(Task.objects.values_list("key", flat=True)) == [
+        f"notify:payment_received:{ours.pk}:email", f"notify:payment_received:{ours.pk}:feed"]
+    assert imported.pk not in read()
+
+
 def test_a_payment_that_commits_late_is_told(templates, make_subscriber):
     """A payment whose id is below the ones read already (its transaction committed
     after theirs: here its id is moved below) is read on the next tick, however late."""

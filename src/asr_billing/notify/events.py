@@ -92,6 +92,11 @@ def _forget(mark, event: str, now: datetime) -> None:
         mark.save(update_fields=["value"])
 
 
+# The actor of the operations asr_billing.carbon_import posts (its ACTOR, and
+# "carbon_import:opening" for opening balances).
+IMPORT_ACTOR = "carbon_import"
+
+
 def payments_notify(*, now: datetime | None = None) -> int:
     """Ask for the messages of the payments not read yet; returns how many deliveries
     were asked for. A payment dated more than STALE before now (an import of another
@@ -103,6 +108,9 @@ def payments_notify(*, now: datetime | None = None) -> int:
         # from walking the primary key from it through every charge instead.
         return (Operation.objects.alias(id0=F("pk") + 0)
                 .filter(type=OperationType.PAYMENT, op_date__gte=now - STALE, id0__gt=floor)
+                # A payment `import carbon` brings over (actor "carbon_import") was told
+                # by the billing it came from: its last day must not be told again.
+                .exclude(actor__startswith=IMPORT_ACTOR)
                 .select_related("account__subscriber", "pay_operator"))
 
     return read_unseen(mark_name=WATERMARK, event=Event.PAYMENT_RECEIVED, window=window,
