@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from asr_billing.core.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+
+    atomic = False  # CREATE INDEX CONCURRENTLY: writes to subscribers go on meanwhile
 
     dependencies = [
         ('subscribers', '0001_initial'),
@@ -11,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='subscriber',
             index=models.Index(condition=models.Q(('negbal', True)), fields=['id'], name='subscriber_cut_off'),
         ),

@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from asr_billing.core.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+
+    atomic = False  # CREATE INDEX CONCURRENTLY: writes to subscribers go on meanwhile
 
     dependencies = [
         ('subscribers', '0002_subscriber_cut_off'),
@@ -11,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='subscriber',
             index=models.Index(fields=['negbal', 'admin_blocked', 'voluntary_blocked'], name='subscriber_states'),
         ),
