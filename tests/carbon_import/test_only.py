@@ -77,6 +77,27 @@ def test_only_some_kinds_then_their_dependants_and_the_money(source, target):
     assert rows(target, UNTOUCHED) == before
 
 
+def test_operations_alone_leave_every_cut_off_flag_as_its_balance_says(source, target):
+    """``--only operations`` moves balances through the history; without the accounts step
+    the cut-off flags must still follow them (a debtor is not left online)."""
+    out = target.imports(source.base, "--only", "groups,tariffs,services,nas,subscribers")
+    assert out.returncode == 0, (out.stdout, out.stderr)
+    money = target.imports(source.base, "--only", "operations")
+    assert money.returncode == 0, (money.stdout, money.stderr)
+    wrong, cut_off = target.shell(
+        "from asr_billing.finance.models import Account\n"
+        "from asr_billing.finance.state import is_negbal\n"
+        "from asr_billing.core.money import ZERO\n"
+        "accounts = Account.objects.select_related('subscriber__tariff')\n"
+        "wrong = [a.pk for a in accounts if is_negbal(balance=a.balance, "
+        "credit_limit=a.credit_limit, promised=a.promised_amount, threshold="
+        "a.subscriber.tariff.disconnect_threshold if a.subscriber.tariff else ZERO) "
+        "!= a.subscriber.negbal]\n"
+        "print(len(wrong), accounts.filter(subscriber__negbal=True).count())\n").split()
+    assert int(wrong) == 0
+    assert int(cut_off) > 0  # the demo's debtors are cut off by their imported history
+
+
 def test_a_page_the_database_refuses_at_once_is_written_object_by_object(source, target):
     """A page goes in with one bulk insert; a row the checks before it do not foresee and
     the database refuses (here: the subscriber has that attribute already, under another

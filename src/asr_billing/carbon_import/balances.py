@@ -157,6 +157,36 @@ def accounts_page(*, rows: list[tuple[int, dict]], states: dict[int, State],
     _negbal_set(flips)
 
 
+def cut_off_refresh(page: int = 1000) -> int:
+    """Every subscriber's cut-off flag set from its balance as it is now, a page of
+    locked accounts at a time; returns how many flags changed. For a run that moved
+    balances through the finance history without the accounts step that sets the flags
+    (``--only operations``): the NAS lists must not keep a paid subscriber cut off or a
+    debtor online until someone imports ``accounts``."""
+    from django.db import transaction
+
+    changed, last = 0, 0
+    while True:
+        with transaction.atomic():
+            accounts = list(Account.objects.select_for_update(of=("self",))
+                            .filter(pk__gt=last).order_by("pk")[:page])
+            if not accounts:
+                return changed
+            last = accounts[-1].pk
+            current = {pk: (negbal, threshold if threshold is not None else ZERO)
+                       for pk, negbal, threshold in Subscriber.objects
+                       .filter(pk__in=[a.pk for a in accounts])
+                       .values_list("pk", "negbal", "tariff__disconnect_threshold")}
+            flips = {}
+            for account in accounts:
+                negbal, threshold = current[account.pk]
+                if is_negbal(balance=account.balance, credit_limit=account.credit_limit,
+                             promised=account.promised_amount, threshold=threshold) != negbal:
+                    flips[account.pk] = (not negbal, account.balance)
+            _negbal_set(flips)
+            changed += len(flips)
+
+
 def _negbal_set(flips: dict[int, tuple[bool, Decimal]]) -> None:
     """The cut-off flags that change, as subscriber_state_refresh sets each one (the flag
     and an audit entry negbal_on/negbal_off with the balance), in three statements for a

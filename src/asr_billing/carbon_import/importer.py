@@ -27,7 +27,13 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from asr_billing.carbon_import.balances import Openings, accounts_page, dry_run_next_id, states_page
+from asr_billing.carbon_import.balances import (
+    Openings,
+    accounts_page,
+    cut_off_refresh,
+    dry_run_next_id,
+    states_page,
+)
 from asr_billing.carbon_import.cli import ONLY_KINDS
 from asr_billing.carbon_import.client import DEFAULT_PAGE, CarbonClient, CarbonError
 from asr_billing.carbon_import.kinds import KINDS, Kind
@@ -195,6 +201,8 @@ def _import_money(client, fields: dict, report: Report, bar, page_size: int,
             bar.advance(OPERATIONS, len(page))
         if not dry_run:
             sequences_reset([Operation, PaymentOperator])
+        if ACCOUNTS.key not in fields:
+            cut_off_refresh()  # the accounts step below would set the flags
     if ACCOUNTS.key not in fields:
         return
     states: dict = {}
