@@ -4,6 +4,7 @@ count — a backlog leaves as fast as the far end takes it — with the network'
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -22,8 +23,9 @@ def _message(payload):
     ran.append(payload["n"])
     clock.now += clock.step  # the far end's time for one message
     if payload.get("disconnect"):  # an operator's block while the messages go out
-        tasks.tasks_enqueue_many(name="test.network", items=[
-            ("net1", {"n": "net1"}, timezone.now())])
+        # "late": its transaction began (and stamped run_after) before the round did.
+        due = timezone.now() - timedelta(seconds=payload.get("late", 0))
+        tasks.tasks_enqueue_many(name="test.network", items=[("net1", {"n": "net1"}, due)])
     return "sent"
 
 
@@ -65,5 +67,13 @@ def test_the_messages_stop_at_the_time_budget():
 def test_a_disconnect_asked_for_meanwhile_waits_for_one_chunk_only(monkeypatch):
     monkeypatch.setattr(tasks, "BULK_CHUNK", 3)
     messages(9, {0: {"disconnect": True}})
+    tasks.tasks_run_due()
+    assert ran == ["m0", "m1", "m2", "net1", "m3", "m4", "m5", "m6", "m7", "m8"]
+
+
+def test_a_disconnect_stamped_before_the_round_but_committed_during_it_waits_one_chunk(
+        monkeypatch):
+    monkeypatch.setattr(tasks, "BULK_CHUNK", 3)
+    messages(9, {0: {"disconnect": True, "late": 60}})
     tasks.tasks_run_due()
     assert ran == ["m0", "m1", "m2", "net1", "m3", "m4", "m5", "m6", "m7", "m8"]

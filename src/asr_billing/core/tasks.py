@@ -125,6 +125,7 @@ BULK_PREFIX = "notify."  # messages to subscribers: many, and never urgent
 # message backlog). docs/notifications.md explains both.
 BULK_SECONDS = 10.0
 BULK_CHUNK = 100
+LATE_COMMIT = timedelta(minutes=5)
 
 
 def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
@@ -145,8 +146,11 @@ def tasks_run_due(*, now: datetime | None = None, limit: int = 100) -> dict[str,
         if _run_ids(messages, now, BULK_CHUNK, counts, deadline) < BULK_CHUNK:
             break  # none left that are due (or the time is up)
         # Asked for while the messages ran (a narrow range of the due index: only what
-        # was written since the round began).
-        _run_ids(Task.objects.filter(state=TaskState.PENDING, run_after__gt=began,
+        # was written shortly before the round began or since; a task's run_after is
+        # stamped at its insert, so one from a transaction that commits during the round
+        # may be dated a little before it).
+        _run_ids(Task.objects.filter(state=TaskState.PENDING,
+                                     run_after__gt=began - LATE_COMMIT,
                                      run_after__lte=timezone.now())
                  .exclude(name__startswith=BULK_PREFIX), now, limit, counts, None)
     return counts
