@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +31,8 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CLI = str(ROOT / ".venv" / "bin" / "asr-billing")
 
+from demo_home import demo_home  # noqa: E402 - bench/ is the script's folder
 
 RUNS = 3  # best of; --runs
 
@@ -152,19 +150,7 @@ def main() -> int:
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-reports-")) / "home"
     env = {**os.environ, "CI": "true"}
     if not (home / "cfg" / "config").exists():
-        init = [CLI, "init", "--home", str(home)]
-        if args.server:
-            import psycopg
-
-            with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{args.db}" with (force)')
-                conn.execute(f'create database "{args.db}"')
-            init += ["--db-url", f"{args.server}/{args.db}"]
-        subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-        started = time.monotonic()
-        subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
-                        str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
-        print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+        demo_home(home, args.subscribers, env, args.server, args.db)
     else:
         print(f"reusing the demo in {home}")
 

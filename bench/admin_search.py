@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CLI = str(ROOT / ".venv" / "bin" / "asr-billing")
+
+from demo_home import demo_home  # noqa: E402 - bench/ is the script's folder
+
 TERMS = ("иванов", "testlogin", "BILL0000003", "9036572902")
 
 
@@ -45,19 +45,7 @@ def main() -> int:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-search-")) / "home"
     env = {**os.environ, "CI": "true"}
-    init = [CLI, "init", "--home", str(home)]
-    if args.server:
-        import psycopg
-
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{args.db}" with (force)')
-            conn.execute(f'create database "{args.db}"')
-        init += ["--db-url", f"{args.server}/{args.db}"]
-    subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    started = time.monotonic()
-    subprocess.run([CLI, "demo", "--home", str(home), "--subscribers",  # noqa: S603
-                    str(args.subscribers)], env=env, check=True, stdout=subprocess.DEVNULL)
-    print(f"demo of {args.subscribers} subscribers: {time.monotonic() - started:.0f} s")
+    demo_home(home, args.subscribers, env, args.server, args.db)
 
     os.environ["ASR_BILLING_HOME"] = str(home)
     os.environ["DJANGO_SETTINGS_MODULE"] = "asr_billing.settings"
