@@ -31,8 +31,7 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
-
-from demo_home import demo_home  # noqa: E402 - bench/ is the script's folder
+from demo_home import demo_home
 
 RUNS = 3  # best of; --runs
 

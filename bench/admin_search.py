@@ -27,8 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-from demo_home import demo_home  # noqa: E402 - bench/ is the script's folder
+from demo_home import demo_home
 
 TERMS = ("иванов", "testlogin", "BILL0000003", "9036572902")
 
