@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.cabinet import selectors
 from asr_billing.cabinet.models import CabinetSession, SessionMethod
@@ -41,7 +42,8 @@ def test_log_in_and_the_home_page_shows_the_ledger(web, shots, cab_world):
     assert chart.is_visible()
     shots(page, "home-en")
     page.get_by_role("link", name="12 months").click()
-    assert page.get_by_role("img", name="Balance for the last 12 months").is_visible()
+    # expect() waits for the new page; a bare is_visible() read the old one on a busy machine
+    expect(page.get_by_role("img", name="Balance for the last 12 months")).to_be_visible()
     session = CabinetSession.objects.get()
     assert session.method == SessionMethod.PASSWORD and session.closed_at is None
     page.get_by_role("button", name="Log out").click()
@@ -125,13 +127,12 @@ def test_russian_and_english(web, shots, config_edit):
     assert page.locator("html").get_attribute("lang") == "ru"
     shots(page, "login-ru")
     page.get_by_role("button", name="English").click()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     log_in(page, base)
     page.wait_for_url(base + "/cabinet/")
     assert figure(page, "balance") == "290.67\xa0RUB"
     page.get_by_role("button", name="Русский").click()
-    page.wait_for_url(base + "/cabinet/")
-    assert page.locator("html").get_attribute("lang") == "ru"
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
     assert figure(page, "balance") == "290,67\xa0руб."
     shots(page, "home-ru")
     page.goto(base + "/cabinet/history/")

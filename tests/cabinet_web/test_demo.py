@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.cabinet_web.conftest import PHONE
 from tests.docs.server import DemoServer
@@ -52,12 +53,14 @@ def test_testlogin_on_the_demo(browser, shots, tmp_path_factory):
         assert "BILL0000003" in page.locator("p.sub").inner_text()
         assert page.locator('[data-figure="balance"]').inner_text() == money(balance)
         page.get_by_role("link", name="12 months").click()
+        expect(page.get_by_role("img", name="Balance for the last 12 months")).to_be_visible()
         taken.append(shots(page, "demo-home"))
         page.goto(demo.base + "/cabinet/history/")
         assert page.locator("[data-amount]").count() == min(rows, 25)
         assert f"{rows} operations" in page.locator('[data-figure="totals"]').inner_text()
         taken.append(shots(page, "demo-history"))
         page.get_by_role("button", name="Русский").click()
+        expect(page.locator("html")).to_have_attribute("lang", "ru")  # the cookie is set
         page.goto(demo.base + "/cabinet/")
         assert page.locator("html").get_attribute("lang") == "ru"
         taken.append(shots(page, "demo-home-ru"))
