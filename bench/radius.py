@@ -221,8 +221,11 @@ def main() -> int:
                         help="gunicorn workers (default: cores + 1)")
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per worker (above 1: gthread workers, keep-alive)")
-    parser.add_argument("--http-server", choices=["gunicorn", "granian"], default="gunicorn",
-                        help="the HTTP server in front of the application")
+    parser.add_argument("--http-server", choices=["radius", "gunicorn", "granian"],
+                        default="radius",
+                        help="radius: `asr-billing radius serve` (granian, the RADIUS-only "
+                             "application); gunicorn: `asr-billing serve`; granian: the full "
+                             "Django application under granian")
     args = parser.parse_args()
     if shutil.which("freeradius") is None or shutil.which("radclient") is None:
         print("apt-get install freeradius freeradius-rest freeradius-utils", file=sys.stderr)
@@ -264,11 +267,11 @@ def main() -> int:
     finally:
         daemon.stop()
 
-    if args.http_server == "granian":
-        if not (ROOT / ".venv" / "bin" / "granian").exists():
-            print(".venv/bin/pip install granian (not a dependency: a measurement only)",
-                  file=sys.stderr)
-            return 2
+    if args.http_server == "radius":
+        command = [CLI, "radius", "serve", "--home", str(home), "--bind",
+                   f"127.0.0.1:{http_port}", "--workers", str(args.workers), "--threads",
+                   str(args.threads)]
+    elif args.http_server == "granian":
         command = [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",
                    "--host", "127.0.0.1", "--port", str(http_port), "--workers",
                    str(args.workers), "--blocking-threads", str(args.threads), "--no-log",

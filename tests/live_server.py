@@ -114,6 +114,31 @@ def serve(home: Path, log: Path, *, workers: int | None = 1, port: int = 0,
     return process, port
 
 
+def radius_serve(home: Path, log: Path, *, seconds: float = 120
+                 ) -> tuple[subprocess.Popen, int]:
+    """``asr-billing radius serve`` for HOME on a free port (one worker, two threads), its
+    output in LOG, once it answers HTTP: the process and the port."""
+    port = free_port()
+    argv = [*ASR_BILLING, "radius", "serve", "--home", str(home), "--bind",
+            f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            argv, env=clean_env(home), stdout=out, stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        try:
+            return http_get(port, "/", timeout=5)[0] == 404  # it serves /radius/ only
+        except OSError:
+            return False
+
+    try:
+        wait_until(up, "radius serve did not start", process, log, seconds)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process, port
+
+
 @contextmanager
 def serving(home: Path, log: Path | None = None, **options) -> Iterator[int]:
     """``serve`` (same options) for a ``with`` block: the port; stopped on leaving."""

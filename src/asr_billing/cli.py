@@ -151,7 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     psub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
     add_reconcile_parser(psub, common)
 
-    add_radius_parser(sub, common, default_url=DEFAULT_BIND)
+    add_radius_parser(sub, common, default_url=DEFAULT_BIND, bind_type=_bind_address,
+                      count_type=_positive)
     add_apikey_parser(sub, common)
     add_import_parser(sub, common)
 
@@ -534,6 +535,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_backup(args)
         if args.command == "restore":
             return cmd_restore(args)
+        if args.command == "radius" and args.radius_command == "serve":
+            from asr_billing.radius.serve import serve
+
+            return serve(args, _home(args))
         home = _home(args)
         _require_home(home)
         _start_django(home)

@@ -14,7 +14,7 @@ from asr_billing.network.models import RadiusAuthLog
 from asr_billing.network.services import login_update
 from asr_billing.subscribers.models import Subscriber
 from tests.conftest import ACTOR, db_state
-from tests.radius.conftest import TOKEN, rlm_body
+from tests.radius.conftest import rlm_body
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DECIDED = 1767225600  # NOW in Unix seconds
@@ -330,8 +330,8 @@ def test_auth_failures(radius, mikrotik, bob, config_edit):
     assert radius.post("authorize", body, remote="192.0.2.1").status_code == 401
 
 
-def test_get_is_refused(radius, client):
-    response = client.get("/radius/authorize/", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+def test_get_is_refused(radius):
+    response = radius.get("authorize")
     assert response.status_code == 405
     assert response["Allow"] == "POST"
 

@@ -17,17 +17,20 @@ own sessions and puts back what it changes.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from asr_billing.network.shaping import mikrotik_rate_limit
 from tests.docs.server import DemoServer, clean_env
+from tests.live_server import http_get, log_tail, radius_serve, stop_process
 
 from .freeradius import SECRET, FreeRadius, free_udp_ports, require_freeradius
 
@@ -46,30 +49,48 @@ def cli(demo: DemoServer, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+@pytest.fixture(scope="module", params=["serve", "radius serve"])
+def live(request, tmp_path_factory):
+    """FreeRADIUS calling ``asr-billing serve`` (the whole billing), then the same tests
+    with it calling ``asr-billing radius serve`` (the RADIUS-only server, granian) on the
+    same home; the system API questions go to ``serve`` either way."""
     require_freeradius()
     root = tmp_path_factory.mktemp("radius-live")
     demo = DemoServer(root, workers=2)
     demo.start()
-    auth_port, acct_port = free_udp_ports(2)
-    folder = root / "raddb"
-    cli(demo, "radius", "config", "--out", str(folder), "--client", f"127.0.0.1:{SECRET}",
-        "--url", demo.base, "--auth-port", str(auth_port), "--acct-port", str(acct_port),
-        "--reject-delay", "0")
-    daemon = FreeRadius(folder, auth_port, acct_port)
+    radius_process = None
+    url = demo.base
     try:
-        daemon.start()
-        yield Live(demo, daemon)
+        if request.param == "radius serve":
+            radius_process, port = radius_serve(demo.home, root / "radius-serve.out")
+            url = f"http://127.0.0.1:{port}"
+        auth_port, acct_port = free_udp_ports(2)
+        folder = root / "raddb"
+        cli(demo, "radius", "config", "--out", str(folder), "--client", f"127.0.0.1:{SECRET}",
+            "--url", url, "--auth-port", str(auth_port), "--acct-port", str(acct_port),
+            "--reject-delay", "0")
+        daemon = FreeRadius(folder, auth_port, acct_port)
+        try:
+            daemon.start()
+            yield Live(demo, daemon, root / "radius-serve.out" if radius_process else None)
+        finally:
+            daemon.stop()
     finally:
-        daemon.stop()
+        stop_process(radius_process)
         demo.stop()
 
 
 class Live:
-    def __init__(self, demo: DemoServer, daemon: FreeRadius):
+    def __init__(self, demo: DemoServer, daemon: FreeRadius, radius_log: Path | None):
         self.demo = demo
         self.daemon = daemon
+        self.radius_log = radius_log  # radius serve's output, when it answers FreeRADIUS
+
+    def server_log(self, chars: int = 20000) -> str:
+        """The output of the server FreeRADIUS calls."""
+        if self.radius_log is not None:
+            return log_tail(self.radius_log, chars)
+        return self.demo.log_tail(chars)
 
     def radtest(self, user: str, password: str, kind: str = "pap",
                 nas: str = NAS_IP) -> str:
@@ -138,7 +159,7 @@ def test_unknown_long_and_odd_logins_are_rejected_never_a_failure(live):
                                 f"NAS-IP-Address = {NAS_IP}\n")
         assert "Received Access-Reject" in out, out
         assert 'Reply-Message = "Wrong login or password."' in out
-    assert "Traceback" not in live.demo.log_tail(20000)
+    assert "Traceback" not in live.server_log()
 
 
 def login_state(live, login):
@@ -278,3 +299,12 @@ def test_the_daemon_is_ours(live):
     # The FreeRADIUS answering is the one on our high ports, not a packaged one on 1812.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, pytest.raises(OSError):
         sock.bind(("127.0.0.1", live.daemon.auth_port))
+
+
+def test_the_main_servers_metrics_count_freeradius_calls(live):
+    """/metrics of ``serve`` adds the counters of ``radius serve`` on the same home."""
+    assert "Received Access-Accept" in live.radtest("testlogin", "testpsw")
+    status, text = http_get(live.demo.port, "/metrics")
+    assert status == 200, text
+    assert re.search(r'^asr_http_requests_total\{group="radius",method="POST",status="200"\} '
+                     r"[1-9]", text, re.MULTILINE), text

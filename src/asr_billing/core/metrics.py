@@ -17,6 +17,7 @@ Only ``app['metrics.allowed_ips']`` may read it (X-Forwarded-For from trusted pr
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 
@@ -165,12 +166,37 @@ class DatabaseCollector:
                                         "transaction", value=verdict.lag)
 
 
-def _registry() -> CollectorRegistry:
-    if os.environ.get(MULTIPROC_ENV):
+class _WorkerFiles:
+    """The counters every worker wrote: this server's folder (PROMETHEUS_MULTIPROC_DIR)
+    and the one of ``asr-billing radius serve`` on the same home (var/metrics-radius),
+    merged as one set, so the RADIUS endpoints show on this /metrics too. Each server
+    empties only its own folder when it starts."""
+
+    def __init__(self, folders: list[str]):
+        self.folders = folders
+
+    def collect(self):
         from prometheus_client import multiprocess
 
+        files = [path for folder in self.folders
+                 for path in sorted(glob.glob(os.path.join(folder, "*.db")))]
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)
+
+
+def _worker_folders() -> list[str]:
+    from django.conf import settings
+
+    from asr_billing.radius.serve import METRICS_FOLDER
+
+    own = os.environ[MULTIPROC_ENV]
+    radius = str(settings.ASR_HOME.var_dir / METRICS_FOLDER)
+    return [own] if os.path.abspath(own) == os.path.abspath(radius) else [own, radius]
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        registry.register(_WorkerFiles(_worker_folders()))
     else:
         registry = CollectorRegistry()
         for collector in (REQUESTS, LATENCY, PAYMENTS, PAYMENT_AMOUNT, REPLICA_READS):

@@ -20,7 +20,9 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_radius_parser(sub, common, *, default_url: str) -> None:
+def add_radius_parser(sub, common, *, default_url: str, bind_type, count_type) -> None:
+    """``bind_type`` and ``count_type``: cli.py's argparse types of serve's --bind and
+    --workers, so both servers refuse the same bad values with the same words."""
     from asr_billing.radius.freeradius_config import (
         DEFAULT_ACCT_PORT,
         DEFAULT_AUTH_PORT,
@@ -54,6 +56,21 @@ def add_radius_parser(sub, common, *, default_url: str) -> None:
                    % {"url": f"http://{default_url}"})
     c.add_argument("--reject-delay", type=int, default=1, choices=range(6), metavar="SECONDS",
                    help=_("hold each Access-Reject back 0-5 seconds (default 1)"))
+
+    from asr_billing.radius.serve import DEFAULT_RADIUS_BIND
+
+    s = rsub.add_parser(
+        "serve", parents=[common],
+        help=_("serve only FreeRADIUS's calls, on their own port (granian): for networks "
+               "with thousands of sessions"),
+    )
+    s.add_argument("--bind", default=DEFAULT_RADIUS_BIND, type=bind_type,
+                   help=_("address:port, or a port for 127.0.0.1 (default %(bind)s)")
+                   % {"bind": DEFAULT_RADIUS_BIND})
+    s.add_argument("--workers", type=count_type, default=2,
+                   help=_("worker processes (default 2)"))
+    s.add_argument("--threads", type=count_type, default=2,
+                   help=_("threads per worker (default 2)"))
 
 
 def run_radius(args, home) -> int:

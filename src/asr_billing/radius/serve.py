@@ -1,0 +1,79 @@
+"""``asr-billing radius serve``: FreeRADIUS's calls on their own port, through granian.
+
+Why a second server beside ``asr-billing serve``: on a network of thousands of
+subscribers FreeRADIUS calls once per Access-Request and per Accounting-Request, and under
+gunicorn about three quarters of each call's CPU went to the request cycle and gunicorn's
+own Python (docs/performance.md, RADIUS). Here granian — an HTTP server written in Rust —
+runs radius/wsgi.py, which serves only the three rlm_rest endpoints. It also keeps a rush
+of cabinet or admin requests from delaying the subscribers' logins, and the other way
+round.
+
+As ``serve`` does with gunicorn's --preload, this process sets Django up and imports the
+application before granian forks its workers: a worker granian replaces later (after a
+crash) starts from the config read here, not from a cfg/config that may have broken
+since. Counters for /metrics go to HOME/var/metrics-radius, emptied at each start; the
+main server's /metrics adds them to its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from asr_billing.core.cli_text import gettext as _
+
+DEFAULT_RADIUS_BIND = "127.0.0.1:8083"
+METRICS_FOLDER = "metrics-radius"
+
+# granian logs to stderr through Python's logging: the same redaction filter as gunicorn's
+# logs (it never logs a request line, but a worker's traceback may carry a body).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "asr_billing.core.logging.RedactSecretsFilter"}},
+    "formatters": {"generic": {"format": "%(asctime)s [%(process)d] [%(levelname)s] "
+                                         "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "generic",
+                             "filters": ["redact"], "stream": "ext://sys.stderr"}},
+    "loggers": {"_granian": {"level": "INFO", "handlers": ["console"], "propagate": False},
+                "granian.access": {"level": "WARNING", "handlers": ["console"],
+                                   "propagate": False}},
+}
+
+
+def serve(args, home) -> int:
+    """Run granian until it is stopped (SIGINT / SIGTERM). ``args``: bind, workers,
+    threads (granian's blocking threads per worker)."""
+    from asr_billing.cli import _check_bind, _require_home, _start_django
+
+    _require_home(home)
+    _check_bind(args.bind)
+    metrics_dir = home.var_dir / METRICS_FOLDER
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    # Before Django starts: prometheus-client picks its multiprocess mode at import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    _start_django(home)
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+
+    import asr_billing.radius.wsgi  # noqa: F401 - loaded once here; the workers fork from it
+
+    host, _sep, port = args.bind.rpartition(":")
+    print(_("asr-billing RADIUS endpoints on %(url)s (FreeRADIUS's rest module: "
+            "asr-billing radius config --url %(url)s)") % {"url": f"http://{args.bind}"})
+    sys.stdout.flush()
+    Granian(
+        "asr_billing.radius.wsgi:application",
+        address=host.strip("[]"),
+        port=int(port),
+        interface=Interfaces.WSGI,
+        http=HTTPModes.http1,  # rlm_rest speaks HTTP/1.1 with keep-alive
+        websockets=False,
+        workers=args.workers,
+        blocking_threads=args.threads,
+        log_dictconfig=LOGGING,
+        respawn_failed_workers=True,
+    ).serve()
+    return 0
