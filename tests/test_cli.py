@@ -403,6 +403,42 @@ def test_serve_refuses_a_busy_port_in_one_line(home):
     assert "asr-billing on" not in done.stdout
 
 
+def test_radius_serve_refuses_a_busy_port_and_changes_nothing(home):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("radius", "serve", "--home", str(home), "--bind", str(port))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: "
+                                   "Address already in use")
+    assert "RADIUS endpoints on" not in done.stdout
+    assert not (home / "var" / "metrics-radius").exists()
+
+
+def test_radius_serve_refuses_a_broken_config_and_changes_nothing(home):
+    with open(home / "cfg" / "config", "a", encoding="utf-8") as config:
+        config.write("radius['policy.negbal']='maybe'\n")
+    from tests.live_server import free_port
+
+    done = run("radius", "serve", "--home", str(home), "--bind", str(free_port()))
+    assert done.returncode == 2
+    assert "radius['policy.negbal']" in done.stderr and "maybe" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (home / "var" / "metrics-radius").exists()
+
+
+@pytest.mark.parametrize("option, value", [("--workers", "0"), ("--threads", "-1"),
+                                           ("--bind", "nonsense")])
+def test_radius_serve_refuses_bad_options(home, option, value):
+    done = run("radius", "serve", "--home", str(home), option, value)
+    assert done.returncode == 2
+    assert f"argument {option}" in done.stderr
+    assert not (home / "var" / "metrics-radius").exists()
+
+
 @pytest.mark.parametrize("text, bind", [("18104", "127.0.0.1:18104"),
                                         ("0.0.0.0:8082", "0.0.0.0:8082"),
                                         ("[::1]:8082", "[::1]:8082")])

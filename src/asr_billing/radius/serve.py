@@ -50,15 +50,17 @@ def serve(args, home) -> int:
     _require_home(home)
     _check_bind(args.bind)
     metrics_dir = home.var_dir / METRICS_FOLDER
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True, exist_ok=True)
     # Before Django starts: prometheus-client picks its multiprocess mode at import.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    _start_django(home)
+    _start_django(home)  # a broken cfg/config stops here, before anything is changed
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
 
     import asr_billing.radius.wsgi  # noqa: F401 - loaded once here; the workers fork from it
+
+    # Emptied once the config is known good; the workers write their files from here on.
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
 
     host, _sep, port = args.bind.rpartition(":")
     print(_("asr-billing RADIUS endpoints on %(url)s (FreeRADIUS's rest module: "
