@@ -1,8 +1,9 @@
-"""Benchmark: RADIUS through FreeRADIUS + rlm_rest + gunicorn + PostgreSQL, against a floor.
+"""Benchmark: RADIUS through FreeRADIUS + rlm_rest + the billing + PostgreSQL, against a floor.
 
     apt-get install freeradius freeradius-rest freeradius-utils   # without starting it
     .venv/bin/python bench/radius.py [--server postgresql://postgres@127.0.0.1:5432]
         [--db bench_radius] [--subscribers 10000] [--rate 1000] [--seconds 10]
+        [--http-server radius|gunicorn|granian] [--workers N] [--threads N]
 
 Makes a fresh database and home with ``asr-billing demo --subscribers N`` (N bench logins
 ``bench<id>`` / ``benchpsw`` on the bench NAS 10.0.1.1: 10% cut off by balance — let in to
@@ -12,8 +13,10 @@ work against two FreeRADIUS daemons built from one ``asr-billing radius config``
 - **floor**: the generated configuration with its site replaced by FreeRADIUS answering
   the same users from its own ``files`` module (the same reply: Mikrotik-Rate-Limit) and
   accounting with ``ok``: what RADIUS costs on this machine without our hop;
-- **ours**: the generated configuration as is: rlm_rest → ``asr-billing serve`` →
-  PostgreSQL.
+- **ours**: the generated configuration as is: rlm_rest → the billing's HTTP server →
+  PostgreSQL. The server is ``asr-billing radius serve`` (granian with the RADIUS-only
+  application, the default), ``asr-billing serve`` (gunicorn, the whole billing) or the
+  whole billing under granian (``--http-server granian``: separates the two changes).
 
 Each is measured with ``radclient -p 64`` (throughput: N Access-Requests, N Starts, then
 N Interim-Updates) and with bench/radius_load.py (latency: Access-Requests at a fixed
@@ -218,9 +221,10 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=1000, help="paced Access-Requests/s")
     parser.add_argument("--seconds", type=int, default=10, help="paced phase length")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1,
-                        help="gunicorn workers (default: cores + 1)")
+                        help="server workers (default: cores + 1)")
     parser.add_argument("--threads", type=int, default=4,
-                        help="threads per worker (above 1: gthread workers, keep-alive)")
+                        help="threads per worker (gunicorn: above 1 gthread workers with "
+                             "keep-alive; granian: blocking threads)")
     parser.add_argument("--http-server", choices=["radius", "gunicorn", "granian"],
                         default="radius",
                         help="radius: `asr-billing radius serve` (granian, the RADIUS-only "
