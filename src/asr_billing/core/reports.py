@@ -17,10 +17,12 @@ Dates are local dates in the deployment's time zone (app['time_zone']).
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -105,12 +107,35 @@ def per_period(queryset, periods_: list[date], grouping: str, keys: tuple[str, .
         parts.append(queryset.filter(op_date__gte=lower, op_date__lt=upper)
                      .annotate(n=Value(n, output_field=IntegerField()))
                      .values("n", *keys).annotate(**aggregates).order_by())
-    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     rows = []
-    for row in union:
-        row["period"] = periods_[row.pop("n")]
-        rows.append(row)
+    for batch in _batches(parts, queryset.db):
+        union = batch[0].union(*batch[1:], all=True) if len(batch) > 1 else batch[0]
+        for row in union:
+            row["period"] = periods_[row.pop("n")]
+            rows.append(row)
     return rows
+
+
+def query_parameter_limit(alias: str) -> int:
+    """How many parameters one statement may carry on this database: the SQLite library's
+    limit (32,766 by default; Debian's is built with 250,000); PostgreSQL's protocol limit
+    (65,535: Django binds parameters on the client by default, so it applies only with
+    server-side binding, but batching below it costs nothing)."""
+    connection = connections[alias]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return 65_535
+
+
+def _batches(parts: list, alias: str) -> list[list]:
+    """The branches in as few UNION ALL statements as the parameter limit allows. Each
+    branch repeats its filter's parameters — a group filter with hundreds of subgroups is
+    hundreds of ids —, so a by-day report over a year for such a group would be one
+    statement with more parameters than the database takes."""
+    per_branch = max(1, len(parts[0].query.sql_with_params()[1]))
+    size = max(1, (query_parameter_limit(alias) - 100) // per_branch)
+    return [parts[i:i + size] for i in range(0, len(parts), size)]
 
 
 # ---------------------------------------------------------------- payments
