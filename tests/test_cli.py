@@ -410,24 +410,50 @@ def test_radius_serve_refuses_a_busy_port_and_changes_nothing(home):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        kept = radius_counters(home, f"127.0.0.1:{port}")
         done = run("radius", "serve", "--home", str(home), "--bind", str(port))
     assert done.returncode == 2
     assert done.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: "
                                    "Address already in use")
     assert "RADIUS endpoints on" not in done.stdout
-    assert not (home / "var" / "metrics-radius").exists()
+    assert kept.read_bytes() == b"counts"  # a running one's counters are not emptied
+
+
+def radius_counters(home: Path, bind: str) -> Path:
+    """A counters file of a radius serve said to be running on BIND."""
+    folder = home / "var" / "metrics-radius" / bind.replace(":", "_")
+    folder.mkdir(parents=True)
+    (folder / "counter_1.db").write_bytes(b"counts")
+    return folder / "counter_1.db"
 
 
 def test_radius_serve_refuses_a_broken_config_and_changes_nothing(home):
-    with open(home / "cfg" / "config", "a", encoding="utf-8") as config:
-        config.write("radius['policy.negbal']='maybe'\n")
     from tests.live_server import free_port
 
-    done = run("radius", "serve", "--home", str(home), "--bind", str(free_port()))
+    bind = f"127.0.0.1:{free_port()}"
+    kept = radius_counters(home, bind)
+    with open(home / "cfg" / "config", "a", encoding="utf-8") as config:
+        config.write("radius['policy.negbal']='maybe'\n")
+    done = run("radius", "serve", "--home", str(home), "--bind", bind)
     assert done.returncode == 2
     assert "radius['policy.negbal']" in done.stderr and "maybe" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not (home / "var" / "metrics-radius").exists()
+    assert kept.read_bytes() == b"counts"
+
+
+def test_radius_serve_waits_for_serve_to_migrate(home):
+    from tests.live_server import free_port
+
+    bind = f"127.0.0.1:{free_port()}"
+    kept = radius_counters(home, bind)
+    with sqlite3.connect(home / "var" / "billing.sqlite3") as db:  # as before an upgrade
+        db.execute("delete from django_migrations where app = 'network' and name = "
+                   "(select max(name) from django_migrations where app = 'network')")
+    done = run("radius", "serve", "--home", str(home), "--bind", bind)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: the database has 1 migration to apply: start "
+                                   "asr-billing serve first (it applies it)")
+    assert kept.read_bytes() == b"counts"
 
 
 @pytest.mark.parametrize("option, value", [("--workers", "0"), ("--threads", "-1"),

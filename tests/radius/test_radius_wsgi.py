@@ -4,7 +4,9 @@ other paths, the body's size and length, the connection upkeep, the metrics."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from django.db import connection
 from prometheus_client import REGISTRY
 
 from asr_billing.network.models import OnlineSession
@@ -44,28 +46,48 @@ def test_any_other_path_is_a_json_404(calls, path):
     assert OnlineSession.objects.count() == 0
 
 
-def test_a_body_above_djangos_limit_is_413_and_not_read(calls, settings):
+class Untouchable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read before the caller was checked")
+
+
+@pytest.mark.parametrize("meta", [
+    {"HTTP_AUTHORIZATION": "Bearer wrong-token-0123456789"},  # 401
+    {"REMOTE_ADDR": "192.0.2.7"},  # 403
+])
+def test_a_strangers_body_is_never_read(calls, meta):
+    environ = {**AUTH, **meta, "CONTENT_LENGTH": "2000000", "wsgi.input": Untouchable()}
+    answer = wsgi_post("/radius/accounting/", b"", environ)
+    assert answer.status_code in (401, 403)
+    assert OnlineSession.objects.count() == 0
+
+
+def test_a_body_above_djangos_limit_is_400_and_not_read(calls, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     body = rlm_body(START).encode()
     assert len(body) > 100
-    answer = wsgi_post("/radius/accounting/", body, AUTH)
-    assert answer.status_code == 413
+    answer = wsgi_post("/radius/accounting/", b"",
+                       {**AUTH, "CONTENT_LENGTH": str(len(body)), "wsgi.input": Untouchable()})
+    assert answer.status_code == 400
     assert answer.json() == {"error": "request body too large"}
     assert OnlineSession.objects.count() == 0
 
 
-def test_a_content_length_that_is_not_a_number_is_400(calls):
+def test_a_content_length_that_is_not_a_number_reads_as_no_body(calls):
+    # As Django reads it: no body, so not rlm_rest's JSON.
     answer = wsgi_post("/radius/accounting/", rlm_body(START).encode(),
                        {**AUTH, "CONTENT_LENGTH": "12abc"})
     assert answer.status_code == 400
-    assert answer.json() == {"error": "Content-Length is not a number"}
+    assert answer.json() == {"error": "the body is not JSON"}
     assert OnlineSession.objects.count() == 0
 
 
 def test_without_a_body_it_is_the_views_400(calls):
     answer = wsgi_post("/radius/authorize/", b"", {**AUTH, "CONTENT_LENGTH": ""})
     assert answer.status_code == 400
-    assert "error" in answer.json()
+    assert answer.json() == {"error": "the body is not JSON"}
 
 
 def test_the_reply_message_is_in_the_configured_language(calls, config_edit):
@@ -91,11 +113,54 @@ def test_each_call_is_counted_for_metrics(calls):
     assert count("401") == before_refused + 1
 
 
-def test_an_error_no_view_expects_still_checks_the_connections(calls, monkeypatch):
+def test_an_error_no_view_expects_is_a_logged_and_counted_json_500(calls, monkeypatch,
+                                                                    caplog):
     def broken(request):
         raise RuntimeError("a bug")
 
+    def count() -> float:
+        return REGISTRY.get_sample_value(
+            "asr_http_requests_total", {"group": "radius", "method": "POST",
+                                        "status": "500"}) or 0.0
+
+    before = count()
     monkeypatch.setitem(radius_wsgi.VIEWS, "/radius/authorize/", broken)
-    with pytest.raises(RuntimeError):  # granian answers 500 and logs the traceback
-        wsgi_post("/radius/authorize/", b"{}", AUTH)
-    assert calls == [1]
+    answer = wsgi_post("/radius/authorize/", b"{}", AUTH)
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error"}
+    assert count() == before + 1
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Internal Server Error: /radius/authorize/"
+    assert record.exc_info[0] is RuntimeError
+    assert calls == [1]  # the connections are still checked
+
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs PostgreSQL: a server-side end of the connection "
+                           "(CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_dropped_is_replaced_after_one_503(config_edit, nas,
+                                                                     subscriber, make_login):
+    """The database restarts (here: this connection's backend is terminated). The next
+    call finds out (503: the NAS sends it again) and the connection upkeep after it drops
+    the broken connection, so the call after that opens a new one — no process restart."""
+    config_edit("radius", "api.token", TOKEN)
+    make_login(subscriber, "bob")
+
+    def start(unique: str) -> int:
+        body = rlm_body({**START, "Acct-Unique-Session-Id": unique}).encode()
+        return wsgi_post("/radius/accounting/", body, AUTH).status_code
+
+    assert start("before") == 204
+    backend = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"], port=settings["PORT"] or 5432,
+                         user=settings["USER"], dbname=settings["NAME"],
+                         autocommit=True) as other:
+        other.execute("select pg_terminate_backend(%s)", (backend,))
+    assert start("during") == 503
+    assert start("after") == 204
+    assert connection.connection.info.backend_pid != backend
+    assert set(OnlineSession.objects.values_list("acct_unique_id", flat=True)) == {
+        "before", "after"}

@@ -167,36 +167,62 @@ class DatabaseCollector:
 
 
 class _WorkerFiles:
-    """The counters every worker wrote: this server's folder (PROMETHEUS_MULTIPROC_DIR)
-    and the one of ``asr-billing radius serve`` on the same home (var/metrics-radius),
-    merged as one set, so the RADIUS endpoints show on this /metrics too. Each server
-    empties only its own folder when it starts."""
+    """The counters every worker wrote: this server's (PROMETHEUS_MULTIPROC_DIR) and those
+    of each ``asr-billing radius serve`` on the same home (var/metrics-radius/<address>/),
+    the latter labelled server="radius". Each server empties only its own folder when it
+    starts, so a restart of one must not look like a partial reset of the other's series:
+    hence the label rather than one sum."""
 
-    def __init__(self, folders: list[str]):
-        self.folders = folders
+    def __init__(self, own: str, radius: str | None):
+        self.own = own
+        self.radius = radius
 
-    def collect(self):
+    @staticmethod
+    def _merge(pattern: str):
         from prometheus_client import multiprocess
 
-        files = [path for folder in self.folders
-                 for path in sorted(glob.glob(os.path.join(folder, "*.db")))]
-        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)
+        # A radius serve that restarts empties its folder: a file listed a moment ago may
+        # be gone when it is read. Listed again then; after three tries, left out.
+        for _attempt in range(3):
+            try:
+                return multiprocess.MultiProcessCollector.merge(
+                    sorted(glob.glob(pattern)), accumulate=True)
+            except FileNotFoundError:
+                continue
+        return []
+
+    def collect(self):
+        families = {}
+        for metric in self._merge(os.path.join(self.own, "*.db")):
+            families[metric.name] = metric
+        if self.radius is not None:
+            for metric in self._merge(os.path.join(self.radius, "*", "*.db")):
+                samples = [sample._replace(labels={**sample.labels, "server": "radius"})
+                           for sample in metric.samples]
+                if metric.name in families:
+                    families[metric.name].samples.extend(samples)
+                else:
+                    metric.samples = samples
+                    families[metric.name] = metric
+        return list(families.values())
 
 
-def _worker_folders() -> list[str]:
+def _worker_files() -> _WorkerFiles:
     from django.conf import settings
 
     from asr_billing.radius.serve import METRICS_FOLDER
 
     own = os.environ[MULTIPROC_ENV]
     radius = str(settings.ASR_HOME.var_dir / METRICS_FOLDER)
-    return [own] if os.path.abspath(own) == os.path.abspath(radius) else [own, radius]
+    # radius serve's own /metrics (it has none today) would read its folder only.
+    inside = os.path.abspath(own).startswith(os.path.abspath(radius) + os.sep)
+    return _WorkerFiles(own, None if inside else radius)
 
 
 def _registry() -> CollectorRegistry:
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
-        registry.register(_WorkerFiles(_worker_folders()))
+        registry.register(_worker_files())
     else:
         registry = CollectorRegistry()
         for collector in (REQUESTS, LATENCY, PAYMENTS, PAYMENT_AMOUNT, REPLICA_READS):

@@ -36,6 +36,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -110,6 +111,8 @@ def _packet(request: HttpRequest) -> Packet:
         return decode(request.body)
     except BadPacket as exc:
         raise Refused(_json({"error": str(exc)}, 400), "bad-request") from None
+    except RequestDataTooBig:  # above DATA_UPLOAD_MAX_MEMORY_SIZE: not read
+        raise Refused(_json({"error": "request body too large"}, 400), "bad-request") from None
 
 
 def _endpoint(name: str):

@@ -19,11 +19,17 @@ What Django's handler did that is still done here, each for its reason:
   new one instead of answering 503 until the process restarts; one older than
   CONN_MAX_AGE is closed as Django would;
 - the request is counted for /metrics (core/metrics.observe_request);
-- a body above DATA_UPLOAD_MAX_MEMORY_SIZE is refused (413) without being read.
+- the body is read only when the view asks for it, after the caller's address and token
+  are checked (a stranger cannot hold a worker thread by trickling a large body), and
+  one above DATA_UPLOAD_MAX_MEMORY_SIZE is refused without being read (the views answer
+  400, as under ``serve``);
+- an error no view expects is logged to error.log as Django logs it ("Internal Server
+  Error") and answered with a JSON 500, counted like any answer.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import zoneinfo
@@ -35,6 +41,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asr_billing.settings")
 django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402 - after setup()
+from django.core.exceptions import RequestDataTooBig  # noqa: E402
 from django.db import close_old_connections, connections  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
@@ -48,19 +55,40 @@ VIEWS = {
     "/radius/accounting/": views.accounting,
 }
 JSON = [("Content-Type", "application/json")]
+request_logger = logging.getLogger("django.request")  # error.log, as under serve
 
 
 class RadiusRequest:
     """What radius/views.py reads from a request: META (the WSGI environ, as Django's
-    HttpRequest.META is), method, path and the body."""
+    HttpRequest.META is), method, path and the body — read from the input on first use,
+    as Django's is, so the views check the caller before a byte of it is read."""
 
-    __slots__ = ("META", "body", "method", "path", "path_info")
+    __slots__ = ("META", "_body", "method", "path", "path_info")
 
-    def __init__(self, environ: dict, body: bytes):
+    def __init__(self, environ: dict):
         self.META = environ
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
         self.path = self.path_info = environ.get("PATH_INFO", "")
-        self.body = body
+        self._body: bytes | None = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            length = _content_length(self.META)
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if limit is not None and length > limit:
+                raise RequestDataTooBig("Request body exceeded "
+                                        "settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+            self._body = self.META["wsgi.input"].read(length) if length else b""
+        return self._body
+
+
+def _content_length(environ: dict) -> int:
+    """The declared body length; 0 when absent or not a number (as Django reads it)."""
+    try:
+        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
 
 
 def _status_line(code: int) -> str:
@@ -70,17 +98,31 @@ def _status_line(code: int) -> str:
         return f"{code} Unknown"
 
 
-def _plain(start_response, code: int, text: bytes) -> list[bytes]:
-    start_response(_status_line(code), [*JSON, ("Content-Length", str(len(text)))])
-    return [text]
+def _answer(start_response, code: int, headers: list[tuple[str, str]],
+            content: bytes) -> list[bytes]:
+    start_response(_status_line(code), [*headers, ("Content-Length", str(len(content)))])
+    return [content]
 
 
-def _content_length(environ: dict) -> int | None:
-    """The declared body length; None when it is not a number."""
+def _respond(view, request: RadiusRequest) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The view's answer as (status, headers, body); a JSON 500 for an error it did not
+    expect, logged with its traceback as Django's handler logs one."""
+    snapshot = runtime.current()
     try:
-        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
-    except ValueError:
-        return None
+        translation.activate(snapshot.language)
+        timezone.activate(zoneinfo.ZoneInfo(snapshot.time_zone))
+        # The views answer every error they expect themselves (400, 401, 403, 405, 503).
+        response = view(request)
+    except Exception:
+        request_logger.exception("Internal Server Error: %s", request.path)
+        return 500, JSON, b'{"error": "internal error"}'
+    finally:
+        translation.deactivate()
+        timezone.deactivate()
+        close_old_connections()
+    headers = [(name, value) for name, value in response.items()
+               if name.lower() != "content-length"]
+    return response.status_code, headers, response.content
 
 
 def application(environ: dict, start_response) -> list[bytes]:
@@ -88,33 +130,12 @@ def application(environ: dict, start_response) -> list[bytes]:
     path = environ.get("PATH_INFO", "")
     view = VIEWS.get(path)
     if view is None:
-        return _plain(start_response, 404, b'{"error": "not found"}')
+        return _answer(start_response, 404, JSON, b'{"error": "not found"}')
     started = time.perf_counter()
-    length = _content_length(environ)
-    if length is None:
-        return _plain(start_response, 400, b'{"error": "Content-Length is not a number"}')
-    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None and \
-            length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return _plain(start_response, 413, b'{"error": "request body too large"}')
-    body = environ["wsgi.input"].read(length) if length else b""
-    snapshot = runtime.current()
-    translation.activate(snapshot.language)
-    timezone.activate(zoneinfo.ZoneInfo(snapshot.time_zone))
-    try:
-        # The views answer every error they expect themselves (400, 401, 403, 405, 503).
-        response = view(RadiusRequest(environ, body))
-    finally:
-        translation.deactivate()
-        timezone.deactivate()
-        close_old_connections()
-    content = response.content
-    headers = [(name, value) for name, value in response.items()
-               if name.lower() != "content-length"]
-    headers.append(("Content-Length", str(len(content))))
-    start_response(_status_line(response.status_code), headers)
-    observe_request(path, environ.get("REQUEST_METHOD", ""), response.status_code,
+    status, headers, content = _respond(view, RadiusRequest(environ))
+    observe_request(path, environ.get("REQUEST_METHOD", ""), status,
                     time.perf_counter() - started)
-    return [content]
+    return _answer(start_response, status, headers, content)
 
 
 # As asr_billing.wsgi: the live config starts from the version the settings were made
