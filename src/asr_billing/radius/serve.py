@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 
@@ -73,7 +74,7 @@ def serve(args, home) -> int:
     _check_bind(args.bind)
     # One folder per address: a second radius serve on the same home (another port) does
     # not empty the first one's counters.
-    metrics_dir = home.var_dir / METRICS_FOLDER / args.bind.replace(":", "_").strip("[]")
+    metrics_dir = home.var_dir / METRICS_FOLDER / re.sub(r"[^0-9A-Za-z.]+", "_", args.bind)
     # Before Django starts: prometheus-client picks its multiprocess mode at import.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _start_django(home)  # a broken cfg/config stops here, before anything is changed
