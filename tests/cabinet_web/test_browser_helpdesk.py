@@ -5,6 +5,7 @@ read — the database checked after each step; English on a desktop, Russian on 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.cabinet.helpdesk import ticket_answer
 from asr_billing.cabinet.models import NotificationRead, Ticket, TicketMessage, TicketStatus
@@ -26,7 +27,7 @@ def test_ticket_from_question_to_close(web, shots, cab_world):
     assert (ticket.subject, ticket.status) == ("No Internet", TicketStatus.OPEN)
     answer = ticket_answer(ticket=ticket, text="A technician comes at 2 pm.", actor="op")
     page.reload()
-    assert "A technician comes at 2 pm." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("A technician comes at 2 pm.")
     assert page.locator(f'[data-message="{answer.pk}"].new').count() == 1
     shots(page, "ticket")
     page.get_by_label("Your message").fill("Thank you, it works now.")
@@ -46,7 +47,7 @@ def test_notification_marked_read(web, shots, cab_world):
                                  everyone=True, kind="warning")
     base, page = logged_in(web)
     open_from_menu(page, base, "Notifications", "/cabinet/notifications/")
-    assert "Planned works tonight" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Planned works tonight")
     shots(page, "notifications")
     page.get_by_role("button", name="Mark as read").click()
     page.wait_for_url(base + "/cabinet/notifications/")

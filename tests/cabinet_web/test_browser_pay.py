@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.cabinet.models import PendingPayment, PendingStatus
 from asr_billing.finance.models import Account, PaymentOperator
@@ -39,7 +40,7 @@ def test_pay_online_on_the_test_acquirer(web, shots, card):
     shots(page, "pay-test-acquirer")
     page.get_by_role("button", name="Pay (test)").click()
     page.wait_for_url(f"{base}/cabinet/pay/?order={order.pk}")
-    assert "500.00\xa0RUB is credited to your account." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("500.00\xa0RUB is credited to your account.")
     order.refresh_from_db()
     assert order.status == PendingStatus.PAID
     assert Account.objects.get(pk=subscriber.pk).balance == Decimal("790.67")
@@ -52,6 +53,6 @@ def test_pay_in_russian_on_a_phone(web, shots, card):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("Сумма, руб.").fill("abc")
     page.get_by_role("button", name="Перейти к оплате").click()
-    assert "Введите сумму в рублях" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Введите сумму в рублях")
     assert not PendingPayment.objects.exists()
     shots(page, "pay-ru-phone")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.network.models import Login
 from asr_billing.network.selectors import login_check_password
@@ -21,7 +22,7 @@ def test_change_the_password_and_log_in_with_it(web, shots, cab_world):
     shots(page, "profile")
     page.get_by_role("button", name="Change the password").click()
     page.wait_for_url(base + "/cabinet/profile/")
-    assert "The password is changed." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("The password is changed.")
     assert login_check_password(Login.objects.get(login=LOGIN), "n3wpass")
     page.get_by_role("button", name="Log out").click()
     log_in(page, base, password="n3wpass")
@@ -43,7 +44,7 @@ def test_change_the_email_with_the_code_it_gets(web, shots, cab_world):
     page.get_by_label("New e-mail").fill("new.box@example.org")
     page.get_by_role("button", name="Send a code").click()
     page.wait_for_url(base + "/cabinet/profile/")
-    assert "A code was sent to new.box@example.org" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("A code was sent to new.box@example.org")
     mail = "".join(path.read_text() for path in folder.glob("*.log"))
     assert "To: new.box@example.org" in mail
     code = re.search(r"Your code: ([A-Z0-9]+)", mail).group(1)
@@ -52,5 +53,5 @@ def test_change_the_email_with_the_code_it_gets(web, shots, cab_world):
     page.get_by_label("Code from the e-mail").fill(code)
     page.get_by_role("button", name="Confirm the e-mail").click()
     page.wait_for_url(base + "/cabinet/profile/")
-    assert "Your e-mail is now new.box@example.org." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Your e-mail is now new.box@example.org.")
     assert Subscriber.objects.get(pk=cab_world["subscriber"].pk).email == "new.box@example.org"

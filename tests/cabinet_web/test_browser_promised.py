@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.billing.models import PromisedPayment
 from asr_billing.subscribers.models import Subscriber
@@ -25,7 +26,7 @@ def test_take_a_promised_payment(web, shots, cab_world):
     assert not PromisedPayment.objects.exists()
     page.get_by_role("button", name="Take the promised payment").click()
     page.wait_for_url(base + "/cabinet/")
-    assert "A promised payment of 300.00 is added until" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("A promised payment of 300.00 is added until")
     [taken] = PromisedPayment.objects.filter(subscriber=subscriber)
     assert taken.amount == Decimal("300.00")
     shots(page, "promised-home")

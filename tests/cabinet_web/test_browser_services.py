@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.cabinet import selectors
 from asr_billing.subscribers.models import SubscriberService
@@ -29,7 +30,7 @@ def test_connect_and_disconnect_a_service(web, shots, cab_world):
     assert not SubscriberService.objects.filter(subscriber=subscriber).exists()
     page.get_by_role("button", name="Connect").click()
     page.wait_for_url(base + "/cabinet/services/")
-    assert "Static IP is connected." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Static IP is connected.")
     link = SubscriberService.objects.get(subscriber=subscriber)
     assert (link.enabled_on, link.disabled_on) == (selectors.today(), None)
     page.get_by_role("link", name="Disconnect").click()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from asr_billing.billing import tariff_choice
 from asr_billing.cabinet import selectors
@@ -38,7 +39,7 @@ def test_choose_then_cancel_a_tariff(web, shots, cab_world, tariff, home300):
     assert Subscriber.objects.get(pk=subscriber.pk).tariff_next_id is None  # only looked
     page.get_by_role("button", name="Change the tariff").click()
     page.wait_for_url(base + "/cabinet/tariff/")
-    assert "Your tariff changes to Home 300" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Your tariff changes to Home 300")
     changed = Subscriber.objects.get(pk=subscriber.pk)
     assert (changed.tariff_id, changed.tariff_next_id, changed.tariff_next_date) == (
         tariff.pk, home300.pk, starts)

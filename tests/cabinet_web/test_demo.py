@@ -145,7 +145,7 @@ def test_testlogin_acts_on_the_demo(browser, shots, tmp_path_factory):
         taken.append(shots(page, "demo-pay-test-acquirer"))
         page.get_by_role("button", name="Pay (test)").click()
         page.wait_for_url(demo.base + "/cabinet/pay/?order=*")
-        assert "is credited to your account" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("is credited to your account")
         after = Decimal(one("select balance from finance_account where subscriber_id = ?",
                             TEST_SUBSCRIBER_ID)[0])
         assert (after - balance).quantize(Decimal("0.01")) == Decimal("500.00")
